@@ -1,0 +1,11 @@
+"""Dagster assets and asset checks, one module per layer of the decision process."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets import decisioning, ingest, model, review, transform
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([ingest, transform, model, decisioning, review]),
+)

@@ -1,0 +1,44 @@
+"""Names shared by keel's assets: groups, owners, partitions, pools, check names."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from keel.demo_calendar import DemoCalendar
+
+# Asset groups read as the business process, left to right in the UI.
+GROUP_INGEST = "ingest"
+GROUP_TRANSFORM = "transform"
+GROUP_MODEL = "model"
+GROUP_DECISIONING = "decisioning"
+GROUP_REVIEW = "review"
+GROUP_MONITORING = "monitoring"
+GROUP_AUDIT = "audit"
+ASSET_GROUPS = (
+    GROUP_INGEST,
+    GROUP_TRANSFORM,
+    GROUP_MODEL,
+    GROUP_DECISIONING,
+    GROUP_REVIEW,
+    GROUP_MONITORING,
+    GROUP_AUDIT,
+)
+
+OWNER_DATA = "team:data-platform"
+OWNER_RISK = "team:credit-risk"
+OWNER_OPS = "team:credit-operations"
+
+# The one DuckDB file takes one writer at a time (limit set in dagster.yaml).
+WAREHOUSE_POOL = "warehouse"
+
+DAILY_PARTITIONS = dg.DailyPartitionsDefinition(
+    start_date=DemoCalendar().first_day.isoformat(),
+    end_offset=1,
+)
+
+# Asset check names, so sensors and tests refer to the same strings.
+CHECK_RECONCILIATION = "rows_reconcile"
+CHECK_CONTRACT_SCHEMA = "contract_schema"
+CHECK_SCHEMA_DRIFT = "no_unexpected_columns"
+CHECK_ROUTES_COMPLETE = "every_application_routed"
+CHECK_MODEL_AVAILABLE = "model_available"

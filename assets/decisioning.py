@@ -1,0 +1,128 @@
+"""Decisioning: score each day's applications and route them by the versioned policy."""
+
+from __future__ import annotations
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from assets.constants import (
+    CHECK_MODEL_AVAILABLE,
+    CHECK_ROUTES_COMPLETE,
+    DAILY_PARTITIONS,
+    GROUP_DECISIONING,
+    OWNER_RISK,
+    WAREHOUSE_POOL,
+)
+from keel import decisioning
+from keel.columns import ROUTES
+from keel import warehouse as wh
+from resources.control_store import ControlStoreResource
+from resources.keel_home import KeelHomeResource
+from resources.warehouse import WarehouseResource
+
+FEATURES_SQL = "select * from marts.application_features where application_date = cast(? as date) order by application_id"
+
+
+@dg.asset(
+    name="scores",
+    partitions_def=DAILY_PARTITIONS,
+    deps=[dg.AssetKey("application_features"), dg.AssetKey("candidate_model")],
+    group_name=GROUP_DECISIONING,
+    owners=[OWNER_RISK],
+    kinds={"scikitlearn", "duckdb"},
+    code_version="1",
+    pool=WAREHOUSE_POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_MODEL_AVAILABLE,
+            asset="scores",
+            description="The champion model was found, its artifact matched its recorded hash, and it scored every application.",
+        )
+    ],
+    description=(
+        "The champion model's probability of bad repayment (p_bad) for each application of the day, "
+        "with the model version that produced it. Empty scores mean the model was unavailable and "
+        "the policy's fallback rules decide."
+    ),
+)
+def scores(
+    context: dg.AssetExecutionContext,
+    keel_home: KeelHomeResource,
+    warehouse: WarehouseResource,
+    control_store: ControlStoreResource,
+):
+    day = context.partition_key
+    with warehouse.connect() as con:
+        features = con.execute(FEATURES_SQL, [day]).df()
+    scored = decisioning.score_day(features, control_store.open(), keel_home.home)
+    with warehouse.connect() as con:
+        wh.replace_rows(con, "decisioning", "scores", scored.frame, "application_date", [day])
+    yield dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(len(scored.frame)),
+            "model_version": scored.model_version or "unavailable",
+            "model_available": scored.model_available,
+            "mean_p_bad": dg.MetadataValue.float(float(np.nanmean(scored.frame["p_bad"])) if scored.model_available and len(scored.frame) else 0.0),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name=CHECK_MODEL_AVAILABLE,
+        passed=scored.model_available,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=None if scored.model_available else f"model unavailable, fallback rules decide: {scored.unavailable_reason}",
+        metadata={"model_version": scored.model_version or "unavailable"},
+    )
+
+
+@dg.asset(
+    name="decisions",
+    partitions_def=DAILY_PARTITIONS,
+    deps=[scores],
+    group_name=GROUP_DECISIONING,
+    owners=[OWNER_RISK],
+    kinds={"python", "duckdb"},
+    code_version="1",
+    pool=WAREHOUSE_POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_ROUTES_COMPLETE,
+            asset="decisions",
+            blocking=True,
+            description="Every scored application got exactly one route (approve, decline or review) and a policy version.",
+        )
+    ],
+    description=(
+        "The route of each application under the versioned decision policy: approved or declined "
+        "automatically, or sent to a human reviewer, with the reason codes of every rule that fired."
+    ),
+)
+def decisions(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource, control_store: ControlStoreResource):
+    day = context.partition_key
+    with warehouse.connect() as con:
+        features = con.execute(FEATURES_SQL, [day]).df()
+        day_scores = con.execute(
+            "select * from decisioning.scores where application_date = cast(? as date) order by application_id", [day]
+        ).df()
+    decided = decisioning.decide_day(features, day_scores, control_store.open(), keel_home.home)
+    with warehouse.connect() as con:
+        wh.replace_rows(con, "decisioning", "decisions", decided.frame, "application_date", [day])
+    frame = decided.frame
+    route_counts = {route: int((frame["route"] == route).sum()) for route in ROUTES}
+    complete = len(frame) == len(features) and frame["route"].isin(ROUTES).all() and frame["application_id"].is_unique
+    yield dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(len(frame)),
+            "policy_version": decided.policy_version,
+            **{f"routed_{route}": dg.MetadataValue.int(n) for route, n in route_counts.items()},
+            "decided_by_fallback": dg.MetadataValue.int(int((frame["decided_by"] == "fallback_rules").sum())),
+            "qa_sampled": dg.MetadataValue.int(int(frame["qa_sampled"].sum())),
+            "review_rate": dg.MetadataValue.float(round(route_counts["review"] / max(len(frame), 1), 4)),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name=CHECK_ROUTES_COMPLETE,
+        passed=bool(complete),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"applications": len(features), "decisions": len(frame)},
+    )

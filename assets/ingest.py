@@ -1,0 +1,172 @@
+"""Ingest: the day's landing files, through their data contracts, into the warehouse."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from assets.constants import (
+    CHECK_CONTRACT_SCHEMA,
+    CHECK_RECONCILIATION,
+    CHECK_SCHEMA_DRIFT,
+    DAILY_PARTITIONS,
+    GROUP_INGEST,
+    OWNER_DATA,
+    WAREHOUSE_POOL,
+)
+from keel import warehouse as wh
+from keel.ingest import IngestOutcome, ingest_file
+from keel.landing_zone import find_landing_file, parse_date
+from keel.tables import markdown_table
+from resources.keel_home import KeelHomeResource
+from resources.warehouse import WarehouseResource
+
+
+def _ingest_checks(asset_name: str) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            CHECK_RECONCILIATION,
+            asset=asset_name,
+            blocking=True,
+            description="Every received row is accepted, quarantined with a reason, or dropped as a duplicate of a kept row.",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_CONTRACT_SCHEMA,
+            asset=asset_name,
+            blocking=True,
+            description="The file is readable and has every required column of the contract with a compatible type; otherwise the day is blocked.",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_SCHEMA_DRIFT,
+            asset=asset_name,
+            description="The file has no columns the contract does not name (new columns are kept out of the pipeline until the contract names them).",
+        ),
+    ]
+
+
+def _store(warehouse: WarehouseResource, source: str, day: str, outcome: IngestOutcome) -> None:
+    with warehouse.connect() as con:
+        if outcome.result is not None and not outcome.blocked:
+            accepted = outcome.accepted.assign(partition_date=day)
+            wh.replace_rows(con, "raw", source, accepted, "partition_date", [day])
+        if outcome.result is not None:
+            quarantine = outcome.quarantine.assign(partition_date=day, source=source)
+            duplicates = outcome.duplicates.assign(partition_date=day, source=source)
+            wh.replace_rows(con, "raw", f"{source}_quarantine", quarantine, "partition_date", [day])
+            wh.replace_rows(con, "raw", f"{source}_duplicates", duplicates, "partition_date", [day])
+
+
+def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResult]:
+    counts = outcome.counts
+    balanced = counts["received"] == counts["accepted"] + counts["quarantined"] + counts["duplicates"]
+    added = list(outcome.result.added_columns) if outcome.result is not None else []
+    return [
+        dg.AssetCheckResult(
+            asset_key=asset_name,
+            check_name=CHECK_RECONCILIATION,
+            passed=balanced,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={**{k: dg.MetadataValue.int(v) for k, v in counts.items()}},
+            description=None
+            if balanced
+            else f"{outcome.source_file}: received {counts['received']} rows but accepted + quarantined + duplicates = "
+            f"{counts['accepted'] + counts['quarantined'] + counts['duplicates']}",
+        ),
+        dg.AssetCheckResult(
+            asset_key=asset_name,
+            check_name=CHECK_CONTRACT_SCHEMA,
+            passed=not outcome.blocked,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "contract_version": outcome.contract_version,
+                "file_problem": outcome.file_problem or "none",
+                "blocking_errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in outcome.blocking_errors) or "none"),
+            },
+            description="; ".join(outcome.blocking_errors) or None,
+        ),
+        dg.AssetCheckResult(
+            asset_key=asset_name,
+            check_name=CHECK_SCHEMA_DRIFT,
+            passed=not added,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"added_columns": ", ".join(added) or "none"},
+            description=f"{outcome.source_file}: columns not in the contract were ignored: {', '.join(added)}" if added else None,
+        ),
+    ]
+
+
+def _ingest_day(context: dg.AssetExecutionContext, source: str, day: str, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> IngestOutcome:
+    folder = keel_home.home.landing_dir(source)
+    path = find_landing_file(folder, source, parse_date(day))
+    if path is None:
+        raise dg.Failure(
+            description=f"no {source} file has landed for {day} in {folder} "
+            f"(expected {source}_{day}.csv, .parquet or .jsonl): the source has not delivered it yet",
+            allow_retries=False,
+        )
+    outcome = ingest_file(path, source, parse_date(day))
+    _store(warehouse, source, day, outcome)
+    context.log.info(f"{path.name}: {outcome.counts}" + (f" BLOCKED: {outcome.blocking_errors}" if outcome.blocked else ""))
+    return outcome
+
+
+def _materialize(context: dg.AssetExecutionContext, source: str, asset_name: str, keel_home: KeelHomeResource, warehouse: WarehouseResource):
+    # A backfill of several days (the demo's history) runs as one step over the range.
+    outcomes = [_ingest_day(context, source, day, keel_home, warehouse) for day in context.partition_keys]
+    merged = IngestOutcome.combine(outcomes)
+    counts = merged.counts
+    yield dg.MaterializeResult(
+        asset_key=asset_name,
+        metadata={
+            "source_file": merged.source_file,
+            "source_sha256": merged.source_sha256,
+            "contract_version": merged.contract_version,
+            **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
+            "dagster/row_count": dg.MetadataValue.int(counts["accepted"]),
+            "blocked": merged.blocked,
+            "block_reason": "; ".join(merged.blocking_errors) or "none",
+            "quarantined_by_reason": dg.MetadataValue.json(merged.quarantined_by_reason),
+            "quarantine_sample": dg.MetadataValue.md(
+                markdown_table(merged.quarantine.head(20)) if merged.result is not None and len(merged.quarantine) else "none"
+            ),
+        },
+    )
+    yield from _results(asset_name, merged)
+
+
+@dg.asset(
+    name="raw_applications",
+    partitions_def=DAILY_PARTITIONS,
+    group_name=GROUP_INGEST,
+    owners=[OWNER_DATA],
+    kinds={"python", "duckdb"},
+    code_version="2",
+    pool=WAREHOUSE_POOL,
+    check_specs=_ingest_checks("raw_applications"),
+    description=(
+        "Credit applications received on the day, as the source system delivered them, after the "
+        "applications data contract: good rows are kept in raw.applications, rows that broke the "
+        "contract go to raw.applications_quarantine with a reason, repeated rows to "
+        "raw.applications_duplicates pointing at the row kept."
+    ),
+)
+def raw_applications(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource):
+    yield from _materialize(context, "applications", "raw_applications", keel_home, warehouse)
+
+
+@dg.asset(
+    name="raw_outcomes",
+    partitions_def=DAILY_PARTITIONS,
+    group_name=GROUP_INGEST,
+    owners=[OWNER_DATA],
+    kinds={"python", "duckdb"},
+    code_version="2",
+    pool=WAREHOUSE_POOL,
+    check_specs=_ingest_checks("raw_outcomes"),
+    description=(
+        "Repayment outcomes (good or bad) that became known on the day, weeks after the application: "
+        "the delayed labels the model is trained and monitored on."
+    ),
+)
+def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource):
+    yield from _materialize(context, "outcomes", "raw_outcomes", keel_home, warehouse)

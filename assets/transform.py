@@ -1,0 +1,50 @@
+"""Transform: dbt's staging and feature mart, built per day in one dbt invocation."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from assets.constants import DAILY_PARTITIONS, GROUP_TRANSFORM, OWNER_DATA, WAREHOUSE_POOL
+from resources.dbt import dbt_project
+from resources.warehouse import WarehouseResource
+
+
+class KeelDbtTranslator(DagsterDbtTranslator):
+    """dbt models in the transform group, owned by the data platform team."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return GROUP_TRANSFORM
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return [OWNER_DATA]
+
+
+TRANSLATOR = KeelDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    dagster_dbt_translator=TRANSLATOR,
+    pool=WAREHOUSE_POOL,
+    name="dbt_transform",
+)
+def dbt_transform(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """Staging views and the application_features mart for the run's partition window."""
+    window = context.partition_time_window
+    # The last day of a window is exclusive in Dagster, inclusive in the dbt macro.
+    start = window.start.date().isoformat()
+    end = (window.end.date() - __import__("datetime").timedelta(days=1)).isoformat()
+    os.environ["KEEL_WAREHOUSE"] = warehouse.path
+    build_vars = json.dumps({"start_date": start, "end_date": end})
+    yield from dbt.cli(["build", "--vars", build_vars], context=context).stream()

@@ -1,0 +1,164 @@
+"""keel: run AI decisions in production. `keel --help` lists the commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from keel.cli.output import emit_json, fail, one_line_errors
+
+app = typer.Typer(help="keel: the platform around the model. Every command works on $KEEL_HOME (default ./var).", no_args_is_help=True, add_completion=False)
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+
+
+def _home():
+    from keel.home import KeelHome
+
+    home = KeelHome.from_env().ensure()
+    home.export_env()
+    return home
+
+
+def _date(text: str) -> dt.date:
+    from keel.landing_zone import parse_date
+
+    return parse_date(text)
+
+
+def _print_day(summary: dict) -> None:
+    status = "BLOCKED" if summary.get("blocked") else ("ok" if summary.get("success", True) else "FAILED")
+    typer.echo(
+        f"{summary['date']}: {status}  received {summary['received']}  accepted {summary['accepted']}  "
+        f"quarantined {summary['quarantined']}  duplicates {summary['duplicates']}  "
+        f"auto {summary['decided_auto']}  review {summary['sent_to_review']}  model {summary.get('model_version') or '-'}"
+    )
+    if summary.get("failure"):
+        typer.echo(f"  {summary['failure']}")
+
+
+@app.command()
+@one_line_errors
+def prepare() -> None:
+    """Parse the dbt project into its manifest (run once at install and after dbt changes)."""
+    from resources.dbt import DBT_PROJECT_DIR
+
+    env = {**os.environ, "KEEL_WAREHOUSE": os.environ.get("KEEL_WAREHOUSE", str(_home().warehouse))}
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        fail(f"dbt parse failed: {(result.stdout + result.stderr).strip().splitlines()[-1:]}")
+    typer.echo(f"dbt manifest ready: {DBT_PROJECT_DIR / 'target' / 'manifest.json'}")
+
+
+@app.command()
+@one_line_errors
+def land(
+    date: str = typer.Option(..., "--date", help="Day to land, YYYY-MM-DD."),
+    fault: str = typer.Option(None, "--fault", help="Write a faulty applications file of this kind (see keel.faults)."),
+    fmt: str = typer.Option("csv", "--format", help="csv, parquet or jsonl."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Write the day's landing files (applications, and outcomes due that day) from the demo data."""
+    from keel.runs import land_day
+
+    paths = land_day(_home(), _date(date), fmt=fmt, fault=fault)
+    if json_out:
+        emit_json({"date": date, "files": [str(p) for p in paths]})
+    else:
+        for path in paths:
+            typer.echo(f"landed {path}")
+
+
+@app.command()
+@one_line_errors
+def run(
+    date: str = typer.Option(..., "--date", help="Day to run, YYYY-MM-DD."),
+    executor: str = typer.Option("in_process", "--executor", help="in_process (fast) or multiprocess (one process per step)."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Ingest, score, decide and queue one day through Dagster; runs show in the UI."""
+    from keel.runs import run_day
+
+    summary = run_day(_home(), _date(date), executor=executor).to_dict()
+    emit_json(summary) if json_out else _print_day(summary)
+    if summary["blocked"] or not summary["success"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
+def demo(
+    days: int = typer.Option(5, "--days", min=1, help="Live days to replay after the history."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if the instance already has runs."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Land a labelled history, train and promote the first model, then land and run N days."""
+    from rich.progress import Progress
+
+    from keel.demo_calendar import DemoCalendar
+    from keel.orchestrate import instance_has_history
+    from keel.runs import bootstrap_history, land_day, run_day, sum_days
+
+    home = _home()
+    if if_empty and instance_has_history(home):
+        typer.echo(f"{home.root} already has runs: skipping the demo (remove it to start again)")
+        return
+    calendar = DemoCalendar()
+    if days > calendar.live_days:
+        fail(f"the demo data covers {calendar.live_days} live days; ask for at most that many")
+    summaries = []
+    with Progress(transient=json_out, disable=json_out) as progress:
+        task = progress.add_task("history", total=days + 1)
+        boot = bootstrap_history(home, calendar, progress=lambda msg: progress.update(task, description=msg))
+        progress.advance(task)
+        for day in calendar.live_dates(days):
+            progress.update(task, description=f"day {day}")
+            land_day(home, day, calendar)
+            summaries.append(run_day(home, day))
+            progress.advance(task)
+    result = {**sum_days(summaries), "first_model_version": boot["model_version"], "bootstrap_run_ids": boot["run_ids"]}
+    if json_out:
+        emit_json(result)
+    else:
+        for day in result["days"]:
+            _print_day(day)
+        typer.echo(
+            f"total: received {result['received']}  accepted {result['accepted']}  quarantined {result['quarantined']}  "
+            f"duplicates {result['duplicates']}  auto {result['decided_auto']}  review {result['sent_to_review']}"
+        )
+    if any(not d.success for d in summaries):
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; keep 127.0.0.1 unless you put auth in front."),
+    port: int = typer.Option(3000, "--port"),
+) -> None:
+    """Serve the Dagster UI and daemon (schedules and sensors on) for this KEEL_HOME."""
+    from keel.home import REPO_ROOT
+
+    home = _home()
+    dagster = Path(sys.executable).with_name("dagster")
+    typer.echo(f"Dagster UI on http://{host}:{port} (KEEL_HOME={home.root})")
+    os.execv(str(dagster), [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

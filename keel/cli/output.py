@@ -1,0 +1,41 @@
+"""How the CLI speaks: one JSON object with --json, readable lines otherwise, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import typer
+
+
+def emit_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"keel: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def one_line_errors(func: Callable) -> Callable:
+    """Turn expected failures into `keel: <reason>` and a non-zero exit, never a stack trace."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        from keel.runs import KeelError
+
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except (KeelError, ValueError, FileNotFoundError, PermissionError) as error:
+            fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        except Exception as error:  # anything unexpected: still one line, with its type
+            if "--debug" in sys.argv:
+                raise
+            fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} (rerun with --debug for the trace)")
+
+    return wrapper

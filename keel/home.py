@@ -1,0 +1,101 @@
+"""Where keel keeps its state: everything a run writes lives under KEEL_HOME.
+
+    KEEL_HOME/
+      warehouse.duckdb      data plane (one writer at a time)
+      control.sqlite        control plane: model versions, aliases, approvals, policies
+      models/               model artifacts named by the sha256 of their bytes
+      landing/applications  source drops of applications (one file per day)
+      landing/outcomes      source drops of repayment outcomes
+      landing/rejected      files whose name or date was not valid, with a reason
+      review/inbox          reviewers' decisions (JSON Lines)
+      review/rejected       inbox lines that were refused, with the reason
+      reports/              monitoring reports and data docs
+      dagster/              DAGSTER_HOME of the local instance
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KEEL_HOME = REPO_ROOT / "var"
+
+
+@dataclass(frozen=True)
+class KeelHome:
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> "KeelHome":
+        return cls(Path(os.environ.get("KEEL_HOME") or DEFAULT_KEEL_HOME).resolve())
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def control_store(self) -> Path:
+        return self.root / "control.sqlite"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    def landing_dir(self, source: str) -> Path:
+        return self.landing / source
+
+    @property
+    def landing_rejected(self) -> Path:
+        return self.landing / "rejected"
+
+    @property
+    def review_inbox(self) -> Path:
+        return self.root / "review" / "inbox"
+
+    @property
+    def review_processed(self) -> Path:
+        return self.root / "review" / "processed"
+
+    @property
+    def review_rejected(self) -> Path:
+        return self.root / "review" / "rejected"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    def ensure(self) -> "KeelHome":
+        """Create the layout and the Dagster instance settings; safe to repeat."""
+        for folder in (
+            self.models,
+            self.landing_dir("applications"),
+            self.landing_dir("outcomes"),
+            self.landing_rejected,
+            self.review_inbox,
+            self.review_processed,
+            self.review_rejected,
+            self.reports,
+            self.dagster_home,
+        ):
+            folder.mkdir(parents=True, exist_ok=True)
+        settings = REPO_ROOT / "dagster.yaml"
+        target = self.dagster_home / "dagster.yaml"
+        if not target.exists() or target.read_bytes() != settings.read_bytes():
+            shutil.copyfile(settings, target)
+        return self
+
+    def export_env(self) -> None:
+        """Point this process (and the subprocesses it starts) at this home."""
+        os.environ["KEEL_HOME"] = str(self.root)
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)

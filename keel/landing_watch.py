@@ -1,0 +1,77 @@
+"""What the landing sensor should do about the files it sees: a pure decision.
+
+The cursor maps each landed file name to the fingerprint (size, mtime) and the
+sha256 of the content last acted on. The same file dropped again does nothing;
+a file whose content changed for a day already loaded asks for that day again
+and is recorded as a replacement; a name that is not a valid landing name is
+rejected with a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keel.landing import InvalidLandingName, parse_landing_name
+
+
+@dataclass(frozen=True)
+class SeenFile:
+    source: str
+    day: dt.date
+    name: str
+    sha256: str
+    replaces: str | None = None  # sha256 of the content it replaced
+
+
+@dataclass
+class LandingPlan:
+    new_files: list[SeenFile] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+    cursor: dict[str, list] = field(default_factory=dict)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def plan_landing(
+    files: list[tuple[str, Path]],
+    cursor: dict[str, list],
+    latest_day: dt.date | None = None,
+    hash_file: Callable[[Path], str] = file_sha256,
+) -> LandingPlan:
+    """Decide, for (source folder, path) pairs, which days to (re)load and which files to reject."""
+    plan = LandingPlan(cursor=dict(cursor))
+    for folder_source, path in sorted(files, key=lambda item: item[1].name):
+        if path.name.startswith("."):
+            continue  # a file still being written (see landing_zone.write_atomically)
+        key = f"{folder_source}/{path.name}"
+        try:
+            source, day, _fmt = parse_landing_name(path.name)
+            if source != folder_source:
+                raise InvalidLandingName(f"{path.name}: a {source} file in the {folder_source} folder")
+            if latest_day is not None and day > latest_day:
+                raise InvalidLandingName(f"{path.name}: date {day} is in the future (latest valid day {latest_day})")
+        except InvalidLandingName as reason:
+            plan.rejected.append((key, str(reason)))
+            plan.cursor.pop(key, None)
+            continue
+        stat = path.stat()
+        fingerprint = [stat.st_size, stat.st_mtime_ns]
+        previous = cursor.get(key)
+        if previous and previous[:2] == fingerprint:
+            continue  # untouched since last tick: no need to read it
+        sha256 = hash_file(path)
+        plan.cursor[key] = [*fingerprint, sha256]
+        if previous and previous[2] == sha256:
+            continue  # same content dropped again
+        plan.new_files.append(SeenFile(source, day, path.name, sha256, replaces=previous[2] if previous else None))
+    return plan

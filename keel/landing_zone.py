@@ -1,0 +1,81 @@
+"""Finding and writing the day files that source systems drop in the landing zone.
+
+A day's file is named `<source>_<YYYY-MM-DD>.<csv|parquet|jsonl>` in
+KEEL_HOME/landing/<source>/. Files are written to a temporary name and renamed,
+so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+SOURCES = ("applications", "outcomes")
+FORMATS = ("csv", "parquet", "jsonl")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class NoLandingFile(FileNotFoundError):
+    """The source has not delivered the day's file."""
+
+
+class AmbiguousLandingFile(ValueError):
+    """More than one file claims to be the same day of the same source."""
+
+
+def parse_date(text: str) -> dt.date:
+    """A calendar date given as YYYY-MM-DD, or a ValueError saying what was wrong."""
+    if not _DATE.match(text or ""):
+        raise ValueError(f"date {text!r} is not in the form YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(f"date {text!r} is not a real calendar date ({error})") from None
+
+
+def landing_file_name(source: str, day: dt.date, fmt: str = "csv") -> str:
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return f"{source}_{day.isoformat()}.{fmt}"
+
+
+def find_landing_file(folder: Path, source: str, day: dt.date) -> Path | None:
+    """The day's file of `source`, or None when the source has not delivered it."""
+    found = [folder / landing_file_name(source, day, fmt) for fmt in FORMATS]
+    present = [path for path in found if path.exists()]
+    if len(present) > 1:
+        names = ", ".join(p.name for p in present)
+        raise AmbiguousLandingFile(f"{folder}: several files for {source} on {day}: {names}; keep one")
+    return present[0] if present else None
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    return path
+
+
+def frame_to_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """Serialize a landing frame deterministically: same frame, same bytes."""
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True, date_format="iso").encode("utf-8")
+    if fmt == "parquet":
+        import io
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
+        return buffer.getvalue()
+    raise ValueError(f"unknown format {fmt!r}")

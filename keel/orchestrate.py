@@ -1,0 +1,142 @@
+"""Launching keel's jobs on the Dagster instance under KEEL_HOME, and reading back what they did.
+
+The CLI goes through Dagster (never around it), so every run it starts shows
+in the UI with its logs, materializations and checks. Runs execute in this
+process by default (fast for the CLI); `executor="multiprocess"` runs each step
+in its own process, as runs launched from the UI do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+from keel.home import REPO_ROOT, KeelHome
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+class RunFailed(RuntimeError):
+    """A Dagster run did not succeed; the message says which step and why."""
+
+    def __init__(self, message: str, run_id: str):
+        super().__init__(message)
+        self.run_id = run_id
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    success: bool
+    materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # "asset:check" -> {passed, severity, description}
+    failure: str | None = None
+
+
+def instance_for(home: KeelHome) -> dg.DagsterInstance:
+    home.ensure()
+    home.export_env()
+    return dg.DagsterInstance.from_config(str(home.dagster_home))
+
+
+def load_definitions() -> dg.Definitions:
+    import definitions  # noqa: PLC0415 - repo-root module, imported once when a run is needed
+
+    return definitions.defs
+
+
+def _metadata_value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def read_run(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
+    """Materializations, check results and the first failure of a finished run."""
+    run = instance.get_run_by_id(run_id)
+    outcome = RunOutcome(run_id=run_id, success=bool(run and run.status == dg.DagsterRunStatus.SUCCESS))
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.step_materialization_data.materialization
+            key = materialization.asset_key.to_user_string()
+            outcome.materializations[key] = {k: _metadata_value(v) for k, v in materialization.metadata.items()}
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = event.asset_check_evaluation_data
+            key = f"{data.asset_key.to_user_string()}:{data.check_name}"
+            outcome.checks[key] = {
+                "passed": data.passed,
+                "severity": data.severity.value if data.severity else None,
+                "description": data.description,
+            }
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE and outcome.failure is None:
+            error = event.step_failure_data.error
+            user = event.step_failure_data.user_failure_data
+            detail = (user.description if user and user.description else None) or (error.message.strip() if error else "failed")
+            outcome.failure = f"{event.step_key}: {detail.splitlines()[0] if detail else 'failed'}"
+    return outcome
+
+
+def execute(
+    job_name: str,
+    home: KeelHome,
+    *,
+    partition_key: str | None = None,
+    partition_range: tuple[str, str] | None = None,
+    asset_names: Sequence[str] | None = None,
+    tags: dict[str, str] | None = None,
+    executor: str = "in_process",
+) -> RunOutcome:
+    """Run a job (or a subset of its assets) for a partition or range; wait for it to finish."""
+    instance = instance_for(home)
+    run_tags = dict(tags or {})
+    if partition_range is not None:
+        run_tags[RANGE_START_TAG], run_tags[RANGE_END_TAG] = partition_range
+    selection = [dg.AssetKey(name) for name in asset_names] if asset_names else None
+    if executor == "in_process":
+        job = load_definitions().resolve_job_def(job_name)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            asset_selection=selection,
+            tags=run_tags,
+            raise_on_error=False,
+        )
+        run_id = result.run_id
+    elif executor == "multiprocess":
+        recon_job = ReconstructableRepository.for_file(
+            str(REPO_ROOT / "definitions.py"), "defs", working_directory=str(REPO_ROOT)
+        ).get_reconstructable_job(job_name)
+        if partition_key is not None:
+            run_tags["dagster/partition"] = partition_key
+        with dg.execute_job(
+            recon_job,
+            instance=instance,
+            tags=run_tags,
+            asset_selection=selection,
+            raise_on_error=False,
+        ) as result:
+            run_id = result.run_id
+    else:
+        raise ValueError(f"unknown executor {executor!r}; expected in_process or multiprocess")
+    return read_run(instance, run_id)
+
+
+def instance_has_history(home: KeelHome) -> bool:
+    if not (home.dagster_home / "storage").exists() and not (home.dagster_home / "history").exists():
+        return False
+    instance = instance_for(home)
+    return bool(instance.get_runs(limit=1))
+
+
+def date_range(start: dt.date, end: dt.date) -> Iterable[dt.date]:
+    day = start
+    while day <= end:
+        yield day
+        day += dt.timedelta(days=1)

@@ -1,0 +1,61 @@
+"""Scoring with the champion model, and what happens when it cannot be used.
+
+The champion is whatever version the control store's `champion` alias points
+at; its artifact is verified by hash before it is loaded. When there is no
+champion, or its artifact is missing or altered, scoring does not crash: it
+says why in ModelUnavailable, and the policy's fallback rules decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from keel.columns import MODEL_FEATURES
+from keel.control_store import ControlStore
+from keel.models.artifacts import ModelStore
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+SCORE_CHUNK_ROWS = 250_000
+
+
+class ModelUnavailable(RuntimeError):
+    """The model cannot be used for this run; the message says why."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    version: str
+    artifact_sha256: str
+    pipeline: Any
+
+
+def load_alias(store: ControlStore, models: ModelStore, alias: str = CHAMPION) -> LoadedModel:
+    version = store.current_alias(alias)
+    if version is None:
+        raise ModelUnavailable(f"no model holds the {alias} alias yet: train one and promote it (keel model train / approve / promote)")
+    record = store.get_model_version(version)
+    if record is None:
+        raise ModelUnavailable(f"the {alias} alias points at {version}, which is not in the registry")
+    sha256 = record["artifact_sha256"]
+    try:
+        pipeline = models.load(version, sha256)
+    except Exception as error:  # ArtifactMissing, ArtifactTampered, unreadable artifact
+        raise ModelUnavailable(str(error)) from error
+    return LoadedModel(version=version, artifact_sha256=sha256, pipeline=pipeline)
+
+
+def score(pipeline: Any, features: pd.DataFrame, chunk_rows: int = SCORE_CHUNK_ROWS) -> np.ndarray:
+    """Calibrated probability of bad repayment for each row, scored in chunks to bound memory."""
+    if features.empty:
+        return np.empty(0, dtype="float64")
+    parts = []
+    for start in range(0, len(features), chunk_rows):
+        chunk = features.iloc[start : start + chunk_rows][list(MODEL_FEATURES)]
+        parts.append(pipeline.predict_proba(chunk)[:, 1])
+    # Rounded so that the stored score is the same bytes on every machine.
+    return np.round(np.concatenate(parts), 10)

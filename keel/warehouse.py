@@ -1,0 +1,107 @@
+"""The data plane: one DuckDB file, opened briefly by one writer at a time.
+
+Dagster's `warehouse` pool keeps pipeline steps from overlapping; the retry
+here covers the CLI reading while a step holds the file for a moment.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+LOCK_WAIT_SECONDS = 120.0
+
+
+class WarehouseBusy(RuntimeError):
+    """The warehouse stayed locked by another process for too long."""
+
+
+def safe_identifier(name: str) -> str:
+    """Validate a schema/table/column name before it reaches a SQL string."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r} (expected lower-case letters, digits and _)")
+    return name
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return "lock" in text or "conflicting" in text or "being used by another process" in text
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, waiting while another process holds its lock."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"{path}: no warehouse yet; land a day and run it first (keel land / keel run)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            if not _is_lock_error(error) or time.monotonic() > deadline:
+                if _is_lock_error(error):
+                    raise WarehouseBusy(f"{path}: still locked by another process after {wait_seconds:.0f}s") from error
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    frame: pd.DataFrame,
+    where_column: str,
+    values: list[str],
+) -> int:
+    """Replace the rows of `table` whose `where_column` is in `values` with `frame`, atomically.
+
+    A run killed half-way leaves the previous rows intact; a rerun with the
+    same frame leaves the table as it was.
+    """
+    schema, table, where_column = safe_identifier(schema), safe_identifier(table), safe_identifier(where_column)
+    qualified = f"{schema}.{table}"
+    con.execute(f"create schema if not exists {schema}")
+    con.register("incoming_rows", frame)
+    try:
+        con.execute("begin transaction")
+        if not table_exists(con, schema, table):
+            con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
+        placeholders = ", ".join("?" for _ in values)
+        if values:
+            con.execute(f"delete from {qualified} where cast({where_column} as varchar) in ({placeholders})", values)
+        con.execute(f"insert into {qualified} by name select * from incoming_rows")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("incoming_rows")
+    return len(frame)
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()

@@ -1,0 +1,1 @@
+"""Dagster resources: thin handles on keel's state under KEEL_HOME."""

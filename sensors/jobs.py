@@ -1,0 +1,38 @@
+"""Jobs the sensors, schedules and the CLI launch."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.constants import DAILY_PARTITIONS
+
+DAILY_DECISIONING_JOB = "daily_decisioning"
+OUTCOMES_JOB = "ingest_outcomes"
+TRAINING_JOB = "train_model"
+
+OUTCOME_ASSETS = ("raw_outcomes", "stg_outcomes")
+DECISIONING_ASSETS = ("raw_applications", "stg_applications", "application_features", "scores", "decisions", "review_queue")
+# The daily job can also take the day's repayment outcomes, so one run per day suffices.
+DAILY_DECISIONING_SELECTION = dg.AssetSelection.assets(*DECISIONING_ASSETS, *OUTCOME_ASSETS)
+
+daily_decisioning_job = dg.define_asset_job(
+    DAILY_DECISIONING_JOB,
+    selection=DAILY_DECISIONING_SELECTION,
+    partitions_def=DAILY_PARTITIONS,
+    description="One day of applications: ingest through the contract, build features, score, decide, queue reviews.",
+)
+
+outcomes_job = dg.define_asset_job(
+    OUTCOMES_JOB,
+    selection=dg.AssetSelection.assets(*OUTCOME_ASSETS),
+    partitions_def=DAILY_PARTITIONS,
+    description="One day of repayment outcomes: the delayed labels.",
+)
+
+training_job = dg.define_asset_job(
+    TRAINING_JOB,
+    selection=dg.AssetSelection.assets("training_set", "candidate_model"),
+    description="Train a candidate model on every application whose outcome is known.",
+)
+
+JOBS = [daily_decisioning_job, outcomes_job, training_job]

@@ -1,0 +1,60 @@
+"""The landing sensor: new or changed files in the landing zone start that day's run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import dagster as dg
+
+from keel.home import KeelHome
+from keel.landing_watch import plan_landing
+from sensors.jobs import daily_decisioning_job, outcomes_job
+
+JOB_FOR_SOURCE = {"applications": daily_decisioning_job, "outcomes": outcomes_job}
+
+
+@dg.sensor(
+    name="landing_sensor",
+    jobs=[daily_decisioning_job, outcomes_job],
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Watches KEEL_HOME/landing for applications and outcomes files. A new file, or a changed file "
+        "for a day already loaded, starts that day's run; the same file dropped again does nothing; a "
+        "file with an invalid name or date is moved to landing/rejected with a reason beside it."
+    ),
+)
+def landing_sensor(context: dg.SensorEvaluationContext):
+    home = KeelHome.from_env()
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    files = []
+    for source in JOB_FOR_SOURCE:
+        folder = home.landing_dir(source)
+        if folder.exists():
+            files.extend((source, path) for path in folder.iterdir() if path.is_file())
+    plan = plan_landing(files, cursor, latest_day=dt.date.today())
+    for key, reason in plan.rejected:
+        source, name = key.split("/", 1)
+        home.landing_rejected.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(home.landing_dir(source) / name), str(home.landing_rejected / name))
+        (home.landing_rejected / f"{name}.reason.txt").write_text(reason + "\n")
+        context.log.warning(f"rejected {key}: {reason}")
+    requests = []
+    for seen in plan.new_files:
+        if seen.replaces:
+            context.log.info(f"{seen.name} replaced content {seen.replaces[:12]} with {seen.sha256[:12]}: reloading {seen.day}")
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{seen.source}:{seen.name}:{seen.sha256}",
+                job_name=JOB_FOR_SOURCE[seen.source].name,
+                partition_key=seen.day.isoformat(),
+                tags={
+                    "keel/source_file": seen.name,
+                    "keel/source_sha256": seen.sha256,
+                    **({"keel/replaces_sha256": seen.replaces} if seen.replaces else {}),
+                },
+            )
+        )
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(plan.cursor, sort_keys=True))

@@ -1,0 +1,31 @@
+"""The daily scoring schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from keel.home import KeelHome
+from keel.landing_zone import find_landing_file
+from sensors.jobs import daily_decisioning_job
+
+
+@dg.schedule(
+    name="daily_scoring",
+    job=daily_decisioning_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Every morning at 06:00 UTC, scores and decides yesterday's applications if their file has "
+        "landed (and the landing sensor has not already done it); skips with a reason otherwise."
+    ),
+)
+def daily_scoring(context: dg.ScheduleEvaluationContext):
+    day = (context.scheduled_execution_time.date() - dt.timedelta(days=1))
+    home = KeelHome.from_env()
+    path = find_landing_file(home.landing_dir("applications"), "applications", day)
+    if path is None:
+        return dg.SkipReason(f"no applications file has landed for {day}: nothing to score")
+    return dg.RunRequest(run_key=f"daily_scoring:{day.isoformat()}", partition_key=day.isoformat())
