@@ -1,0 +1,66 @@
+"""The code location loads and carries the whole decision process, described for people."""
+
+import dagster as dg
+import pytest
+
+EXPECTED_ASSETS = {
+    "raw_applications",
+    "raw_outcomes",
+    "stg_applications",
+    "stg_outcomes",
+    "application_features",
+    "training_set",
+    "candidate_model",
+    "scores",
+    "decisions",
+    "review_queue",
+}
+
+
+@pytest.fixture(scope="module")
+def defs():
+    import definitions
+
+    return definitions.defs
+
+
+def test_definitions_load_with_every_asset(defs):
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    missing = EXPECTED_ASSETS - keys
+    assert not missing, f"assets missing from the definitions: {sorted(missing)}"
+
+
+def test_every_asset_is_described_owned_grouped_kinded_and_versioned(defs):
+    graph = defs.resolve_asset_graph()
+    problems = []
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_external:
+            continue
+        spec_problems = [
+            label
+            for label, ok in (
+                ("description", bool(node.description and len(node.description) > 20)),
+                ("owners", bool(node.owners)),
+                ("group", bool(node.group_name) and node.group_name != "default"),
+                ("kinds", bool(node.kinds)),
+                ("code_version", bool(node.code_version)),
+            )
+            if not ok
+        ]
+        if spec_problems:
+            problems.append(f"{key.to_user_string()}: missing {', '.join(spec_problems)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_warehouse_steps_share_one_pool(defs):
+    graph = defs.resolve_asset_graph()
+    for name in ("raw_applications", "application_features", "scores", "decisions", "review_queue", "training_set"):
+        assets_def = graph.assets_def_for_key(dg.AssetKey(name))
+        pools = {op.pool for op in assets_def.node_def.iterate_op_defs()} if hasattr(assets_def.node_def, "iterate_op_defs") else {assets_def.op.pool}
+        assert pools == {"warehouse"}, f"{name} is not in the warehouse pool: {pools}"
+
+
+def test_schedule_and_landing_sensor_are_on_by_default(defs):
+    assert defs.resolve_sensor_def("landing_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_schedule_def("daily_scoring").default_status == dg.DefaultScheduleStatus.RUNNING

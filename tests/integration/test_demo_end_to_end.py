@@ -1,0 +1,56 @@
+"""`keel demo` from an empty KEEL_HOME: history, first model, then live days through Dagster."""
+
+import pytest
+
+from tests.integration.helpers import keel, keel_json
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    home = tmp_path_factory.mktemp("demo_home")
+    summary = keel_json(home, "demo", "--days", "3")
+    return home, summary
+
+
+def test_every_row_is_accounted_for_each_day(demo):
+    _home, summary = demo
+    assert len(summary["days"]) == 3
+    for day in summary["days"]:
+        assert day["received"] > 0
+        assert day["received"] == day["accepted"] + day["quarantined"] + day["duplicates"], day
+        assert day["accepted"] == day["decided_auto"] + day["sent_to_review"], day
+        assert day["model_version"] == summary["first_model_version"]
+        assert day["run_ids"]
+    assert summary["received"] == sum(d["received"] for d in summary["days"])
+
+
+def test_rerunning_a_day_gives_the_same_summary(demo):
+    home, summary = demo
+    first = summary["days"][0]
+    again = keel_json(home, "run", "--date", first["date"])
+    for key in ("received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "model_version"):
+        assert again[key] == first[key], key
+
+
+def test_a_day_with_nothing_landed_says_what_to_do(demo):
+    home, _ = demo
+    result = keel(home, "run", "--date", "2026-01-29", check=False)
+    assert result.returncode != 0
+    assert "keel land --date 2026-01-29" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_date_is_one_line(demo):
+    home, _ = demo
+    result = keel(home, "run", "--date", "2026-13-01", check=False)
+    assert result.returncode != 0
+    assert "not a real calendar date" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_empty_home_says_to_land_first(tmp_path):
+    result = keel(tmp_path / "empty", "run", "--date", "2026-01-01", check=False)
+    assert result.returncode != 0
+    assert "nothing has landed" in result.stderr

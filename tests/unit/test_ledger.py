@@ -1,0 +1,50 @@
+import pandas as pd
+
+from keel.ledger import GENESIS_DIGEST, next_batch, rows_sha256, verify_chain
+
+
+def _rows(day, ids, route="approve"):
+    return pd.DataFrame({"event_type": "decision", "ledger_day": day, "application_id": ids, "route": route, "score": 0.1})
+
+
+def _build(days):
+    batches, rows, last = [], [], None
+    for day, frame in days:
+        batch = next_batch(frame, day, last)
+        batches.append(batch.__dict__)
+        rows.append(frame.assign(batch_seq=batch.batch_seq))
+        last = batch
+    return pd.DataFrame(batches), pd.concat(rows, ignore_index=True)
+
+
+def test_rows_hash_ignores_row_order_but_not_content():
+    a = _rows("2026-01-01", ["A1", "A2"])
+    assert rows_sha256(a) == rows_sha256(a.iloc[::-1])
+    changed = a.copy()
+    changed.loc[0, "score"] = 0.1000001
+    assert rows_sha256(changed) != rows_sha256(a)
+
+
+def test_an_untouched_chain_verifies():
+    batches, rows = _build([("2026-01-01", _rows("2026-01-01", ["A1", "A2"])), ("2026-01-02", _rows("2026-01-02", ["A3"]))])
+    report = verify_chain(batches, rows)
+    assert report.ok and report.batches_checked == 2
+    assert batches.iloc[0]["previous_digest"] == GENESIS_DIGEST
+    assert batches.iloc[1]["previous_digest"] == batches.iloc[0]["digest"]
+
+
+def test_an_altered_row_names_the_first_broken_day():
+    batches, rows = _build(
+        [(d, _rows(d, [f"A{i}"])) for i, d in enumerate(["2026-01-01", "2026-01-02", "2026-01-03"])]
+    )
+    rows.loc[rows["ledger_day"] == "2026-01-02", "route"] = "decline"
+    report = verify_chain(batches, rows)
+    assert not report.ok
+    assert report.first_broken_day == "2026-01-02"
+    assert "rows hash" in report.reason
+
+
+def test_a_deleted_row_is_caught():
+    batches, rows = _build([("2026-01-01", _rows("2026-01-01", ["A1", "A2"]))])
+    report = verify_chain(batches, rows.iloc[:1])
+    assert not report.ok and "2 rows recorded, 1 found" in report.reason

@@ -1,0 +1,39 @@
+import pandas as pd
+import pytest
+
+from keel import warehouse
+
+
+def test_replace_rows_replaces_one_partition_and_is_idempotent(tmp_path):
+    path = tmp_path / "w.duckdb"
+    day1 = pd.DataFrame({"partition_date": ["2026-01-01"] * 2, "v": [1, 2]})
+    day2 = pd.DataFrame({"partition_date": ["2026-01-02"], "v": [3]})
+    with warehouse.connect(path) as con:
+        warehouse.replace_rows(con, "raw", "t", day1, "partition_date", ["2026-01-01"])
+        warehouse.replace_rows(con, "raw", "t", day2, "partition_date", ["2026-01-02"])
+        warehouse.replace_rows(con, "raw", "t", day1, "partition_date", ["2026-01-01"])
+        rows = con.execute("select partition_date, v from raw.t order by v").fetchall()
+    assert rows == [("2026-01-01", 1), ("2026-01-01", 2), ("2026-01-02", 3)]
+
+
+def test_a_failed_replace_leaves_the_previous_rows(tmp_path):
+    path = tmp_path / "w.duckdb"
+    good = pd.DataFrame({"partition_date": ["2026-01-01"], "v": [1]})
+    bad = pd.DataFrame({"partition_date": ["2026-01-01"], "unknown_column": [2]})
+    with warehouse.connect(path) as con:
+        warehouse.replace_rows(con, "raw", "t", good, "partition_date", ["2026-01-01"])
+        with pytest.raises(Exception):
+            warehouse.replace_rows(con, "raw", "t", bad, "partition_date", ["2026-01-01"])
+        assert con.execute("select v from raw.t").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("name", ["raw; drop table x", "Raw", "1abc", "a-b", ""])
+def test_unsafe_identifiers_never_reach_sql(name):
+    with pytest.raises(ValueError, match="identifier"):
+        warehouse.safe_identifier(name)
+
+
+def test_reading_a_missing_warehouse_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="keel land"):
+        with warehouse.connect(tmp_path / "none.duckdb", read_only=True):
+            pass
