@@ -1,0 +1,105 @@
+"""Training, registering, approving, promoting and rolling back models.
+
+Every step here appends to the control store; nothing is updated in place.
+A candidate decides nothing until a person approves it and it is promoted,
+and a promotion is refused unless the candidate passed the policy's gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from keel.columns import MODEL_FEATURES
+from keel.control_store import ControlStore
+from keel.home import KeelHome
+from keel.scoring import CHAMPION
+
+# Bump when the training code changes what it produces (part of the model version).
+TRAINING_CODE_VERSION = "train-1"
+DEFAULT_PARAMS: dict = {}
+
+
+class PromotionRefused(ValueError):
+    """A promotion that the lifecycle rules do not allow; the message says which rule."""
+
+
+@dataclass
+class Registered:
+    version: str
+    artifact_sha256: str
+    metrics: dict
+    gate_passed: bool
+    gate_failures: list[str] = field(default_factory=list)
+    model_card: str = ""
+
+
+def train_and_register(frame: pd.DataFrame, home: KeelHome, store: ControlStore, run_id: str | None = None, partition: str | None = None) -> Registered:
+    from keel.decisioning import current_policy
+    from keel.models.artifacts import ModelStore
+    from keel.models.card import model_card_markdown
+    from keel.models.evaluation import evaluate, gate
+    from keel.models.training import train_model
+    from keel.monitoring import build_reference_profile
+    from keel.policy import TrainingProfile
+    from keel.scoring import ModelUnavailable, load_alias
+
+    policy = current_policy()
+    trained = train_model(frame, DEFAULT_PARAMS, TRAINING_CODE_VERSION)
+    sha256 = ModelStore(home.models).save(trained.pipeline, trained.version)
+    holdout = trained.holdout
+    thresholds = (policy.thresholds.approve_below, policy.thresholds.decline_at_or_above)
+    candidate_eval = evaluate(holdout["is_bad"].to_numpy(), trained.holdout_p_bad, holdout, thresholds)
+    champion_eval = None
+    try:
+        champion = load_alias(store, ModelStore(home.models), CHAMPION)
+        if champion.version != trained.version:
+            champion_p = champion.pipeline.predict_proba(holdout[list(MODEL_FEATURES)])[:, 1]
+            champion_eval = evaluate(holdout["is_bad"].to_numpy(), champion_p, holdout, thresholds)
+    except ModelUnavailable:
+        pass
+    verdict = gate(candidate_eval, champion_eval, policy.model_gate)
+    card = model_card_markdown(trained.version, trained, candidate_eval, verdict)
+    profiles = {
+        "training_profile": TrainingProfile.from_frame(frame).to_dict(),
+        "reference_profile": build_reference_profile(frame, pd.Series(trained.train_p_bad), daily_volume=float(frame.groupby("application_date").size().mean())),
+    }
+    store.register_model_version(
+        version=trained.version,
+        artifact_sha256=sha256,
+        metrics=candidate_eval,
+        training_window=trained.training_window,
+        features=list(MODEL_FEATURES),
+        params=trained.params,
+        run_id=run_id,
+        partition=partition,
+        model_card=card,
+        profiles=profiles,
+        gate={"passed": verdict.passed, "failures": verdict.failures, "champion": champion_eval},
+    )
+    headline = {k: v for k, v in candidate_eval.items() if not isinstance(v, (dict, list))}
+    return Registered(trained.version, sha256, headline, verdict.passed, list(verdict.failures), card)
+
+
+def approve(home: KeelHome, version: str, by: str, reason: str) -> None:
+    store = ControlStore(home.control_store)
+    if store.get_model_version(version) is None:
+        raise PromotionRefused(f"model {version} is not in the registry (keel model list shows the versions)")
+    store.record_approval(version, by=by, reason=reason)
+
+
+def promote(home: KeelHome, version: str, by: str, reason: str, alias: str = CHAMPION) -> dict:
+    store = ControlStore(home.control_store)
+    record = store.get_model_version(version)
+    if record is None:
+        raise PromotionRefused(f"model {version} is not in the registry (keel model list shows the versions)")
+    if not store.approvals_for(version):
+        raise PromotionRefused(f"model {version} has no approval: run `keel model approve {version} --by NAME --reason TEXT` first")
+    gate_result = record.get("gate") or {}
+    if not gate_result.get("passed", False):
+        failures = "; ".join(gate_result.get("failures") or ["no gate result recorded"])
+        raise PromotionRefused(f"model {version} failed the policy's gate and cannot be promoted: {failures}")
+    if store.current_alias(alias) == version:
+        raise PromotionRefused(f"model {version} already holds the {alias} alias")
+    return store.move_alias(alias, version, by=by, reason=reason)
