@@ -1,0 +1,74 @@
+"""The HTML report renders standalone, with the headline first and embedded charts."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from keel.models.seed_features import seed_feature_frame
+from keel.monitoring import (
+    build_reference_profile,
+    daily_summary,
+    feature_drift,
+    load_monitoring_config,
+    performance_by_cohort,
+    render_report,
+    score_drift,
+    segment_outcomes,
+    volume_change,
+)
+
+CONFIG = load_monitoring_config()
+
+
+@pytest.fixture(scope="module")
+def day_results():
+    features = seed_feature_frame()
+    reference, today = features.iloc[:3000], features.iloc[3000:3100].copy()
+    today["income"] = today["income"] * 0.6
+    today.loc[today.index[:30], "job"] = "gig"
+    scores_ref = pd.Series(np.linspace(0.02, 0.9, len(reference)))
+    scores_today = pd.Series(np.linspace(0.1, 0.95, len(today)))
+    profile = build_reference_profile(reference, scores_ref, daily_volume=75.0)
+    table = feature_drift(profile, today, CONFIG)
+    score_stats = score_drift(profile, scores_today, CONFIG)
+    volume = volume_change(profile, len(today), CONFIG)
+    scored = features.iloc[:700].assign(
+        p_bad=np.linspace(0.05, 0.8, 700), route=np.where(np.arange(700) % 3 == 0, "decline", "approve")
+    )
+    performance = performance_by_cohort(scored, CONFIG, period="W")
+    segments = segment_outcomes(scored, CONFIG)
+    history = pd.DataFrame(
+        [daily_summary(f"2026-01-0{i}", table, score_stats, volume, CONFIG) for i in range(1, 4)]
+    )
+    return table, score_stats, volume, performance, segments, history
+
+
+def test_report_has_headline_alerts_tables_and_embedded_charts(day_results, output_dir):
+    table, score_stats, volume, performance, segments, history = day_results
+    page = render_report("2026-01-04", table, score_stats, performance, segments, history, volume=volume, config=CONFIG)
+    (output_dir / "monitoring_report.html").write_text(page)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Dataset drift: no" in page
+    assert re.search(r"feature income: psi [\d.]+ &gt;= alert 0.25", page)
+    assert "feature job:" in page and "unseen in training" in page
+    assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', page)) >= 5
+    assert "<table>" in page and "four-fifths" in page.lower()
+    assert 'src="http' not in page  # self-contained: nothing fetched from elsewhere
+
+
+def test_report_is_deterministic_and_works_without_optional_sections(day_results):
+    table, score_stats, *_ = day_results
+    first = render_report("2026-01-04", table, score_stats, None, None, None, config=CONFIG)
+    second = render_report("2026-01-04", table, score_stats, None, None, None, config=CONFIG)
+    assert first == second
+    assert "History" not in first and "<img" in first
+
+
+def test_a_drifted_dataset_says_so(day_results):
+    table, score_stats, *_ = day_results
+    page = render_report("2026-01-04", table.assign(drifted=True, severity="alert"), score_stats, None, None, None, config=CONFIG)
+    assert "Dataset drift: yes" in page
