@@ -43,7 +43,7 @@ def train_and_register(frame: pd.DataFrame, home: KeelHome, store: ControlStore,
     from keel.models.training import train_model
     from keel.monitoring import build_reference_profile
     from keel.policy import TrainingProfile
-    from keel.scoring import ModelUnavailable, load_alias
+    from keel.scoring import ModelUnavailable, load_alias, score
 
     policy = current_policy()
     trained = train_model(frame, DEFAULT_PARAMS, TRAINING_CODE_VERSION)
@@ -55,7 +55,7 @@ def train_and_register(frame: pd.DataFrame, home: KeelHome, store: ControlStore,
     try:
         champion = load_alias(store, ModelStore(home.models), CHAMPION)
         if champion.version != trained.version:
-            champion_p = champion.pipeline.predict_proba(holdout[list(MODEL_FEATURES)])[:, 1]
+            champion_p = score(champion.pipeline, holdout)
             champion_eval = evaluate(holdout["is_bad"].to_numpy(), champion_p, holdout, thresholds)
     except ModelUnavailable:
         pass

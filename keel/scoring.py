@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from keel.columns import MODEL_FEATURES
 from keel.control_store import ControlStore
 from keel.models.artifacts import ModelStore
+from keel.models.training import model_input
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -55,7 +55,7 @@ def score(pipeline: Any, features: pd.DataFrame, chunk_rows: int = SCORE_CHUNK_R
         return np.empty(0, dtype="float64")
     parts = []
     for start in range(0, len(features), chunk_rows):
-        chunk = features.iloc[start : start + chunk_rows][list(MODEL_FEATURES)]
+        chunk = model_input(features.iloc[start : start + chunk_rows])
         parts.append(pipeline.predict_proba(chunk)[:, 1])
     # Rounded so that the stored score is the same bytes on every machine.
     return np.round(np.concatenate(parts), 10)

@@ -1,0 +1,123 @@
+"""`keel model ...`: train, approve, promote, roll back and list model versions."""
+
+from __future__ import annotations
+
+import typer
+
+from keel.cli.output import emit_json, fail, one_line_errors
+
+model_app = typer.Typer(help="Model versions: train a candidate, approve it, promote it, roll back.", no_args_is_help=True)
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+
+
+def _home():
+    from keel.home import KeelHome
+
+    home = KeelHome.from_env().ensure()
+    home.export_env()
+    return home
+
+
+def _store():
+    from keel.control_store import ControlStore
+
+    return ControlStore(_home().control_store)
+
+
+@model_app.command("train")
+@one_line_errors
+def train(json_out: bool = JSON_OPTION) -> None:
+    """Materialize training_set and candidate_model through Dagster; print the candidate's version."""
+    from keel.orchestrate import execute
+    from keel.runs import TRAINING_JOB, KeelError
+
+    outcome = execute(TRAINING_JOB, _home(), tags={"keel/trigger": "cli"})
+    if not outcome.success:
+        raise KeelError(f"training failed in run {outcome.run_id}: {outcome.failure}")
+    meta = outcome.materializations["candidate_model"]
+    result = {
+        "version": meta["model_version"],
+        "artifact_sha256": meta["artifact_sha256"],
+        "metrics": meta["metrics"],
+        "gate_passed": bool(meta["gate_passed"]),
+        "run_id": outcome.run_id,
+    }
+    if json_out:
+        emit_json(result)
+    else:
+        typer.echo(f"candidate {result['version']}  gate {'passed' if result['gate_passed'] else 'FAILED'}  run {outcome.run_id}")
+        typer.echo(f"  roc_auc {meta['metrics'].get('roc_auc')}  brier {meta['metrics'].get('brier')}")
+
+
+@model_app.command("approve")
+@one_line_errors
+def approve(version: str, by: str = typer.Option(..., "--by"), reason: str = typer.Option(..., "--reason"), json_out: bool = JSON_OPTION) -> None:
+    """Record a person's approval of a model version (required before promotion)."""
+    from keel.model_lifecycle import approve as approve_version
+
+    approve_version(_home(), version, by=by, reason=reason)
+    emit_json({"version": version, "approved_by": by, "reason": reason}) if json_out else typer.echo(f"approved {version} by {by}")
+
+
+@model_app.command("promote")
+@one_line_errors
+def promote(version: str, by: str = typer.Option("cli", "--by"), reason: str = typer.Option("promoted from the CLI", "--reason"), json_out: bool = JSON_OPTION) -> None:
+    """Make VERSION the champion; refused without an approval and a passing gate."""
+    from keel.model_lifecycle import PromotionRefused, promote as promote_version
+
+    try:
+        move = promote_version(_home(), version, by=by, reason=reason)
+    except PromotionRefused as refused:
+        fail(str(refused))
+    emit_json(move) if json_out else typer.echo(f"champion: {move.get('from_version') or '-'} -> {move['to_version']}")
+
+
+@model_app.command("rollback")
+@one_line_errors
+def rollback(by: str = typer.Option("cli", "--by"), reason: str = typer.Option("rolled back from the CLI", "--reason"), json_out: bool = JSON_OPTION) -> None:
+    """Move the champion back to the version it held before."""
+    from keel.scoring import CHAMPION
+
+    move = _store().rollback_alias(CHAMPION, by=by, reason=reason)
+    emit_json(move) if json_out else typer.echo(f"champion rolled back: {move.get('from_version')} -> {move['to_version']}")
+
+
+@model_app.command("list")
+@one_line_errors
+def list_versions(json_out: bool = JSON_OPTION) -> None:
+    """Model versions with their metrics, gate result, approvals and aliases."""
+    store = _store()
+    champion, challenger = store.current_alias("champion"), store.current_alias("challenger")
+    rows = []
+    for record in store.list_model_versions():
+        version = record["version"]
+        rows.append(
+            {
+                "version": version,
+                "created_at": record["created_at"],
+                "artifact_sha256": record["artifact_sha256"],
+                "training_window": record["training_window"],
+                "roc_auc": (record.get("metrics") or {}).get("roc_auc"),
+                "brier": (record.get("metrics") or {}).get("brier"),
+                "gate_passed": bool((record.get("gate") or {}).get("passed")),
+                "approvals": store.approvals_for(version),
+                "aliases": [a for a, v in (("champion", champion), ("challenger", challenger)) if v == version],
+            }
+        )
+    if json_out:
+        emit_json({"versions": rows, "champion": champion, "challenger": challenger})
+        return
+    for row in rows:
+        typer.echo(f"{row['version']}  auc {row['roc_auc']}  gate {'ok' if row['gate_passed'] else 'FAILED'}  approvals {len(row['approvals'])}  {' '.join(row['aliases'])}")
+
+
+@model_app.command("history")
+@one_line_errors
+def history(json_out: bool = JSON_OPTION) -> None:
+    """Every alias move: who, when, why, from and to."""
+    moves = _store().alias_history()
+    if json_out:
+        emit_json({"moves": moves})
+        return
+    for move in moves:
+        typer.echo(f"{move.get('at')}  {move['alias']}  {move.get('from_version') or '-'} -> {move['to_version']}  by {move.get('by')}: {move.get('reason')}")

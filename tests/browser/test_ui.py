@@ -1,0 +1,151 @@
+"""The Dagster UI as a person uses it, in Debian's chromium driven by Playwright.
+
+Starts `dagster dev` (webserver and daemon) on a free 127.0.0.1 port against
+a KEEL_HOME with two demo days, then: finds every asset group on the lineage
+page, launches one day's partition of the daily job from the UI, waits for
+the run to succeed, and opens the decisions asset to find its check results
+and its upstream lineage back to raw_applications. Screenshots of each step
+are saved under test-output/<test name>/.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.integration.helpers import keel, keel_json
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+UI_DAY = "2026-01-03"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_http(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it with apt-get (package chromium)")
+    home = tmp_path_factory.mktemp("ui_home")
+    keel_json(home, "demo", "--days", "2")
+    keel(home, "land", "--date", UI_DAY)
+    port = _free_port()
+    env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    log = open(home / "dagster-dev.log", "w")
+    server = subprocess.Popen(
+        [dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_for_http(f"http://127.0.0.1:{port}/server_info")
+        yield {"base": f"http://127.0.0.1:{port}", "home": home}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_a_person_materializes_a_day_and_audits_its_decisions(ui, browser, output_dir):
+    from assets.constants import ASSET_GROUPS
+
+    import definitions
+
+    graph = definitions.defs.resolve_asset_graph()
+    groups_in_use = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    expected_groups = [g for g in ASSET_GROUPS if g in groups_in_use]
+    assert {"ingest", "transform", "model", "decisioning", "review"} <= set(expected_groups)
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(60_000)
+
+    # 1. The lineage page lists every asset group of the process.
+    started = time.monotonic()
+    page.goto(ui["base"] + "/asset-groups")
+    for group in expected_groups:
+        page.get_by_text(group, exact=True).first.wait_for()
+    render_seconds = time.monotonic() - started
+    page.screenshot(path=str(output_dir / "1-asset-groups.png"))
+    (output_dir / "asset-graph-render-seconds.txt").write_text(f"{render_seconds:.2f}\n")
+
+    # 2. Launch one day's partition of the daily job from its asset graph.
+    page.goto(ui["base"] + "/locations/keel/jobs/daily_decisioning")
+    page.get_by_role("button", name="Materialize all").click()
+    dialog = page.get_by_role("dialog")
+    show_all = dialog.get_by_text("Show all partitions")
+    if show_all.count():
+        show_all.click()
+    box = dialog.locator("input[type=text]").first
+    box.fill(UI_DAY)
+    box.press("Enter")
+    page.screenshot(path=str(output_dir / "2-launch-dialog.png"))
+    dialog.get_by_role("button", name="Launch 1 run").click()
+    page.get_by_role("button", name="View").first.click()
+
+    # 3. Wait for the run to succeed (the run page's status says so).
+    page.get_by_text("Success", exact=True).first.wait_for(timeout=300_000)
+    page.screenshot(path=str(output_dir / "3-run-succeeded.png"))
+
+    # 4. The decisions asset: its checks' results and its lineage back to raw_applications.
+    page.goto(ui["base"] + "/assets/decisions?view=checks")
+    page.get_by_text("every_application_routed").first.wait_for()
+    page.get_by_text("Passed").first.wait_for()
+    page.screenshot(path=str(output_dir / "4-decisions-checks.png"))
+    page.goto(ui["base"] + "/assets/decisions?view=lineage&lineageScope=upstream&lineageDepth=10")
+    page.get_by_text("raw_applications").first.wait_for()
+    page.get_by_text("application_features").first.wait_for()
+    page.screenshot(path=str(output_dir / "5-decisions-upstream-lineage.png"))
