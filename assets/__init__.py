@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import decisioning, ingest, model, review, transform
+from assets import audit, decisioning, ingest, model, review, transform
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, transform, model, decisioning, review]),
+    assets=dg.load_assets_from_modules([ingest, transform, model, decisioning, review, audit]),
 )

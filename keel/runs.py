@@ -19,7 +19,7 @@ from keel.orchestrate import RunOutcome, execute
 
 DAILY_JOB = "daily_decisioning"
 TRAINING_JOB = "train_model"
-DECISIONING_ASSETS = ("raw_applications", "stg_applications", "application_features", "scores", "decisions", "review_queue")
+DECISIONING_ASSETS = ("raw_applications", "stg_applications", "application_features", "scores", "decisions", "review_queue", "decision_ledger")
 OUTCOME_ASSETS = ("raw_outcomes", "stg_outcomes")
 HISTORY_ASSETS = ("raw_applications", "stg_applications", "application_features")
 SUMMED_KEYS = ("received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "decided_by_fallback", "qa_sampled")

@@ -11,7 +11,7 @@ OUTCOMES_JOB = "ingest_outcomes"
 TRAINING_JOB = "train_model"
 
 OUTCOME_ASSETS = ("raw_outcomes", "stg_outcomes")
-DECISIONING_ASSETS = ("raw_applications", "stg_applications", "application_features", "scores", "decisions", "review_queue")
+DECISIONING_ASSETS = ("raw_applications", "stg_applications", "application_features", "scores", "decisions", "review_queue", "decision_ledger")
 # The daily job can also take the day's repayment outcomes, so one run per day suffices.
 DAILY_DECISIONING_SELECTION = dg.AssetSelection.assets(*DECISIONING_ASSETS, *OUTCOME_ASSETS)
 

@@ -1,0 +1,94 @@
+"""Appending to and reading the decision ledger in the warehouse (schema `audit`).
+
+Appending is idempotent: when the rows a step would append for a day are the
+same as the ones last recorded for that day and event type, nothing is added,
+so re-running a day changes nothing. Different rows are appended as a new
+batch that supersedes the earlier ones; nothing is updated or deleted.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from keel.ledger import LEDGER_COLUMNS, Batch, next_batch, rows_sha256, verify_chain, ChainReport
+from keel.warehouse import table_exists
+
+LEDGER_TABLE = "audit.decision_ledger"
+BATCHES_TABLE = "audit.ledger_batches"
+
+
+def _ensure(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists audit")
+    columns = ", ".join(f"{name} varchar" for name in LEDGER_COLUMNS)
+    con.execute(f"create table if not exists {LEDGER_TABLE} (batch_seq integer not null, {columns})")
+    con.execute(
+        f"""create table if not exists {BATCHES_TABLE} (
+            batch_seq integer primary key, ledger_day varchar, event_type varchar, row_count integer,
+            rows_sha256 varchar, previous_digest varchar, digest varchar, run_id varchar, appended_at varchar)"""
+    )
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    from keel.ledger import _canonical_cell
+
+    out = frame.reindex(columns=list(LEDGER_COLUMNS))
+    return out.apply(lambda column: column.map(_canonical_cell)).astype("str")
+
+
+def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:
+    """Append `rows` as one batch unless they equal the day's last batch of that event type."""
+    _ensure(con)
+    text_rows = _as_text(rows.assign(event_type=event_type, ledger_day=ledger_day))
+    digest = rows_sha256(text_rows)
+    last_same = con.execute(
+        f"select rows_sha256 from {BATCHES_TABLE} where ledger_day = ? and event_type = ? order by batch_seq desc limit 1",
+        [ledger_day, event_type],
+    ).fetchone()
+    if last_same and last_same[0] == digest:
+        return None
+    last = con.execute(f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1").fetchone()
+    previous = Batch(*last) if last else None
+    batch = next_batch(text_rows, ledger_day, previous)
+    con.register("ledger_rows", text_rows.assign(batch_seq=batch.batch_seq))
+    try:
+        con.execute("begin transaction")
+        con.execute(f"insert into {LEDGER_TABLE} by name select * from ledger_rows")
+        con.execute(
+            f"insert into {BATCHES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [batch.batch_seq, ledger_day, event_type, batch.row_count, batch.rows_sha256, batch.previous_digest, batch.digest, run_id, appended_at],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("ledger_rows")
+    return batch
+
+
+def verify(con: duckdb.DuckDBPyConnection) -> ChainReport:
+    if not table_exists(con, "audit", "ledger_batches"):
+        return ChainReport(True, 0)
+    batches = con.execute(f"select * from {BATCHES_TABLE} order by batch_seq").df()
+    rows = con.execute(f"select * from {LEDGER_TABLE}").df()
+    return verify_chain(batches, rows)
+
+
+def current_rows(con: duckdb.DuckDBPyConnection, event_type: str, ledger_day: str | None = None) -> pd.DataFrame:
+    """The latest batch's rows per (day, event type): the ledger as it stands."""
+    if not table_exists(con, "audit", "ledger_batches"):
+        return pd.DataFrame(columns=list(LEDGER_COLUMNS))
+    where = "and b.ledger_day = ?" if ledger_day else ""
+    params = [event_type] + ([ledger_day] if ledger_day else [])
+    return con.execute(
+        f"""
+        with latest as (
+            select ledger_day, max(batch_seq) as batch_seq from {BATCHES_TABLE}
+            where event_type = ? group by ledger_day
+        )
+        select l.* from {LEDGER_TABLE} l join latest b using (batch_seq) where 1=1 {where}
+        order by l.application_id
+        """,
+        params,
+    ).df()
