@@ -16,12 +16,8 @@ from keel.demo_calendar import DemoCalendar, applications_for, outcomes_landing_
 from keel.home import KeelHome
 from keel.landing_zone import find_landing_file, frame_to_bytes, landing_file_name, write_atomically
 from keel.orchestrate import RunOutcome, execute
+from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, TRAINING_JOB
 
-DAILY_JOB = "daily_decisioning"
-TRAINING_JOB = "train_model"
-DECISIONING_ASSETS = ("raw_applications", "stg_applications", "application_features", "scores", "decisions", "review_queue", "decision_ledger")
-OUTCOME_ASSETS = ("raw_outcomes", "stg_outcomes")
-HISTORY_ASSETS = ("raw_applications", "stg_applications", "application_features")
 SUMMED_KEYS = ("received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "decided_by_fallback", "qa_sampled")
 
 
@@ -107,10 +103,8 @@ def run_day(home: KeelHome, day: dt.date, executor: str = "in_process") -> DaySu
         if not any(home.landing_dir("applications").glob("applications_*")):
             raise KeelError(f"nothing has landed in {home.landing} yet: run `keel land --date {day}` or `keel demo` first")
         raise KeelError(f"no applications file has landed for {day} in {home.landing_dir('applications')}: run `keel land --date {day}` first")
-    assets = list(DECISIONING_ASSETS)
-    if find_landing_file(home.landing_dir("outcomes"), "outcomes", day) is not None:
-        assets = list(OUTCOME_ASSETS) + assets
-    outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), asset_names=assets, executor=executor, tags={"keel/trigger": "cli"})
+    # The whole daily job: the day's outcomes (if any landed) and its decisions.
+    outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"})
     return summarize_day(day.isoformat(), outcome)
 
 

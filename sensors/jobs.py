@@ -5,18 +5,14 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.constants import DAILY_PARTITIONS
+from keel.pipeline import DAILY_JOB, DECISIONING_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_ASSETS, TRAINING_JOB
 
-DAILY_DECISIONING_JOB = "daily_decisioning"
-OUTCOMES_JOB = "ingest_outcomes"
-TRAINING_JOB = "train_model"
 
-OUTCOME_ASSETS = ("raw_outcomes", "stg_outcomes")
-DECISIONING_ASSETS = ("raw_applications", "stg_applications", "application_features", "scores", "decisions", "review_queue", "decision_ledger")
 # The daily job can also take the day's repayment outcomes, so one run per day suffices.
 DAILY_DECISIONING_SELECTION = dg.AssetSelection.assets(*DECISIONING_ASSETS, *OUTCOME_ASSETS)
 
 daily_decisioning_job = dg.define_asset_job(
-    DAILY_DECISIONING_JOB,
+    DAILY_JOB,
     selection=DAILY_DECISIONING_SELECTION,
     partitions_def=DAILY_PARTITIONS,
     description="One day of applications: ingest through the contract, build features, score, decide, queue reviews.",
@@ -31,7 +27,7 @@ outcomes_job = dg.define_asset_job(
 
 training_job = dg.define_asset_job(
     TRAINING_JOB,
-    selection=dg.AssetSelection.assets("training_set", "candidate_model"),
+    selection=dg.AssetSelection.assets(*TRAINING_ASSETS),
     description="Train a candidate model on every application whose outcome is known.",
 )
 
