@@ -1,0 +1,52 @@
+import datetime as dt
+import os
+
+from keel.landing_watch import plan_landing
+
+
+def _drop(folder, name, data: bytes):
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def test_a_new_file_asks_for_its_day(tmp_path):
+    path = _drop(tmp_path, "applications_2026-01-02.csv", b"a\n1\n")
+    plan = plan_landing([("applications", path)], {})
+    assert [(f.source, f.day, f.replaces) for f in plan.new_files] == [("applications", dt.date(2026, 1, 2), None)]
+
+
+def test_the_same_file_dropped_again_does_nothing(tmp_path):
+    path = _drop(tmp_path, "applications_2026-01-02.csv", b"a\n1\n")
+    first = plan_landing([("applications", path)], {})
+    # Same bytes, new mtime: the content hash decides.
+    _drop(tmp_path, "applications_2026-01-02.csv", b"a\n1\n")
+    os.utime(path, ns=(1, 1))
+    again = plan_landing([("applications", path)], first.cursor)
+    assert again.new_files == []
+
+
+def test_a_changed_file_for_a_loaded_day_is_a_replacement(tmp_path):
+    path = _drop(tmp_path, "applications_2026-01-02.csv", b"a\n1\n")
+    first = plan_landing([("applications", path)], {})
+    _drop(tmp_path, "applications_2026-01-02.csv", b"a\n1\n2\n")
+    second = plan_landing([("applications", path)], first.cursor)
+    assert len(second.new_files) == 1
+    assert second.new_files[0].replaces == first.new_files[0].sha256
+
+
+def test_invalid_names_and_future_dates_are_rejected_with_a_reason(tmp_path):
+    bad = _drop(tmp_path, "applications_2026-02-30.csv", b"a\n")
+    future = _drop(tmp_path, "applications_2099-01-01.csv", b"a\n")
+    wrong_folder = _drop(tmp_path, "outcomes_2026-01-01.csv", b"a\n")
+    plan = plan_landing([("applications", bad), ("applications", future), ("applications", wrong_folder)], {}, latest_day=dt.date(2026, 11, 22))
+    reasons = dict(plan.rejected)
+    assert "not a real calendar date" in reasons["applications/applications_2026-02-30.csv"]
+    assert "in the future" in reasons["applications/applications_2099-01-01.csv"]
+    assert "outcomes file in the applications folder" in reasons["applications/outcomes_2026-01-01.csv"]
+    assert plan.new_files == []
+
+
+def test_files_being_written_are_ignored(tmp_path):
+    partial = _drop(tmp_path, ".applications_2026-01-02.csv.partial", b"a\n")
+    assert plan_landing([("applications", partial)], {}).new_files == []
