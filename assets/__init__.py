@@ -1,6 +1,5 @@
 """Dagster assets and asset checks, one module per layer of the decision process."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Audit: the append-only, hash-chained ledger of every decision and the runs behind it."""
 
-from __future__ import annotations
 
 import datetime as dt
 import json

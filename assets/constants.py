@@ -1,6 +1,5 @@
 """Names shared by keel's assets: groups, owners, partitions, pools, check names."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Decisioning: score each day's applications and route them by the versioned policy."""
 
-from __future__ import annotations
 
 import dagster as dg
 import numpy as np

@@ -1,6 +1,5 @@
 """Ingest: the day's landing files, through their data contracts, into the warehouse."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
@@ -15,7 +14,7 @@ from assets.constants import (
     WAREHOUSE_POOL,
 )
 from keel import warehouse as wh
-from keel.ingest import IngestOutcome, ingest_file
+from keel.ingest import IngestOutcome, ingest_file, nothing_landed
 from keel.landing_zone import find_landing_file, parse_date
 from keel.tables import markdown_table
 from resources.keel_home import KeelHomeResource
@@ -98,6 +97,9 @@ def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResul
 def _ingest_day(context: dg.AssetExecutionContext, source: str, day: str, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> IngestOutcome:
     folder = keel_home.home.landing_dir(source)
     path = find_landing_file(folder, source, parse_date(day))
+    if path is None and source == "outcomes":
+        context.log.info(f"no outcomes file for {day}: no repayment outcome became known that day")
+        return nothing_landed(source, parse_date(day))
     if path is None:
         raise dg.Failure(
             description=f"no {source} file has landed for {day} in {folder} "

@@ -1,6 +1,5 @@
 """Model: the labelled training set and the candidate credit-risk model it trains."""
 
-from __future__ import annotations
 
 import json
 

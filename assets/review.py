@@ -1,6 +1,5 @@
 """Review: the cases the policy sends to a person, with what a reviewer needs to decide."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Transform: dbt's staging and feature mart, built per day in one dbt invocation."""
 
-from __future__ import annotations
 
 import json
 import os
@@ -17,6 +16,12 @@ from resources.warehouse import WarehouseResource
 
 class KeelDbtTranslator(DagsterDbtTranslator):
     """dbt models in the transform group, owned by the data platform team."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        # Models are named for what they hold (application_features), not their schema.
+        if dbt_resource_props["resource_type"] == "model":
+            return dg.AssetKey(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return GROUP_TRANSFORM

@@ -2,22 +2,27 @@
 
 This is the functional core behind the raw_applications and raw_outcomes
 assets: it reads the day's file, applies the source's contract and checks that
-every row is in the file's date. It writes nothing; the asset stores the frames.
+every row belongs to the file's day. It writes nothing; the asset stores the
+frames it returns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from keel.contracts import Contract, ContractResult, apply_contract, load_contract
+from keel.contracts.result import count_rows
 from keel.home import REPO_ROOT
 from keel.landing import LandingFileError, read_landing_file
 
 CONTRACTS_DIR = REPO_ROOT / "policies" / "contracts"
+# The column that places each row of a source on a day, and must match the file's day.
+DAY_COLUMN = {"applications": "application_date", "outcomes": "outcome_date"}
+CHECK_WRONG_DAY = "in_file_day"
 
 
 def contract_for(source: str) -> Contract:
@@ -26,15 +31,16 @@ def contract_for(source: str) -> Contract:
 
 @dataclass
 class IngestOutcome:
-    """The fate of every row of one day's file."""
+    """The fate of every row of one day's file (or of several days, combined)."""
 
     source_file: str
     source_sha256: str
     contract_version: str
     result: ContractResult | None
-    file_problem: str | None = None  # empty_file, header_only, truncated_file, ...
+    file_problem: str | None = None  # empty_file, header_only, truncated_file, wrong_delimiter, unreadable
     file_problem_message: str | None = None
     blocking_errors: list[str] = field(default_factory=list)
+    days: list[str] = field(default_factory=list)
 
     @property
     def blocked(self) -> bool:
@@ -48,42 +54,117 @@ class IngestOutcome:
 
     @property
     def accepted(self) -> pd.DataFrame:
-        assert self.result is not None
-        return self.result.accepted
+        return self.result.accepted if self.result is not None else pd.DataFrame()
 
     @property
     def quarantine(self) -> pd.DataFrame:
-        assert self.result is not None
-        return self.result.quarantine
+        return self.result.quarantine if self.result is not None else pd.DataFrame()
 
     @property
     def duplicates(self) -> pd.DataFrame:
-        assert self.result is not None
-        return self.result.duplicates
+        return self.result.duplicates if self.result is not None else pd.DataFrame()
+
+    @property
+    def quarantined_by_reason(self) -> dict[str, int]:
+        by_check = dict(self.result.quarantined_by_check) if self.result is not None else {}
+        if self.file_problem and self.result is None:
+            by_check[self.file_problem] = 0
+        return by_check
+
+    @classmethod
+    def combine(cls, outcomes: list["IngestOutcome"]) -> "IngestOutcome":
+        """Several days as one: counts add up, frames are stacked, any block blocks."""
+        if len(outcomes) == 1:
+            return outcomes[0]
+        results = [o.result for o in outcomes if o.result is not None]
+        merged = None
+        if results:
+            first = results[0]
+            counts = {k: sum(r.counts.get(k, 0) for r in results) for k in first.counts}
+            merged = replace(
+                first,
+                source_file=", ".join(r.source_file for r in results),
+                accepted=pd.concat([r.accepted for r in results], ignore_index=True),
+                quarantine=pd.concat([r.quarantine for r in results], ignore_index=True),
+                duplicates=pd.concat([r.duplicates for r in results], ignore_index=True),
+                added_columns=sorted({c for r in results for c in r.added_columns}),
+                blocking_errors=[e for r in results for e in r.blocking_errors],
+                counts=counts,
+            )
+        return cls(
+            source_file=", ".join(o.source_file for o in outcomes),
+            source_sha256=", ".join(o.source_sha256 for o in outcomes if o.source_sha256),
+            contract_version=outcomes[0].contract_version,
+            result=merged,
+            file_problem=next((o.file_problem for o in outcomes if o.file_problem), None),
+            file_problem_message="; ".join(o.file_problem_message for o in outcomes if o.file_problem_message) or None,
+            blocking_errors=[e for o in outcomes for e in o.blocking_errors],
+            days=[d for o in outcomes for d in o.days],
+        )
+
+
+def quarantine_rows_of_other_days(result: ContractResult, column: str, day: dt.date) -> ContractResult:
+    """Rows dated on another day than the file's go to quarantine: a day's file holds that day only."""
+    accepted = result.accepted
+    if result.blocked or accepted.empty or column not in accepted.columns:
+        return result
+    dates = pd.to_datetime(accepted[column], errors="coerce").dt.date
+    wrong = dates != day
+    if not wrong.any():
+        return result
+    moved = accepted[wrong]
+    records = pd.DataFrame(
+        {
+            "source_file": moved["source_file"].to_numpy(),
+            "source_sha256": moved["source_sha256"].to_numpy(),
+            "row_number": moved["source_row_number"].to_numpy(),
+            "column": column,
+            "check": CHECK_WRONG_DAY,
+            "value_found": moved[column].astype("str").to_numpy(),
+            "reason": [
+                f"{f} row {n}: column {column} expected {day} (the file's day), found {v}; "
+                "send the row in the file of its own day"
+                for f, n, v in zip(moved["source_file"], moved["source_row_number"], moved[column].astype("str"))
+            ],
+            "raw_row_hash": moved["raw_row_hash"].to_numpy(),
+        }
+    )
+    quarantine = pd.concat([result.quarantine, records.reindex(columns=result.quarantine.columns)], ignore_index=True) if len(result.quarantine.columns) else records
+    kept = accepted[~wrong].reset_index(drop=True)
+    counts = count_rows(kept, quarantine, result.duplicates, result.counts["received"])
+    return replace(result, accepted=kept, quarantine=quarantine, counts=counts)
 
 
 def ingest_file(path: Path, source: str, day: dt.date) -> IngestOutcome:
-    """Read `path` and apply the source's contract; never raises for bad data, only reports it."""
+    """Read `path` and apply the source's contract; bad data is reported, never raised."""
     contract = contract_for(source)
     try:
         landed = read_landing_file(path)
     except LandingFileError as problem:
         return IngestOutcome(
             source_file=path.name,
-            source_sha256=getattr(problem, "sha256", "") or "",
+            source_sha256=problem.sha256 or "",
             contract_version=contract.version,
             result=None,
             file_problem=problem.kind,
             file_problem_message=str(problem),
             blocking_errors=[str(problem)],
+            days=[day.isoformat()],
         )
     result = apply_contract(landed.frame, contract, source_file=path.name, source_sha256=landed.sha256)
+    result = quarantine_rows_of_other_days(result, DAY_COLUMN[source], day)
     return IngestOutcome(
         source_file=path.name,
         source_sha256=landed.sha256,
         contract_version=contract.version,
         result=result,
-        file_problem=getattr(landed, "problem", None),
-        file_problem_message=getattr(landed, "problem_message", None),
+        file_problem=landed.problem,
+        file_problem_message=landed.problem_message,
         blocking_errors=list(result.blocking_errors),
+        days=[day.isoformat()],
     )
+
+
+def nothing_landed(source: str, day: dt.date) -> IngestOutcome:
+    """A day with no file: for outcomes this just means no label became known that day."""
+    return IngestOutcome(source_file="none", source_sha256="", contract_version=contract_for(source).version, result=None, days=[day.isoformat()])

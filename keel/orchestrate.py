@@ -9,6 +9,7 @@ in its own process, as runs launched from the UI do.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,10 @@ def instance_for(home: KeelHome) -> dg.DagsterInstance:
 
 
 def load_definitions() -> dg.Definitions:
-    import definitions  # noqa: PLC0415 - repo-root module, imported once when a run is needed
+    # definitions.py sits at the repository root (workspace.yaml loads it from there).
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    import definitions  # noqa: PLC0415 - imported once, when a run is needed
 
     return definitions.defs
 
