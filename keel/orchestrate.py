@@ -8,7 +8,9 @@ in its own process, as runs launched from the UI do.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +40,24 @@ class RunOutcome:
     materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # "asset:check" -> {passed, severity, description}
     failure: str | None = None
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Send everything a run prints (dbt's output included, from any process) to stderr.
+
+    The CLI's stdout then carries only its own result, e.g. one JSON object.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def instance_for(home: KeelHome) -> dg.DagsterInstance:
@@ -105,13 +125,17 @@ def execute(
     selection = [dg.AssetKey(name) for name in asset_names] if asset_names else None
     if executor == "in_process":
         job = load_definitions().resolve_job_def(job_name)
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=partition_key,
-            asset_selection=selection,
-            tags=run_tags,
-            raise_on_error=False,
-        )
+        # Step logs stay in the run (the UI shows them); the terminal gets warnings,
+        # and dbt's chatter goes to stderr so that --json output stays one object.
+        with stdout_to_stderr():
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=partition_key,
+                asset_selection=selection,
+                tags=run_tags,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
         run_id = result.run_id
     elif executor == "multiprocess":
         recon_job = ReconstructableRepository.for_file(
@@ -119,12 +143,13 @@ def execute(
         ).get_reconstructable_job(job_name)
         if partition_key is not None:
             run_tags["dagster/partition"] = partition_key
-        with dg.execute_job(
+        with stdout_to_stderr(), dg.execute_job(
             recon_job,
             instance=instance,
             tags=run_tags,
             asset_selection=selection,
             raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         ) as result:
             run_id = result.run_id
     else:
