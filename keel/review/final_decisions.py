@@ -1,0 +1,80 @@
+"""The decision that stands for each application, once reviewers have spoken.
+
+Automatic approvals and declines are final as routed. A case sent to review
+takes its reviewer's decision; until one arrives it is `pending` — never
+defaulted to the suggestion, because a credit decision nobody made must not
+look made. A reviewer who decides differently from the suggestion has
+overridden it; the override rate is how the business learns whether its
+thresholds still fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from keel.columns import APPLICATION_ID, ROUTE_REVIEW
+
+PENDING = "pending"
+DECIDED_BY_AUTO = "auto"
+DECIDED_BY_REVIEWER = "reviewer"
+FINAL_COLUMNS: tuple[str, ...] = (
+    APPLICATION_ID,
+    "final_decision",
+    "decided_by",
+    "reviewer",
+    "review_reason",
+    "reviewed_at",
+    "overridden",
+)
+OUTCOME_COLUMNS: tuple[str, ...] = (APPLICATION_ID, "decision", "reviewer", "reason", "reviewed_at")
+
+
+def final_decisions(decisions: pd.DataFrame, review_outcomes: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per application of `decisions`, in its order (columns FINAL_COLUMNS).
+
+    decisions: application_id, route, suggested_decision (the policy's output).
+    review_outcomes: accepted inbox decisions (application_id, decision,
+    reviewer, reason, reviewed_at), possibly covering other days too; outcomes
+    for applications not in `decisions` are ignored. An outcome for a case the
+    policy decided automatically, or two outcomes for one case, mean the inbox
+    checks were bypassed, and raise.
+    """
+    missing = [c for c in (APPLICATION_ID, "route", "suggested_decision") if c not in decisions.columns]
+    if missing:
+        raise ValueError(f"decisions lack the column(s) {missing}")
+    if review_outcomes is None:
+        review_outcomes = pd.DataFrame(columns=list(OUTCOME_COLUMNS))
+    absent = [c for c in OUTCOME_COLUMNS if c not in review_outcomes.columns]
+    if absent:
+        raise ValueError(f"review outcomes lack the column(s) {absent}")
+
+    outcomes = review_outcomes[review_outcomes[APPLICATION_ID].isin(decisions[APPLICATION_ID])]
+    doubled = outcomes[APPLICATION_ID][outcomes[APPLICATION_ID].duplicated()]
+    if len(doubled):
+        raise ValueError(f"application {doubled.iloc[0]} has more than one review outcome; only the first may be accepted")
+    outcomes = outcomes[list(OUTCOME_COLUMNS)].rename(columns={"reason": "review_reason"})
+    merged = decisions[[APPLICATION_ID, "route", "suggested_decision"]].merge(outcomes, on=APPLICATION_ID, how="left", validate="one_to_one")
+
+    in_review = (merged["route"] == ROUTE_REVIEW).to_numpy()
+    has_outcome = merged["decision"].notna().to_numpy()
+    stray = merged.loc[has_outcome & ~in_review, APPLICATION_ID]
+    if len(stray):
+        raise ValueError(f"application {stray.iloc[0]} has a review outcome but was decided automatically")
+
+    reviewed = in_review & has_outcome
+    final = np.where(in_review, np.where(has_outcome, merged["decision"].to_numpy(dtype=object), PENDING), merged["route"].to_numpy(dtype=object))
+    decided_by = np.where(in_review, np.where(has_outcome, DECIDED_BY_REVIEWER, None), DECIDED_BY_AUTO)
+    overridden = reviewed & (merged["decision"].to_numpy(dtype=object) != merged["suggested_decision"].to_numpy(dtype=object))
+    return pd.DataFrame(
+        {
+            APPLICATION_ID: merged[APPLICATION_ID].to_numpy(),
+            "final_decision": pd.array(final, dtype="str"),
+            "decided_by": pd.array(decided_by, dtype="str"),
+            "reviewer": merged["reviewer"].astype("str"),
+            "review_reason": merged["review_reason"].astype("str"),
+            "reviewed_at": merged["reviewed_at"].astype("str"),
+            "overridden": overridden,
+        },
+        columns=list(FINAL_COLUMNS),
+    )

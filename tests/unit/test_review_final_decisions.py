@@ -1,0 +1,51 @@
+"""Final decisions: automatic ones stand, reviewed ones take the reviewer's word, the rest stay pending."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from keel.review import FINAL_COLUMNS, final_decisions
+
+
+def decisions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "application_id": ["A1", "A2", "A3", "A4", "A5"],
+            "route": ["approve", "decline", "review", "review", "review"],
+            "suggested_decision": ["approve", "decline", "approve", "approve", "decline"],
+        }
+    )
+
+
+def outcomes(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"application_id": case, "decision": decision, "reviewer": "mchen", "reason": f"why {case}", "reviewed_at": "2026-01-15T10:00:00+00:00"}
+            for case, decision in rows
+        ]
+    )
+
+
+def test_reviewed_cases_take_the_reviewers_decision_and_unreviewed_stay_pending():
+    final = final_decisions(decisions(), outcomes([("A3", "decline"), ("A5", "decline"), ("Z9", "approve")]))
+    assert list(final.columns) == list(FINAL_COLUMNS)
+    assert final["application_id"].tolist() == ["A1", "A2", "A3", "A4", "A5"]
+    assert final["final_decision"].tolist() == ["approve", "decline", "decline", "pending", "decline"]
+    assert final["decided_by"].tolist()[:3] == ["auto", "auto", "reviewer"]
+    assert pd.isna(final.loc[3, "decided_by"]) and pd.isna(final.loc[3, "reviewer"])
+    assert final["overridden"].tolist() == [False, False, True, False, False]
+    assert final.loc[2, "review_reason"] == "why A3" and final.loc[2, "reviewer"] == "mchen"
+
+
+def test_without_any_outcome_every_review_case_is_pending():
+    final = final_decisions(decisions(), None)
+    assert final["final_decision"].tolist() == ["approve", "decline", "pending", "pending", "pending"]
+    assert not final["overridden"].any()
+
+
+def test_an_outcome_for_an_automatic_decision_or_a_second_outcome_is_refused():
+    with pytest.raises(ValueError, match="A1 has a review outcome but was decided automatically"):
+        final_decisions(decisions(), outcomes([("A1", "decline")]))
+    with pytest.raises(ValueError, match="A3 has more than one review outcome"):
+        final_decisions(decisions(), outcomes([("A3", "decline"), ("A3", "approve")]))
