@@ -10,6 +10,7 @@ import pandas as pd
 from assets.constants import DAILY_PARTITIONS, GROUP_AUDIT, OWNER_RISK, WAREHOUSE_POOL
 from keel.code_version import git_commit
 from keel.ledger_store import append_batch
+from keel.warehouse import fetch_one
 from resources.warehouse import WarehouseResource
 
 LEDGER_STEPS = ("raw_applications", "application_features", "scores", "decisions")
@@ -69,7 +70,7 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         rows["code_version"] = json.dumps({"git": git_commit(), "assets": code_versions}, sort_keys=True)
         rows["run_ids"] = json.dumps(steps, sort_keys=True)
         batch = append_batch(con, rows, day, "decision", context.run_id, dt.datetime.now(dt.timezone.utc).isoformat())
-        total = con.execute("select count(*) from audit.ledger_batches").fetchone()[0]
+        total = fetch_one(con, "select count(*) from audit.ledger_batches")[0]
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(len(rows)),

@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.constants import GROUP_MODEL, OWNER_RISK, WAREHOUSE_POOL
 from keel import model_lifecycle
+from keel import warehouse as wh
 from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
@@ -37,9 +38,9 @@ def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     with warehouse.connect() as con:
         con.execute("create schema if not exists model")
         con.execute(f"create or replace table model.training_set as {TRAINING_SET_SQL}")
-        rows, bad_rate, first_day, last_day = con.execute(
-            "select count(*), avg(is_bad), min(application_date), max(application_date) from model.training_set"
-        ).fetchone()
+        rows, bad_rate, first_day, last_day = wh.fetch_one(
+            con, "select count(*), avg(is_bad), min(application_date), max(application_date) from model.training_set"
+        )
     if not rows:
         raise dg.Failure("no application has a known repayment outcome yet: land and ingest outcomes before training")
     return dg.MaterializeResult(

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from keel.ledger import LEDGER_COLUMNS, Batch, next_batch, rows_sha256, verify_chain, ChainReport
-from keel.warehouse import table_exists
+from keel.warehouse import fetch_one, table_exists
 
 LEDGER_TABLE = "audit.decision_ledger"
 BATCHES_TABLE = "audit.ledger_batches"
@@ -41,13 +41,14 @@ def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day:
     _ensure(con)
     text_rows = _as_text(rows.assign(event_type=event_type, ledger_day=ledger_day))
     digest = rows_sha256(text_rows)
-    last_same = con.execute(
+    last_same = fetch_one(
+        con,
         f"select rows_sha256 from {BATCHES_TABLE} where ledger_day = ? and event_type = ? order by batch_seq desc limit 1",
         [ledger_day, event_type],
-    ).fetchone()
+    )
     if last_same and last_same[0] == digest:
         return None
-    last = con.execute(f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1").fetchone()
+    last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
     previous = Batch(*last) if last else None
     batch = next_batch(text_rows, ledger_day, previous)
     con.register("ledger_rows", text_rows.assign(batch_seq=batch.batch_seq))

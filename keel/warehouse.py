@@ -61,11 +61,22 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT
         con.close()
 
 
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, with the result fully consumed.
+
+    DuckDB 2 refuses further work on a connection whose last result was only
+    partly fetched, so never leave a fetchone() behind.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    found = con.execute(
+    found = fetch_one(
+        con,
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],
-    ).fetchone()
+    )
     return bool(found and found[0])
 
 
