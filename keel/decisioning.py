@@ -16,7 +16,6 @@ import pandas as pd
 from keel.columns import APPLICATION_DATE, APPLICATION_ID, ROUTE_REVIEW, SCORE
 from keel.control_store import ControlStore
 from keel.home import REPO_ROOT, KeelHome
-from keel.models.artifacts import ModelStore
 from keel.policy import Policy, TrainingProfile, decide, load_policy
 from keel.scoring import CHAMPION, LoadedModel, ModelUnavailable, load_alias, score
 
@@ -37,6 +36,8 @@ class ScoredDay:
 
 def score_day(features: pd.DataFrame, store: ControlStore, home: KeelHome) -> ScoredDay:
     """Score the day's applications with the champion; record why if it cannot."""
+    from keel.models.artifacts import ModelStore  # skops and sklearn load with the first score
+
     base = features[[APPLICATION_ID, APPLICATION_DATE]].copy()
     try:
         model = load_alias(store, ModelStore(home.models), CHAMPION)
@@ -83,6 +84,7 @@ def decide_day(features: pd.DataFrame, scores: pd.DataFrame, store: ControlStore
 
 def build_review_queue(features: pd.DataFrame, decisions: pd.DataFrame, store: ControlStore, home: KeelHome, day: str) -> pd.DataFrame:
     """The cases sent to review, with what a reviewer needs and when they are due."""
+    from keel.models.artifacts import ModelStore
     from keel.models.explain import top_feature_contributions
     from keel.review import due_by
 

@@ -9,14 +9,15 @@ says why in ModelUnavailable, and the policy's fallback rules decide.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from keel.control_store import ControlStore
-from keel.models.artifacts import ModelStore
-from keel.models.training import model_input
+
+if TYPE_CHECKING:
+    from keel.models.artifacts import ModelStore
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -51,6 +52,8 @@ def load_alias(store: ControlStore, models: ModelStore, alias: str = CHAMPION) -
 
 def score(pipeline: Any, features: pd.DataFrame, chunk_rows: int = SCORE_CHUNK_ROWS) -> np.ndarray:
     """Calibrated probability of bad repayment for each row, scored in chunks to bound memory."""
+    from keel.models.training import model_input  # sklearn: imported when scoring, not at load
+
     if features.empty:
         return np.empty(0, dtype="float64")
     parts = []

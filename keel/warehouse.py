@@ -88,7 +88,7 @@ def replace_rows(
     where_column: str,
     values: list[str],
 ) -> int:
-    """Replace the rows of `table` whose `where_column` is in `values` with `frame`, atomically.
+    """Replace the rows of `table` whose day `where_column` is one of `values` (YYYY-MM-DD), atomically.
 
     A run killed half-way leaves the previous rows intact; a rerun with the
     same frame leaves the table as it was.
@@ -101,9 +101,10 @@ def replace_rows(
         con.execute("begin transaction")
         if not table_exists(con, schema, table):
             con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
-        placeholders = ", ".join("?" for _ in values)
+        # Partitions are days; a day may be stored as text, date or timestamp.
+        placeholders = ", ".join("cast(? as date)" for _ in values)
         if values:
-            con.execute(f"delete from {qualified} where cast({where_column} as varchar) in ({placeholders})", values)
+            con.execute(f"delete from {qualified} where cast({where_column} as date) in ({placeholders})", values)
         con.execute(f"insert into {qualified} by name select * from incoming_rows")
         con.execute("commit")
     except Exception:

@@ -13,6 +13,7 @@ import typer
 from keel.cli.audit import audit_app
 from keel.cli.model import model_app
 from keel.cli.output import emit_json, fail, one_line_errors
+from keel.executables import venv_tool
 
 app = typer.Typer(help="keel: the platform around the model. Every command works on $KEEL_HOME (default ./var).", no_args_is_help=True, add_completion=False)
 app.add_typer(model_app, name="model")
@@ -53,7 +54,7 @@ def prepare() -> None:
     from resources.dbt import DBT_PROJECT_DIR
 
     env = {**os.environ, "KEEL_WAREHOUSE": os.environ.get("KEEL_WAREHOUSE", str(_home().warehouse))}
-    dbt = Path(sys.executable).with_name("dbt")
+    dbt = venv_tool("dbt")
     result = subprocess.run(
         [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         env=env,
@@ -155,7 +156,10 @@ def serve(
     from keel.home import REPO_ROOT
 
     home = _home()
-    dagster = Path(sys.executable).with_name("dagster")
+    prepare()  # pick up dbt model changes made since install
+    dagster = venv_tool("dagster")
+    # Subprocesses (code server, dbt) find the tools of this environment first.
+    os.environ["PATH"] = f"{Path(dagster).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     typer.echo(f"Dagster UI on http://{host}:{port} (KEEL_HOME={home.root})")
     os.execv(str(dagster), [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")])
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from keel.executables import venv_tool
 from tests.integration.helpers import keel, keel_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -67,7 +68,7 @@ def ui(tmp_path_factory):
     keel(home, "land", "--date", UI_DAY)
     port = _free_port()
     env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    dagster = str(Path(sys.executable).with_name("dagster"))
+    dagster = venv_tool("dagster")
     log = open(home / "dagster-dev.log", "w")
     server = subprocess.Popen(
         [dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],

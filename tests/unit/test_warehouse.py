@@ -37,3 +37,11 @@ def test_reading_a_missing_warehouse_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="keel land"):
         with warehouse.connect(tmp_path / "none.duckdb", read_only=True):
             pass
+
+
+def test_replace_rows_matches_days_stored_as_timestamps(tmp_path):
+    day = pd.DataFrame({"application_date": pd.to_datetime(["2026-01-01", "2026-01-01"]), "v": [1, 2]})
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.replace_rows(con, "d", "scores", day, "application_date", ["2026-01-01"])
+        warehouse.replace_rows(con, "d", "scores", day, "application_date", ["2026-01-01"])
+        assert warehouse.fetch_one(con, "select count(*) from d.scores")[0] == 2
