@@ -11,6 +11,7 @@ are saved under test-output/<test name>/.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +21,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from keel.executables import venv_tool
 from tests.integration.helpers import keel, keel_json
@@ -91,6 +94,20 @@ def ui(tmp_path_factory):
         log.close()
 
 
+def _wait_for_partition_run(home: Path, day: str, timeout: float = 420):
+    """The run the UI launched for `day`, once it has finished."""
+    instance = DagsterInstance.from_config(str(home / "dagster"))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = instance.get_runs(filters=RunsFilter(tags={"dagster/partition": day}))
+        # The landing sensor may run the day too; the test follows the run a person launched.
+        done = [r for r in runs if r.is_finished and "dagster/sensor_name" not in r.tags]
+        if done:
+            return done[0]
+        time.sleep(2)
+    raise AssertionError(f"no run for {day} finished within {timeout}s")
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -127,18 +144,26 @@ def test_a_person_materializes_a_day_and_audits_its_decisions(ui, browser, outpu
     page.goto(ui["base"] + "/locations/keel/jobs/daily_decisioning")
     page.get_by_role("button", name="Materialize all").click()
     dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Partition selection").wait_for()
+    # Older days than the last 90 are behind "Show all partitions"; the banner renders a moment later.
     show_all = dialog.get_by_text("Show all partitions")
-    if show_all.count():
+    try:
+        show_all.wait_for(timeout=15_000)
         show_all.click()
+    except PlaywrightTimeoutError:
+        pass
     box = dialog.locator("input[type=text]").first
     box.fill(UI_DAY)
     box.press("Enter")
+    dialog.get_by_text("1 partition", exact=True).wait_for()
     page.screenshot(path=str(output_dir / "2-launch-dialog.png"))
-    dialog.get_by_role("button", name="Launch 1 run").click()
-    page.get_by_role("button", name="View").first.click()
+    dialog.get_by_role("button", name=re.compile(r"^Launch")).click()
 
-    # 3. Wait for the run to succeed (the run page's status says so).
-    page.get_by_text("Success", exact=True).first.wait_for(timeout=300_000)
+    # 3. Wait for the run of that day to succeed, then look at it in the UI.
+    run = _wait_for_partition_run(ui["home"], UI_DAY)
+    assert run.status == DagsterRunStatus.SUCCESS, f"run {run.run_id} ended {run.status}"
+    page.goto(ui["base"] + f"/runs/{run.run_id}")
+    page.get_by_text("Success", exact=True).first.wait_for()
     page.screenshot(path=str(output_dir / "3-run-succeeded.png"))
 
     # 4. The decisions asset: its checks' results and its lineage back to raw_applications.

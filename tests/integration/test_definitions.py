@@ -14,6 +14,7 @@ EXPECTED_ASSETS = {
     "scores",
     "decisions",
     "review_queue",
+    "decision_ledger",
 }
 
 
