@@ -171,7 +171,10 @@ def test_a_person_materializes_a_day_and_audits_its_decisions(ui, browser, outpu
     page.get_by_text("every_application_routed").first.wait_for()
     page.get_by_text("Passed").first.wait_for()
     page.screenshot(path=str(output_dir / "4-decisions-checks.png"))
-    page.goto(ui["base"] + "/assets/decisions?view=lineage&lineageScope=upstream&lineageDepth=10")
-    page.get_by_text("raw_applications").first.wait_for()
-    page.get_by_text("application_features").first.wait_for()
-    page.screenshot(path=str(output_dir / "5-decisions-upstream-lineage.png"))
+    # Follow the upstream lineage link by link, as an auditor would, back to the raw data.
+    page.goto(ui["base"] + "/assets/decisions")
+    for upstream in ("scores", "application_features", "stg_applications", "raw_applications"):
+        page.locator(f"a[href*=\"/assets/{upstream}\"]").first.click()
+        page.wait_for_url(f"**/assets/{upstream}**")
+        page.get_by_text("Upstream assets").first.wait_for()
+    page.screenshot(path=str(output_dir / "5-lineage-back-to-raw-applications.png"))
