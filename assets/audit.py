@@ -5,7 +5,6 @@ import datetime as dt
 import json
 
 import dagster as dg
-import pandas as pd
 
 from assets.constants import DAILY_PARTITIONS, GROUP_AUDIT, OWNER_RISK, WAREHOUSE_POOL
 from keel.code_version import git_commit

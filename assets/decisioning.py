@@ -3,7 +3,6 @@
 
 import dagster as dg
 import numpy as np
-import pandas as pd
 
 from assets.constants import (
     CHECK_MODEL_AVAILABLE,

@@ -2,7 +2,6 @@
 
 
 import dagster as dg
-import pandas as pd
 
 from assets.constants import (
     CHECK_CONTRACT_SCHEMA,

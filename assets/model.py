@@ -8,7 +8,6 @@ import dagster as dg
 from assets.constants import GROUP_MODEL, OWNER_RISK, WAREHOUSE_POOL
 from keel import model_lifecycle
 from keel import warehouse as wh
-from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource

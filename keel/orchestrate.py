@@ -9,10 +9,9 @@ in its own process, as runs launched from the UI do.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,10 +161,3 @@ def instance_has_history(home: KeelHome) -> bool:
         return False
     instance = instance_for(home)
     return bool(instance.get_runs(limit=1))
-
-
-def date_range(start: dt.date, end: dt.date) -> Iterable[dt.date]:
-    day = start
-    while day <= end:
-        yield day
-        day += dt.timedelta(days=1)

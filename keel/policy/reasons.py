@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     from keel.policy.definition import Policy
 
 MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
