@@ -3,8 +3,11 @@
 
 import dagster as dg
 
-from assets import audit, decisioning, ingest, model, review, transform
+from assets import audit, decisioning, ingest, model, monitoring, quality, review, transform
+
+LAYERS = [ingest, transform, quality, model, decisioning, review, monitoring, audit]
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, transform, model, decisioning, review, audit]),
+    assets=dg.load_assets_from_modules(LAYERS),
+    asset_checks=dg.load_asset_checks_from_modules(LAYERS),
 )

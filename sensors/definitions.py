@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
+from sensors import drift, model_registry, review
 from sensors.jobs import JOBS
 from sensors.landing import landing_sensor
 from sensors.schedules import daily_scoring
 
-defs = dg.Definitions(jobs=JOBS, sensors=[landing_sensor], schedules=[daily_scoring])
+WORKFLOWS = [review, drift, model_registry]
+
+defs = dg.Definitions(
+    jobs=[*JOBS, *(job for module in WORKFLOWS for job in module.JOBS)],
+    sensors=[landing_sensor, *(sensor for module in WORKFLOWS for sensor in module.SENSORS)],
+    schedules=[daily_scoring],
+)

@@ -11,12 +11,14 @@ import typer
 
 from keel.cli.audit import audit_app
 from keel.cli.model import model_app
+from keel.cli.review import review_app
 from keel.cli.output import emit_json, fail, one_line_errors
 from keel.executables import venv_tool
 
 app = typer.Typer(help="keel: the platform around the model. Every command works on $KEEL_HOME (default ./var).", no_args_is_help=True, add_completion=False)
 app.add_typer(model_app, name="model")
 app.add_typer(audit_app, name="audit")
+app.add_typer(review_app, name="review")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 

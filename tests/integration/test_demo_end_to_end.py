@@ -8,10 +8,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    home = tmp_path_factory.mktemp("demo_home")
-    summary = keel_json(home, "demo", "--days", "3")
-    return home, summary
+def demo(demo_copy):
+    return demo_copy
 
 
 def test_every_row_is_accounted_for_each_day(demo):

@@ -1,0 +1,1 @@
+"""Quality: expectation suites on the feature mart, run through Great Expectations as asset checks."""

@@ -1,0 +1,4 @@
+"""Sensors and jobs of the drift workflow."""
+
+JOBS: list = []
+SENSORS: list = []

@@ -1,0 +1,4 @@
+"""Sensors and jobs of the model registry workflow."""
+
+JOBS: list = []
+SENSORS: list = []

@@ -1,0 +1,4 @@
+"""Sensors and jobs of the review workflow."""
+
+JOBS: list = []
+SENSORS: list = []
