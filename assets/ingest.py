@@ -1,19 +1,23 @@
 """Ingest: the day's landing files, through their data contracts, into the warehouse."""
 
 
+import datetime as dt
+
 import dagster as dg
 
 from assets.constants import (
     CHECK_CONTRACT_SCHEMA,
     CHECK_RECONCILIATION,
     CHECK_SCHEMA_DRIFT,
+    CHECK_SOURCE_DELIVERED,
     DAILY_PARTITIONS,
     GROUP_INGEST,
     OWNER_DATA,
     WAREHOUSE_POOL,
 )
 from keel import warehouse as wh
-from keel.ingest import IngestOutcome, ingest_file, nothing_landed
+from keel.freshness import assess_arrival, latest_due_day, next_expected_day
+from keel.ingest import IngestOutcome, contract_for, ingest_file, nothing_landed
 from keel.landing_zone import find_landing_file, parse_date
 from keel.tables import markdown_table
 from resources.keel_home import KeelHomeResource
@@ -171,3 +175,38 @@ def raw_applications(context: dg.AssetExecutionContext, keel_home: KeelHomeResou
 )
 def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource):
     yield from _materialize(context, "outcomes", "raw_outcomes", keel_home, warehouse)
+
+
+@dg.asset_check(
+    asset="raw_applications",
+    name=CHECK_SOURCE_DELIVERED,
+    description=(
+        "The origination system delivered the day's applications file by the cutoff in its contract. "
+        "Fails when a file is overdue (a source outage: that day is not scored until it lands); an "
+        "empty, header-only or cut-off file is not an outage and is reported by contract_schema."
+    ),
+)
+def source_delivered_on_time(context: dg.AssetCheckExecutionContext, keel_home: KeelHomeResource) -> dg.AssetCheckResult:
+    delivery = contract_for("applications").delivery
+    folder = keel_home.home.landing_dir("applications")
+    now = dt.datetime.now(dt.timezone.utc)
+    if context.has_partition_key:
+        # Inside a day's run: that day's file.
+        day = parse_date(context.partition_key)
+    else:
+        # On the freshness schedule: the first day after the last one loaded, if it is due.
+        loaded = sorted(context.instance.get_materialized_partitions(dg.AssetKey("raw_applications")))
+        day = next_expected_day(loaded, parse_date(DAILY_PARTITIONS.start.strftime("%Y-%m-%d")))
+        day = min(day, latest_due_day(now, delivery))
+    arrival = assess_arrival(folder, "applications", day, now, delivery)
+    return dg.AssetCheckResult(
+        passed=not arrival.late,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=arrival.message,
+        metadata={
+            "day": day.isoformat(),
+            "status": arrival.status,
+            "due_at": arrival.due_at.isoformat(),
+            "hours_late": dg.MetadataValue.float(round(max((now - arrival.due_at).total_seconds() / 3600, 0.0), 1) if arrival.late else 0.0),
+        },
+    )

@@ -1,1 +1,46 @@
 """Quality: expectation suites on the feature mart, run through Great Expectations as asset checks."""
+
+
+import dagster as dg
+
+from assets.constants import CHECK_FEATURE_EXPECTATIONS, WAREHOUSE_POOL
+from keel.home import REPO_ROOT
+from keel.quality import validate_frame
+from resources.keel_home import KeelHomeResource
+from resources.warehouse import WarehouseResource
+
+FEATURE_SUITE = REPO_ROOT / "policies" / "expectations" / "application_features.json"
+DAYS_SQL = "select * from marts.application_features where application_date between cast(? as date) and cast(? as date) order by application_id"
+
+
+@dg.asset_check(
+    asset="application_features",
+    name=CHECK_FEATURE_EXPECTATIONS,
+    blocking=True,
+    pool=WAREHOUSE_POOL,
+    description=(
+        "The day's feature mart meets the expectation suite kept in policies/expectations: enough "
+        "applications, few missing values, plausible ranges and known categories. An error-level "
+        "failure stops the day before scoring; a warn-level one is reported. GX Data Docs are linked."
+    ),
+)
+def feature_expectations(context: dg.AssetCheckExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    days = context.partition_keys
+    with warehouse.connect() as con:
+        frame = con.execute(DAYS_SQL, [days[0], days[-1]]).df()
+    run_name = days[0] if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    outcome = validate_frame(frame, FEATURE_SUITE, keel_home.home.reports / "data_docs", run_name=run_name)
+    metadata = {
+        "suite": f"{outcome.suite_name} {outcome.suite_version}",
+        "rows_validated": dg.MetadataValue.int(len(frame)),
+        **{f"expectations_{k}": dg.MetadataValue.int(v) for k, v in outcome.statistics.items()},
+        "failed_expectations": dg.MetadataValue.md("\n".join(f"- [{o.severity}] {o.sentence()}" for o in outcome.failed) or "none"),
+    }
+    if outcome.docs_index is not None:
+        metadata["data_docs"] = dg.MetadataValue.path(str(outcome.docs_index))
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "error" else dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=None if outcome.success else f"{run_name}: " + "; ".join(o.sentence() for o in outcome.failed),
+    )

@@ -7,6 +7,7 @@ that a run started by a sensor and one started by `keel run` do the same work.
 DAILY_JOB = "daily_decisioning"
 OUTCOMES_JOB = "ingest_outcomes"
 TRAINING_JOB = "train_model"
+FRESHNESS_JOB = "check_source_freshness"
 
 OUTCOME_ASSETS = ("raw_outcomes", "stg_outcomes")
 DECISIONING_ASSETS = (

@@ -7,12 +7,12 @@ import dagster as dg
 from sensors import drift, model_registry, review
 from sensors.jobs import JOBS
 from sensors.landing import landing_sensor
-from sensors.schedules import daily_scoring
+from sensors.schedules import daily_scoring, source_freshness, source_freshness_job
 
 WORKFLOWS = [review, drift, model_registry]
 
 defs = dg.Definitions(
-    jobs=[*JOBS, *(job for module in WORKFLOWS for job in module.JOBS)],
+    jobs=[*JOBS, source_freshness_job, *(job for module in WORKFLOWS for job in module.JOBS)],
     sensors=[landing_sensor, *(sensor for module in WORKFLOWS for sensor in module.SENSORS)],
-    schedules=[daily_scoring],
+    schedules=[daily_scoring, source_freshness],
 )

@@ -6,7 +6,9 @@ import datetime as dt
 
 import dagster as dg
 
+from assets.constants import CHECK_SOURCE_DELIVERED
 from keel.home import KeelHome
+from keel.pipeline import FRESHNESS_JOB
 from keel.landing_zone import find_landing_file
 from sensors.jobs import daily_decisioning_job
 
@@ -29,3 +31,25 @@ def daily_scoring(context: dg.ScheduleEvaluationContext):
     if path is None:
         return dg.SkipReason(f"no applications file has landed for {day}: nothing to score")
     return dg.RunRequest(run_key=f"daily_scoring:{day.isoformat()}", partition_key=day.isoformat())
+
+
+source_freshness_job = dg.define_asset_job(
+    FRESHNESS_JOB,
+    selection=dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("raw_applications"), CHECK_SOURCE_DELIVERED)),
+    description="Is the applications source delivering? Evaluates the delivery check without loading anything.",
+)
+
+
+@dg.schedule(
+    name="source_freshness",
+    job=source_freshness_job,
+    cron_schedule="15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Every hour, checks that the applications file for the next day to load has arrived by its "
+        "contract's cutoff; an overdue file fails source_delivered_on_time (a source outage) in the UI."
+    ),
+)
+def source_freshness(context: dg.ScheduleEvaluationContext):
+    return dg.RunRequest(run_key=f"source_freshness:{context.scheduled_execution_time:%Y-%m-%dT%H}")

@@ -25,7 +25,7 @@ _COLUMN_KEYS = {
     "name", "type", "nullable", "required", "pii", "description", "aliases",
     "min", "max", "categories", "new_categories", "pattern", "date_format",
 }  # fmt: skip
-_CONTRACT_KEYS = {"name", "version", "owner", "description", "key", "duplicates", "null_values", "columns"}
+_CONTRACT_KEYS = {"name", "version", "owner", "description", "key", "duplicates", "null_values", "columns", "delivery"}
 
 
 def normalize_column_name(name: str) -> str:
@@ -75,6 +75,19 @@ class DuplicateRule:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """When the source promises each day's file: by `cutoff_utc` on the day `due_days_after` the file's day.
+
+    `daily` says whether a file is expected every day; a source that only sends a
+    file when it has something (repayment outcomes) has no outage to detect.
+    """
+
+    daily: bool = False
+    due_days_after: int = 1
+    cutoff_utc: str = "06:00"
+
+
+@dataclass(frozen=True)
 class Contract:
     name: str
     version: str
@@ -86,6 +99,7 @@ class Contract:
     null_values: tuple[str, ...]
     path: str
     sha256: str
+    delivery: Delivery = Delivery()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -157,7 +171,26 @@ def _build(document: dict, where: str, sha256: str) -> Contract:
         null_values=tuple(null_values),
         path=where,
         sha256=sha256,
+        delivery=_delivery(document.get("delivery") or {}, fail),
     )
+
+
+def _delivery(raw: dict, fail) -> Delivery:
+    unknown = set(raw) - {"daily", "due_days_after", "cutoff_utc"}
+    if unknown:
+        raise fail("delivery", f"unknown field {', '.join(sorted(unknown))}; expected only daily, due_days_after, cutoff_utc")
+    delivery = Delivery(
+        daily=raw.get("daily", False),
+        due_days_after=raw.get("due_days_after", 1),
+        cutoff_utc=str(raw.get("cutoff_utc", "06:00")),
+    )
+    if not isinstance(delivery.daily, bool):
+        raise fail("delivery.daily", f"expected true or false, found {delivery.daily!r}")
+    if not isinstance(delivery.due_days_after, int) or not 0 <= delivery.due_days_after <= 30:
+        raise fail("delivery.due_days_after", f"expected a whole number of days from 0 to 30, found {delivery.due_days_after!r}")
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", delivery.cutoff_utc):
+        raise fail("delivery.cutoff_utc", f"expected a time of day HH:MM (UTC), found {delivery.cutoff_utc!r}")
+    return delivery
 
 
 def _column(raw, field: str, fail) -> ColumnSpec:

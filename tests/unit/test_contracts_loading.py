@@ -17,7 +17,7 @@ CONTRACTS = REPO_ROOT / "policies" / "contracts"
 
 def test_applications_contract_names_the_landing_columns_in_order():
     contract = load_contract(CONTRACTS / "applications.yaml")
-    assert contract.name == "applications" and contract.version == "1.0.0" and contract.owner
+    assert contract.name == "applications" and contract.version == "1.1.0" and contract.owner
     assert contract.column_names == SOURCE_APPLICATION_COLUMNS
     assert contract.key == "application_id" and contract.duplicates.keep == "first"
     assert contract.sha256 == hashlib.sha256((CONTRACTS / "applications.yaml").read_bytes()).hexdigest()

@@ -1,0 +1,154 @@
+"""Run an expectation suite kept in the repository on a frame, and summarize what failed.
+
+The suite is Great Expectations' own JSON (policies/expectations/*.json), so it
+can be edited with GX's documentation at hand. Each expectation's `meta.severity`
+(error or warn) says how much a failure matters. Results are summarized without
+raw values (the mart holds personal data): counts and percentages of unexpected
+rows and observed aggregates only. GX's Data Docs are rebuilt into a folder
+under KEEL_HOME so people can browse every validation run.
+
+Great Expectations takes seconds to import, so it is imported when a suite runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SEVERITY_ERROR = "error"
+SEVERITY_WARN = "warn"
+DOCS_SITE = "keel"
+# Counts and percentages, never sample values: the mart holds personal data.
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+
+
+class SuiteConfigError(ValueError):
+    """The suite file cannot be used; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    observed: Any = None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+
+    def sentence(self) -> str:
+        target = f"column {self.column}" if self.column else "the table"
+        found = []
+        if self.unexpected_count is not None:
+            found.append(f"{self.unexpected_count} unexpected rows ({self.unexpected_percent:.1f}%)")
+        if self.observed is not None:
+            found.append(f"observed {self.observed}")
+        return f"{self.expectation} on {target}: " + ("passed" if self.success else "FAILED, " + ", ".join(found or ["no detail"]))
+
+
+@dataclass
+class SuiteOutcome:
+    suite_name: str
+    suite_version: str
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    docs_index: Path | None = None
+
+    @property
+    def failed(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+    @property
+    def severity(self) -> str | None:
+        """error if an error-level expectation failed, warn if only warn-level ones did, None if all passed."""
+        if any(o.severity == SEVERITY_ERROR for o in self.failed):
+            return SEVERITY_ERROR
+        return SEVERITY_WARN if self.failed else None
+
+    @property
+    def statistics(self) -> dict[str, int]:
+        return {"evaluated": len(self.outcomes), "successful": len(self.outcomes) - len(self.failed), "failed": len(self.failed)}
+
+
+def load_suite_config(path: Path) -> dict:
+    """The suite as a dict, with every expectation's severity checked."""
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise SuiteConfigError(f"{path}: expectation suite not found") from error
+    except json.JSONDecodeError as error:
+        raise SuiteConfigError(f"{path}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}") from error
+    for number, expectation in enumerate(config.get("expectations") or [], start=1):
+        severity = (expectation.get("meta") or {}).get("severity")
+        if severity not in (SEVERITY_ERROR, SEVERITY_WARN):
+            raise SuiteConfigError(
+                f"{path}: expectation {number} ({expectation.get('type')}): meta.severity expected 'error' or 'warn', found {severity!r}"
+            )
+    if not config.get("expectations"):
+        raise SuiteConfigError(f"{path}: the suite has no expectations")
+    return config
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return None  # lists of observed values may be raw data: left out
+    if hasattr(value, "item"):
+        value = value.item()
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def validate_frame(frame: pd.DataFrame, suite_path: Path, docs_dir: Path | None = None, run_name: str = "adhoc") -> SuiteOutcome:
+    """Validate `frame` against the suite; rebuild Data Docs into `docs_dir` when given."""
+    config = load_suite_config(suite_path)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx  # noqa: PLC0415 - seconds to import; only when a suite runs
+    from great_expectations.core.expectation_suite import ExpectationSuite  # noqa: PLC0415
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    actions = []
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        context.add_data_docs_site(
+            site_name=DOCS_SITE,
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
+    batch = context.data_sources.add_pandas("keel").add_dataframe_asset(config["name"]).add_batch_definition_whole_dataframe("day")
+    suite = context.suites.add(ExpectationSuite(name=config["name"], expectations=config["expectations"], meta=config.get("meta") or {}))
+    validation = context.validation_definitions.add(gx.ValidationDefinition(name=f"{config['name']}_{run_name}", data=batch, suite=suite))
+    checkpoint = context.checkpoints.add(gx.Checkpoint(name=config["name"], validation_definitions=[validation], actions=actions, result_format=RESULT_FORMAT))
+    result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc)))
+    outcome = SuiteOutcome(suite_name=config["name"], suite_version=str((config.get("meta") or {}).get("version", "unversioned")))
+    for validation_result in result.run_results.values():
+        for item in validation_result.results:
+            expectation = item.expectation_config
+            kwargs = {k: v for k, v in expectation.kwargs.items() if k != "batch_id"}
+            details = item.result or {}
+            outcome.outcomes.append(
+                ExpectationOutcome(
+                    expectation=expectation.type,
+                    column=kwargs.get("column"),
+                    severity=(expectation.meta or {}).get("severity", SEVERITY_ERROR),
+                    success=bool(item.success),
+                    observed=_plain(details.get("observed_value")),
+                    unexpected_count=details.get("unexpected_count"),
+                    unexpected_percent=_plain(details.get("unexpected_percent")),
+                )
+            )
+    if docs_dir is not None and (docs_dir / "index.html").exists():
+        outcome.docs_index = docs_dir / "index.html"
+    return outcome

@@ -1,0 +1,58 @@
+"""The feature mart's expectation suite, run through Great Expectations on real rows."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from keel.home import REPO_ROOT
+from keel.models.seed_features import seed_feature_frame
+from keel.quality import validate_frame
+from keel.quality.expectations import SuiteConfigError, load_suite_config
+
+SUITE = REPO_ROOT / "policies" / "expectations" / "application_features.json"
+
+
+@pytest.fixture(scope="module")
+def day() -> pd.DataFrame:
+    return seed_feature_frame().head(150).reset_index(drop=True)
+
+
+def test_a_real_day_meets_the_suite_and_data_docs_are_written(day, tmp_path):
+    outcome = validate_frame(day, SUITE, tmp_path / "docs", run_name="2026-01-01")
+    assert outcome.success, [o.sentence() for o in outcome.failed]
+    assert outcome.statistics["evaluated"] == len(load_suite_config(SUITE)["expectations"])
+    assert outcome.docs_index is not None and outcome.docs_index.exists()
+    assert list((tmp_path / "docs" / "validations").rglob("*.html"))
+
+
+def test_a_warn_level_failure_is_a_warning_and_shows_no_raw_values(day, tmp_path):
+    shifted = day.assign(job=["gig"] * 20 + list(day["job"][20:]))
+    outcome = validate_frame(shifted, SUITE, run_name="drift")
+    assert outcome.severity == "warn"
+    (failure,) = outcome.failed
+    assert failure.column == "job" and failure.unexpected_count == 20
+    assert "gig" not in failure.sentence()
+    assert "20 unexpected rows (13.4%)" in failure.sentence()
+
+
+def test_an_error_level_failure_is_an_error(day, tmp_path):
+    broken = day.assign(age=[7] + list(day["age"][1:]))
+    outcome = validate_frame(broken, SUITE, run_name="broken")
+    assert outcome.severity == "error"
+    assert any(o.column == "age" and o.expectation == "expect_column_values_to_be_between" for o in outcome.failed)
+
+
+def test_too_few_rows_fail_the_volume_expectation(day):
+    outcome = validate_frame(day.head(5), SUITE, run_name="thin")
+    assert outcome.severity == "error"
+    assert any(o.expectation == "expect_table_row_count_to_be_between" and o.observed == 5 for o in outcome.failed)
+
+
+def test_an_expectation_without_severity_is_refused(tmp_path):
+    config = json.loads(SUITE.read_text())
+    del config["expectations"][2]["meta"]["severity"]
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(SuiteConfigError, match=r"expectation 3 \(expect_column_values_to_be_unique\): meta.severity expected 'error' or 'warn', found None"):
+        load_suite_config(path)
