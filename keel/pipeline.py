@@ -22,3 +22,5 @@ DECISIONING_ASSETS = (
 # The labelled history is only ingested and featurized: it is not decided.
 HISTORY_ASSETS = ("raw_applications", "stg_applications", "application_features")
 TRAINING_ASSETS = ("training_set", "candidate_model")
+# Drift, performance and segments of each scoring day; part of the daily job.
+MONITORING_ASSETS = ("feature_drift", "score_drift", "model_performance", "segment_outcomes")

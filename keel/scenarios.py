@@ -58,3 +58,27 @@ def _check_columns(frame: pd.DataFrame, needed: tuple[str, ...], caller: str) ->
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(f"{caller}: the frame lacks {missing} (has {list(frame.columns)})")
+
+
+SCENARIOS: tuple[str, ...] = ("none", "drift")
+
+
+def resolve_drift_start(scenario: str, drift_from_day: int | None, days: int, outcome_delay_days: int) -> int | None:
+    """The live day (1-based) from which a demo of `days` days drifts; None when it does not.
+
+    By default the drift starts on the first day whose applications' outcomes
+    from the first live day have landed (outcome_delay_days + 1): the
+    retraining an alert starts then has live outcomes to learn from, so the
+    candidate differs from the champion. A shorter demo drifts on its last day.
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+    if scenario == "none":
+        if drift_from_day is not None:
+            raise ValueError("--drift-from-day only applies to --scenario drift")
+        return None
+    if drift_from_day is None:
+        return min(outcome_delay_days + 1, days)
+    if not 1 <= drift_from_day <= days:
+        raise ValueError(f"--drift-from-day must be a live day of the demo, between 1 and {days}; found {drift_from_day}")
+    return drift_from_day

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.constants import DAILY_PARTITIONS
-from keel.pipeline import DAILY_JOB, DECISIONING_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_ASSETS, TRAINING_JOB
+from keel.pipeline import DAILY_JOB, DECISIONING_ASSETS, MONITORING_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_ASSETS, TRAINING_JOB
 
 
 # The daily job can also take the day's repayment outcomes, so one run per day suffices.
-DAILY_DECISIONING_SELECTION = dg.AssetSelection.assets(*DECISIONING_ASSETS, *OUTCOME_ASSETS)
+DAILY_DECISIONING_SELECTION = dg.AssetSelection.assets(*DECISIONING_ASSETS, *OUTCOME_ASSETS, *MONITORING_ASSETS)
 
 daily_decisioning_job = dg.define_asset_job(
     DAILY_JOB,

@@ -53,6 +53,7 @@ class VolumeThresholds:
 
 @dataclass(frozen=True)
 class PerformanceThresholds:
+    window_days: int
     min_labelled_rows: int
     roc_auc_below: Band
     brier_above: Band
@@ -61,6 +62,7 @@ class PerformanceThresholds:
 
 @dataclass(frozen=True)
 class SegmentThresholds:
+    window_days: int
     four_fifths_ratio: float
     min_rows: int
 
@@ -100,12 +102,17 @@ class MonitoringConfig:
             },
             "volume": {"ratio_below": self.volume.ratio_below.to_dict(), "ratio_above": self.volume.ratio_above.to_dict()},
             "performance": {
+                "window_days": perf.window_days,
                 "min_labelled_rows": perf.min_labelled_rows,
                 "roc_auc_below": perf.roc_auc_below.to_dict(),
                 "brier_above": perf.brier_above.to_dict(),
                 "calibration_error_above": perf.calibration_error_above.to_dict(),
             },
-            "segments": {"four_fifths_ratio": self.segments.four_fifths_ratio, "min_rows": self.segments.min_rows},
+            "segments": {
+                "window_days": self.segments.window_days,
+                "four_fifths_ratio": self.segments.four_fifths_ratio,
+                "min_rows": self.segments.min_rows,
+            },
         }
 
 
@@ -216,9 +223,10 @@ class _Reader:
         perf = self.section(
             top["performance"],
             "performance",
-            {"min_labelled_rows", "roc_auc_below", "brier_above", "calibration_error_above"},
+            {"window_days", "min_labelled_rows", "roc_auc_below", "brier_above", "calibration_error_above"},
         )
         performance = PerformanceThresholds(
+            window_days=self.whole(perf["window_days"], "performance.window_days", 1),
             min_labelled_rows=self.whole(perf["min_labelled_rows"], "performance.min_labelled_rows", 1),
             roc_auc_below=self.band(perf["roc_auc_below"], "performance.roc_auc_below", higher_is_worse=False, high=1.0),
             brier_above=self.band(perf["brier_above"], "performance.brier_above", high=1.0),
@@ -227,8 +235,9 @@ class _Reader:
             ),
         )
 
-        seg = self.section(top["segments"], "segments", {"four_fifths_ratio", "min_rows"})
+        seg = self.section(top["segments"], "segments", {"window_days", "four_fifths_ratio", "min_rows"})
         segments = SegmentThresholds(
+            window_days=self.whole(seg["window_days"], "segments.window_days", 1),
             four_fifths_ratio=self.number(seg["four_fifths_ratio"], "segments.four_fifths_ratio", 0.0, 1.0, low_open=True),
             min_rows=self.whole(seg["min_rows"], "segments.min_rows", 1),
         )

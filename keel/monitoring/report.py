@@ -45,19 +45,23 @@ def render_report(
     volume: dict | None = None,
     config: MonitoringConfig | None = None,
     model_version: str | None = None,
+    performance_window: dict | None = None,
 ) -> str:
     """The HTML report of one scoring day.
 
     feature_table comes from feature_drift, score_stats from score_drift,
     performance from performance_by_cohort, segments from segment_outcomes,
     volume from volume_change; history holds one row per earlier day
-    (daily_summary records: day, share_drifted, score_psi, volume_ratio).
+    (daily_summary records: day, share_drifted, score_psi, volume_ratio, and
+    roc_auc if known). performance_window is the pooled judgement of the
+    trailing window (keel.monitoring.daily.DayPerformance.window plus its
+    window_start and window_end), shown above the per-cohort table.
     config (default: policies/monitoring.yaml) supplies the thresholds drawn
     on the charts and the dataset-drift share.
     """
     config = config or load_monitoring_config()
     share, drifted = dataset_drift(feature_table, config)
-    alerts = _alert_lines(feature_table, score_stats, volume, performance, segments)
+    alerts = _alert_lines(feature_table, score_stats, volume, performance, segments, performance_window)
     overall = ALERT if drifted or any(level == ALERT for level, _ in alerts) else WARN if alerts else OK
     sections = [
         _headline(day, share, drifted, feature_table, alerts, overall, model_version, config),
@@ -78,6 +82,7 @@ def render_report(
     if performance is not None and len(performance):
         sections += [
             "<h2>Performance on landed outcomes</h2>",
+            _window_sentence(performance_window),
             '<p class="muted">Per application-date cohort; figures use the labelled rows only. '
             "Until outcomes land, the expected bad rate (mean p_bad) is the estimate.</p>",
             charts.performance_chart(performance, config.performance.roc_auc_below),
@@ -92,11 +97,12 @@ def render_report(
         if segments["approval_ratio_vs_best"].notna().any():
             sections.append(charts.segment_chart(segments, config.segments.four_fifths_ratio))
         sections.append(_table(segments))
-    if history is not None and len(history) and set(charts.HISTORY_SERIES) & set(history.columns):
+    if history is not None and len(history) and charts.plotted_history_series(history):
         levels = {
             "share_drifted": [Band(config.dataset_drifted_share, config.dataset_drifted_share)],
             "score_psi": [config.score_drift.psi],
             "volume_ratio": [config.volume.ratio_below, config.volume.ratio_above],
+            "roc_auc": [config.performance.roc_auc_below],
         }
         sections += ["<h2>History</h2>", charts.history_chart(history, levels)]
     sections.append(
@@ -112,7 +118,26 @@ def render_report(
     )
 
 
-def _alert_lines(feature_table, score_stats, volume, performance, segments) -> list[tuple[str, str]]:
+def _window_sentence(window: dict | None) -> str:
+    if not window:
+        return ""
+    span = f"applications {window.get('window_start')} to {window.get('window_end')}"
+    if not window.get("judged"):
+        return f"<p><b>Not judged yet</b> ({html.escape(span)}): {html.escape(str(window.get('reasons', '')))}.</p>"
+    figures = ", ".join(
+        f"{label} {window[key]:.3f}"
+        for key, label in (("roc_auc", "ROC AUC"), ("brier", "Brier"), ("calibration_error", "calibration error"),
+                           ("observed_bad_rate", "observed bad rate"), ("bad_rate_approved", "bad rate among approved"))
+        if window.get(key) is not None
+    )
+    level = window.get("severity", OK)
+    return (
+        f'<p class="headline {level}"><b>{html.escape(span)}, {window.get("n_labelled")} outcomes pooled: {level}</b> — '
+        f"{html.escape(figures)}{'. ' + html.escape(window['reasons']) if window.get('reasons') else ''}</p>"
+    )
+
+
+def _alert_lines(feature_table, score_stats, volume, performance, segments, performance_window=None) -> list[tuple[str, str]]:
     """(severity, sentence) for everything at warn or alert, worst first."""
     lines: list[tuple[str, str]] = []
     for row in feature_table.itertuples(index=False):
@@ -122,6 +147,12 @@ def _alert_lines(feature_table, score_stats, volume, performance, segments) -> l
         lines.append((score_stats["severity"], f"score: {score_stats.get('reasons', '')}"))
     if volume is not None and volume["severity"] != OK:
         lines.append((volume["severity"], f"volume: {volume['reasons']}"))
+    if performance_window and performance_window.get("severity", OK) != OK:
+        lines.append(
+            (performance_window["severity"],
+             f"performance, applications {performance_window.get('window_start')} to {performance_window.get('window_end')}: "
+             f"{performance_window.get('reasons', '')}")
+        )
     if performance is not None and "severity" in performance.columns:
         for row in performance.itertuples(index=False):
             if row.severity != OK:

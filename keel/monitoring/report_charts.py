@@ -18,17 +18,25 @@ import pandas as pd
 
 from keel.monitoring.severity import ALERT, OK, WARN, Band
 
-HISTORY_SERIES: tuple[str, ...] = ("share_drifted", "score_psi", "volume_ratio")
+HISTORY_SERIES: tuple[str, ...] = ("share_drifted", "score_psi", "volume_ratio", "roc_auc")
 SEVERITY_COLOURS = {OK: "#4c956c", WARN: "#e0a100", ALERT: "#c0392b"}
 REFERENCE_COLOUR = "#8d99ae"
 CURRENT_COLOUR = "#2b59c3"
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, *, left: float = 0.6, bottom: float = 0.55, top: float = 0.3, right: float = 0.2, wspace: float = 0.25):
+    """A figure with fixed margins, given in inches.
+
+    Fixed margins instead of matplotlib's constrained layout: the layout
+    engine doubled the time of a chart, and a report is drawn every day.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=100)
+    figure.subplots_adjust(
+        left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height, wspace=wspace
+    )
     FigureCanvasAgg(figure)
     return figure
 
@@ -48,7 +56,7 @@ def _threshold_lines(axes, band: Band) -> None:
 def feature_psi_chart(feature_table: pd.DataFrame, warn: float, alert: float) -> str:
     """Horizontal bars of PSI per feature, coloured by severity, with the warn and alert levels."""
     table = feature_table.sort_values("psi", na_position="first")
-    figure = _figure(7, 0.3 * len(table) + 1.2)
+    figure = _figure(7, 0.3 * len(table) + 1.2, left=1.9)
     axes = figure.add_subplot()
     values = table["psi"].fillna(0.0).to_numpy()
     axes.barh(table["feature"], values, color=[SEVERITY_COLOURS[s] for s in table["severity"]])
@@ -68,7 +76,7 @@ def score_distribution_chart(score_stats: dict) -> str:
     cuts = score_stats["cut_points"]
     labels = [f"≤{cuts[0]:.2f}"] + [f"{low:.2f}–{high:.2f}" for low, high in zip(cuts, cuts[1:])] + [f">{cuts[-1]:.2f}"] if cuts else ["all"]
     positions = np.arange(len(reference))
-    figure = _figure(7, 3)
+    figure = _figure(7, 3.0, bottom=1.0, left=0.8)
     axes = figure.add_subplot()
     axes.bar(positions - 0.2, reference, width=0.4, color=REFERENCE_COLOUR, label="training")
     axes.bar(positions + 0.2, current, width=0.4, color=CURRENT_COLOUR, label="today")
@@ -83,7 +91,7 @@ def performance_chart(performance: pd.DataFrame, roc_auc_below: Band) -> str:
     """ROC AUC per cohort with its warn and alert levels, and observed vs expected bad rate per cohort."""
     dates = performance.iloc[:, 0].astype(str)
     positions = np.arange(len(performance))
-    figure = _figure(8, 3)
+    figure = _figure(8, 3.2, bottom=0.9, left=0.5)
     left, right = figure.subplots(1, 2)
     left.plot(positions, performance["roc_auc"], marker="o", color=CURRENT_COLOUR)
     _threshold_lines(left, roc_auc_below)
@@ -106,7 +114,7 @@ def segment_chart(segments: pd.DataFrame, four_fifths_ratio: float) -> str:
     judged = segments[segments["approval_ratio_vs_best"].notna()]
     labels = judged["segment_column"] + "=" + judged["segment_value"]
     colours = [SEVERITY_COLOURS[OK] if ok else SEVERITY_COLOURS[ALERT] for ok in judged["four_fifths_ok"].fillna(True)]
-    figure = _figure(7, 0.25 * len(judged) + 1.2)
+    figure = _figure(7, 0.25 * len(judged) + 1.2, left=1.9)
     axes = figure.add_subplot()
     axes.barh(labels, judged["approval_ratio_vs_best"], color=colours)
     axes.axvline(four_fifths_ratio, color=SEVERITY_COLOURS[ALERT], linestyle="--", linewidth=1, label=f"{four_fifths_ratio:g}")
@@ -116,20 +124,26 @@ def segment_chart(segments: pd.DataFrame, four_fifths_ratio: float) -> str:
     return _img(figure, "approval ratio by segment")
 
 
+def plotted_history_series(history: pd.DataFrame) -> list[str]:
+    """The history columns with at least one figure (roc_auc stays empty until outcomes land)."""
+    return [c for c in HISTORY_SERIES if c in history.columns and pd.to_numeric(history[c], errors="coerce").notna().any()]
+
+
 def history_chart(history: pd.DataFrame, levels: dict[str, list[Band]]) -> str:
     """Share of drifted features, score PSI and volume ratio over past days (those present),
     each with its thresholds (`levels` maps the column to its bands)."""
-    series = [c for c in HISTORY_SERIES if c in history.columns]
+    series = plotted_history_series(history)
     days = history["day"].astype(str)
     positions = np.arange(len(history))
-    figure = _figure(8, 2.6)
+    figure = _figure(2.6 * len(series) + 0.6, 2.8, bottom=0.9, left=0.5, wspace=0.35)
     panels = figure.subplots(1, len(series), squeeze=False)[0]
     step = max(1, len(positions) // 8)
     for axes, column in zip(panels, series):
         axes.plot(positions, pd.to_numeric(history[column], errors="coerce"), marker="o", color=CURRENT_COLOUR)
         for band in levels.get(column, []):
             _threshold_lines(axes, band)
-        axes.set_ylim(bottom=0)
+        if column != "roc_auc":
+            axes.set_ylim(bottom=0)
         axes.set_title(column.replace("_", " "), fontsize=9)
         axes.set_xticks(positions[::step], days[::step], rotation=45, ha="right", fontsize=7)
     return _img(figure, "monitoring history")
