@@ -41,6 +41,7 @@ class DaySummary:
     blocked: bool = False
     block_reason: str | None = None
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    failed_checks: list[dict] = field(default_factory=list)
     outcomes_received: int = 0
     run_ids: list[str] = field(default_factory=list)
     success: bool = True
@@ -91,7 +92,13 @@ def summarize_day(day: str, outcome: RunOutcome) -> DaySummary:
     summary.policy_version = decided.get("policy_version")
     version = outcome.materializations.get("scores", {}).get("model_version")
     summary.model_version = None if version in (None, "unavailable") else version
-    if summary.blocked and not summary.failure:
+    summary.failed_checks = [
+        {"check": key, "severity": check["severity"], "description": check["description"]}
+        for key, check in sorted(outcome.checks.items())
+        if not check["passed"]
+    ]
+    if summary.blocked:
+        # The blocking check's own failure says less than the contract's reason.
         summary.failure = f"day blocked: {summary.block_reason}"
     return summary
 
@@ -151,3 +158,101 @@ def bootstrap_history(home: KeelHome, calendar: DemoCalendar, progress: Progress
 def _raise_if_failed(outcome: RunOutcome, what: str) -> None:
     if not outcome.success:
         raise KeelError(f"{what} failed in run {outcome.run_id}: {outcome.failure}")
+
+
+# --- the drift scenario, and the drift sensor's work when the CLI runs without the daemon ---------
+
+
+def land_drift_scenario_day(home: KeelHome, day: dt.date, calendar: DemoCalendar, drift_from: dt.date, strength: float = 1.0) -> list[Path]:
+    """Land the day's demo files, shifted by keel.scenarios for applications made from `drift_from` on.
+
+    Applications of drifted days have lower incomes and some "gig" jobs; the
+    outcomes of those applications, landing a week later, turn a share of
+    good repayments bad. Earlier days land unchanged. Each day's shift is
+    seeded by its date, so a replay gives the same files.
+    """
+    from keel.scenarios import apply_drift, drift_outcomes
+
+    home.ensure()
+    seed = int(day.strftime("%Y%m%d"))
+    written: list[Path] = []
+    applications = applications_for(day, calendar)
+    if len(applications):
+        if day >= drift_from:
+            applications = apply_drift(applications, strength, seed=seed)
+        path = home.landing_dir("applications") / landing_file_name("applications", day, "csv")
+        written.append(write_atomically(path, frame_to_bytes(applications, "csv")))
+    outcomes = outcomes_landing_on(day, calendar)
+    if len(outcomes):
+        if day - dt.timedelta(days=calendar.outcome_delay_days) >= drift_from:
+            outcomes = drift_outcomes(outcomes, strength, seed=seed)
+        path = home.landing_dir("outcomes") / landing_file_name("outcomes", day, "csv")
+        written.append(write_atomically(path, frame_to_bytes(outcomes, "csv")))
+    if not written:
+        raise KeelError(f"the demo calendar has nothing to land on {day}")
+    return written
+
+
+@dataclass
+class IncidentResponse:
+    cursor: str
+    alerts: list[dict] = field(default_factory=list)
+    candidate_models: list[dict] = field(default_factory=list)
+
+
+def respond_to_incidents(home: KeelHome, cursor: str | None, trigger: str = "keel-demo") -> IncidentResponse:
+    """Do what the drift sensor's tick does: read new monitoring check results from the event log, and
+    for each new incident deliver one alert and run the training job (whose candidate is not promoted).
+
+    `cursor` is the state returned by the previous call (None to start).
+    """
+    from keel.alerts import AlertSettings, build_alert, deliver
+    from keel.orchestrate import instance_for
+    from sensors.drift import incidents_to_act_on, retraining_tags
+
+    incidents, _closed, new_cursor = incidents_to_act_on(instance_for(home), cursor)
+    response = IncidentResponse(cursor=new_cursor)
+    if not incidents:
+        return response
+    settings = AlertSettings.from_env(home.reports)
+    for incident in incidents:
+        alert = build_alert(incident, TRAINING_JOB)
+        delivery = deliver(alert, settings)
+        response.alerts.append({**alert, "webhook": delivery.webhook, "alert_file": delivery.file})
+        trained = execute(TRAINING_JOB, home, tags=retraining_tags(incident, trigger))
+        response.candidate_models.append(candidate_summary(home, incident.id, trained))
+    return response
+
+
+def candidate_summary(home: KeelHome, incident_id: str | None, trained: RunOutcome) -> dict:
+    """The candidate a retraining run registered, with its evaluation against the champion.
+
+    Read from the run's materializations (candidate_model, and model_evaluation
+    when the training job has it) and the control store's gate record.
+    """
+    from keel.control_store import ControlStore
+    from keel.scoring import CHAMPION
+
+    produced = trained.materializations.get("candidate_model", {})
+    version = produced.get("model_version")
+    store = ControlStore(home.control_store)
+    record = store.get_model_version(version) if version else None
+    gate = (record or {}).get("gate") or {}
+    champion = store.current_alias(CHAMPION)
+    return {
+        "model_version": version,
+        "incident": incident_id,
+        "run_id": trained.run_id,
+        "success": trained.success,
+        "failure": trained.failure,
+        "champion": champion,
+        "same_as_champion": version is not None and version == champion,
+        "promoted": False,
+        "gate_passed": gate.get("passed"),
+        "gate_failures": list(gate.get("failures") or []),
+        "metrics": {key.removeprefix("holdout_"): value for key, value in produced.items() if key.startswith("holdout_")},
+        "champion_metrics": {
+            key: value for key, value in (gate.get("champion") or {}).items() if isinstance(value, (int, float, str, bool))
+        },
+        "evaluation": trained.materializations.get("model_evaluation"),
+    }

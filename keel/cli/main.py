@@ -104,17 +104,44 @@ def run(
 
 @app.command()
 @one_line_errors
+def freshness(json_out: bool = JSON_OPTION) -> None:
+    """Check that each daily source delivered by its contract's cutoff (exit 1 on an outage)."""
+    from keel.orchestrate import execute
+    from keel.pipeline import FRESHNESS_JOB
+
+    outcome = execute(FRESHNESS_JOB, _home(), tags={"keel/trigger": "cli"})
+    checks = [{"check": key, "passed": c["passed"], "message": c["description"]} for key, c in sorted(outcome.checks.items())]
+    result = {"ok": outcome.success and all(c["passed"] for c in checks), "checks": checks, "run_id": outcome.run_id}
+    if json_out:
+        emit_json(result)
+    else:
+        for check in checks:
+            typer.echo(f"{'ok     ' if check['passed'] else 'OUTAGE '} {check['message']}")
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
 def demo(
     days: int = typer.Option(5, "--days", min=1, help="Live days to replay after the history."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if the instance already has runs."),
+    scenario: str = typer.Option("none", "--scenario", help="none (the real data) or drift (incomes fall, a new job category, more bad repayments)."),
+    drift_from_day: int = typer.Option(None, "--drift-from-day", min=1, help="With --scenario drift: the live day (1 = the first) from which the data shifts; default: the first day whose week-old outcomes have landed, or the last day."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Land a labelled history, train and promote the first model, then land and run N days."""
+    """Land a labelled history, train and promote the first model, then land and run N days.
+
+    After each day, does what the drift sensor does under `keel serve`: a drift or
+    performance check failing at alert level raises one alert (reports/alerts.jsonl,
+    KEEL_ALERT_WEBHOOK) and trains a candidate model, which is not promoted.
+    """
     from rich.progress import Progress
 
     from keel.demo_calendar import DemoCalendar
     from keel.orchestrate import instance_has_history
-    from keel.runs import bootstrap_history, land_day, run_day, sum_days
+    from keel.runs import bootstrap_history, land_day, land_drift_scenario_day, respond_to_incidents, run_day, sum_days
+    from keel.scenarios import resolve_drift_start
 
     home = _home()
     if if_empty and instance_has_history(home):
@@ -123,17 +150,37 @@ def demo(
     calendar = DemoCalendar()
     if days > calendar.live_days:
         fail(f"the demo data covers {calendar.live_days} live days; ask for at most that many")
+    drift_start = resolve_drift_start(scenario, drift_from_day, days, calendar.outcome_delay_days)
+    drift_from = calendar.live_dates(days)[drift_start - 1] if drift_start else None
     summaries = []
+    alerts, candidates, cursor = [], [], None
     with Progress(transient=json_out, disable=json_out) as progress:
         task = progress.add_task("history", total=days + 1)
         boot = bootstrap_history(home, calendar, progress=lambda msg: progress.update(task, description=msg))
         progress.advance(task)
         for day in calendar.live_dates(days):
             progress.update(task, description=f"day {day}")
-            land_day(home, day, calendar)
+            if drift_from is None:
+                land_day(home, day, calendar)
+            else:
+                land_drift_scenario_day(home, day, calendar, drift_from)
             summaries.append(run_day(home, day))
+            response = respond_to_incidents(home, cursor)
+            cursor = response.cursor
+            for alert in response.alerts:
+                typer.echo(alert["text"], err=True)
+            alerts += response.alerts
+            candidates += response.candidate_models
             progress.advance(task)
-    result = {**sum_days(summaries), "first_model_version": boot["model_version"], "bootstrap_run_ids": boot["run_ids"]}
+    result = {
+        **sum_days(summaries),
+        "first_model_version": boot["model_version"],
+        "bootstrap_run_ids": boot["run_ids"],
+        "scenario": scenario,
+        "drift_from": drift_from.isoformat() if drift_from else None,
+        "alerts": alerts,
+        "candidate_models": candidates,
+    }
     if json_out:
         emit_json(result)
     else:
@@ -143,7 +190,14 @@ def demo(
             f"total: received {result['received']}  accepted {result['accepted']}  quarantined {result['quarantined']}  "
             f"duplicates {result['duplicates']}  auto {result['decided_auto']}  review {result['sent_to_review']}"
         )
-    if any(not d.success for d in summaries):
+        for alert in alerts:
+            typer.echo(f"alert {alert['incident']}: {', '.join(alert['features']) or alert['kind']} (report {alert['report']})")
+        for candidate in candidates:
+            typer.echo(
+                f"candidate {candidate['model_version']} for {candidate['incident']}: gate "
+                f"{'passed' if candidate['gate_passed'] else 'failed'}, not promoted (keel model approve / promote)"
+            )
+    if any(not d.success for d in summaries) or any(not c["success"] for c in candidates):
         raise typer.Exit(1)
 
 

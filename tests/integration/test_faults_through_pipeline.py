@@ -1,0 +1,112 @@
+"""Every fault a source can send, landed with `keel land --fault` and run with `keel run --json`.
+
+Each fault goes to its own live day of a private demo home, through the real
+daily job (contract, dbt, scoring, decisions): the day is accepted, partly
+quarantined or blocked as the contract says, the message names what is wrong,
+and the rows always balance.
+"""
+
+import datetime as dt
+import json
+
+import pytest
+
+from tests.integration.helpers import keel, keel_json
+
+pytestmark = pytest.mark.integration
+
+FIRST_FAULT_DAY = dt.date(2026, 1, 4)  # the demo fixture ran 2026-01-01 .. 03
+
+# fault -> (blocked, quarantined_by_reason, duplicates, words the message must contain)
+EXPECTED = {
+    "renamed_column": (False, {}, 0, []),
+    "added_column": (False, {}, 0, ["channel"]),
+    "missing_required_column": (True, None, 0, ["income"]),
+    "type_change": (True, None, 0, ["amount", "whole number"]),
+    "unparseable_values": (False, {"type": 2}, 0, []),
+    "duplicate_rows": (False, {}, 3, []),
+    "required_nulls": (False, {"not_null": 2}, 0, []),
+    "out_of_range": (False, {"range": 3}, 0, []),  # row 5 fails two ranges: one row, two records
+    "unknown_category": (False, {"allowed_values": 2}, 0, []),
+    "empty_file": (True, None, 0, ["empty", "0 bytes"]),
+    "header_only": (True, None, 0, ["no data rows"]),
+    "truncated_file": (False, {"truncated_row": 1}, 0, []),
+    "wrong_delimiter": (True, None, 0, ["semicolon"]),
+    "non_utf8_bytes": (False, {"not_utf8": 1}, 0, []),
+}
+FAULT_DAYS = {fault: (FIRST_FAULT_DAY + dt.timedelta(days=i)).isoformat() for i, fault in enumerate(EXPECTED)}
+
+
+@pytest.fixture(scope="module")
+def runs(demo_copy):
+    """Land every faulty day, then run each one; the JSON summary and exit code per fault."""
+    home, _ = demo_copy
+    results = {}
+    for fault, day in FAULT_DAYS.items():
+        keel(home, "land", "--date", day, "--fault", fault)
+        completed = keel(home, "run", "--date", day, "--json", check=False)
+        results[fault] = (completed.returncode, json.loads(completed.stdout), completed.stderr)
+    return home, results
+
+
+@pytest.mark.parametrize("fault", list(EXPECTED))
+def test_fault_outcome_message_and_balance(runs, fault):
+    _home, results = runs
+    returncode, summary, stderr = results[fault]
+    blocked, by_reason, duplicates, words = EXPECTED[fault]
+    assert "Traceback" not in stderr
+    assert summary["received"] == summary["accepted"] + summary["quarantined"] + summary["duplicates"], summary
+    assert summary["blocked"] is blocked
+    if blocked:
+        assert returncode != 0, "a blocked day must exit non-zero after printing its summary"
+        assert summary["accepted"] == 0 and summary["decided_auto"] + summary["sent_to_review"] == 0
+        assert summary["block_reason"] and f"applications_{FAULT_DAYS[fault]}.csv" in summary["block_reason"]
+        assert summary["failure"].startswith("day blocked:")
+        for word in words:
+            assert word in summary["block_reason"], (word, summary["block_reason"])
+    else:
+        assert returncode == 0, summary["failure"]
+        assert summary["block_reason"] is None
+        assert summary["accepted"] > 0
+        assert summary["decided_auto"] + summary["sent_to_review"] == summary["accepted"], "every good row is decided"
+    if by_reason is not None:
+        assert summary["quarantined_by_reason"] == by_reason
+    assert summary["duplicates"] == duplicates
+    for word in words if not blocked else []:
+        assert any(word in (check["description"] or "") for check in summary["failed_checks"]), summary["failed_checks"]
+
+
+def test_an_added_column_is_a_warning_not_a_failure(runs):
+    _home, results = runs
+    _rc, summary, _err = results["added_column"]
+    (warning,) = [c for c in summary["failed_checks"] if c["check"] == "raw_applications:no_unexpected_columns"]
+    assert warning["severity"] == "WARN"
+
+
+def test_a_renamed_column_in_the_aliases_is_mapped(runs):
+    _home, results = runs
+    _rc, summary, _err = results["renamed_column"]
+    assert summary["quarantined"] == 0 and summary["accepted"] == summary["received"]
+    assert not [c for c in summary["failed_checks"] if c["check"].startswith("raw_applications")]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_parquet_and_json_lines_landing_files_run_like_csv(demo_copy, fmt):
+    home, summary = demo_copy
+    day = "2026-01-20" if fmt == "parquet" else "2026-01-21"
+    landed = keel_json(home, "land", "--date", day, "--format", fmt)
+    assert any(path.endswith(f"applications_{day}.{fmt}") for path in landed["files"])
+    result = keel_json(home, "run", "--date", day)
+    assert result["received"] == 100 and result["accepted"] == 100
+    assert result["decided_auto"] + result["sent_to_review"] == 100
+
+
+def test_an_overdue_day_fails_the_delivery_check(demo_copy):
+    """No file for the next day, long past its cutoff: the freshness job reports an outage."""
+    home, _ = demo_copy
+    completed = keel(home, "freshness", "--json", check=False)
+    assert completed.returncode == 1
+    result = json.loads(completed.stdout)
+    (check,) = result["checks"]
+    assert check["check"] == "raw_applications:source_delivered_on_time" and check["passed"] is False
+    assert "source outage" in check["message"] and "has not arrived" in check["message"]
