@@ -41,6 +41,7 @@ from keel.monitoring.daily import (
     render_day_report,
     score_check_description,
     segments_check_description,
+    summary_frame,
 )
 from keel.monitoring.severity import severity_rank
 from keel.scoring import CHAMPION
@@ -281,7 +282,7 @@ def _store(warehouse: WarehouseResource, monitoring: DayMonitoring, summary: dic
             wh.replace_rows(con, MONITORING_SCHEMA, "feature_drift", _drift_tables(monitoring), "day", [day.isoformat()])
         wh.replace_rows(con, MONITORING_SCHEMA, "performance_by_cohort", performance, "as_of_date", [day.isoformat()])
         wh.replace_rows(con, MONITORING_SCHEMA, "segment_outcomes", segments, "as_of_date", [day.isoformat()])
-        wh.replace_rows(con, MONITORING_SCHEMA, "daily_summary", pd.DataFrame([summary]), "day", [day.isoformat()])
+        wh.replace_rows(con, MONITORING_SCHEMA, "daily_summary", summary_frame([summary]), "day", [day.isoformat()])
 
 
 def _drift_results(monitoring: DayMonitoring, config, report_link: dict, no_reference: str | None):

@@ -297,6 +297,28 @@ DRIFT_SUMMARY_KEYS_WHEN_UNMEASURED: dict = {
 }
 
 
+# daily_summary's column types, fixed: a first day without outcomes or drift
+# figures must not create a column typed NULL that a later day cannot fill.
+SUMMARY_DTYPES: dict[str, str] = {
+    **{
+        column: "float64"
+        for column in (
+            "share_drifted", "score_psi", "score_mean", "volume_ratio", "psi_max", "score_ks_statistic",
+            "score_mean_shift", "expected_bad_rate", "expected_bad_rate_approved", "roc_auc", "brier",
+            "calibration_error", "observed_bad_rate", "bad_rate_approved", "segments_min_approval_ratio",
+        )
+    },
+    **{column: "Int64" for column in ("n_features", "n_rows", "performance_n_labelled", "segments_failing_four_fifths")},
+    **{column: "boolean" for column in ("dataset_drift", "performance_judged")},
+}
+
+
+def summary_frame(rows: list[dict]) -> pd.DataFrame:
+    """daily_summary rows as a frame with the table's fixed column types."""
+    frame = pd.DataFrame(rows)
+    return frame.astype({column: dtype for column, dtype in SUMMARY_DTYPES.items() if column in frame.columns})
+
+
 def _plain(value):
     """numpy scalars and NaN as plain Python (JSON and Dagster metadata take these)."""
     if isinstance(value, (np.floating, float)):

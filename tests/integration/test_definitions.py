@@ -15,6 +15,10 @@ EXPECTED_ASSETS = {
     "decisions",
     "review_queue",
     "decision_ledger",
+    "feature_drift",
+    "score_drift",
+    "model_performance",
+    "segment_outcomes",
 }
 
 
