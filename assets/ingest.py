@@ -15,9 +15,8 @@ from assets.constants import (
     OWNER_DATA,
     WAREHOUSE_POOL,
 )
-from keel import warehouse as wh
 from keel.freshness import assess_arrival, latest_due_day, next_expected_day
-from keel.ingest import IngestOutcome, contract_for, ingest_file, nothing_landed
+from keel.ingest import IngestOutcome, contract_for, ingest_file, nothing_landed, store_outcome
 from keel.landing_zone import find_landing_file, parse_date
 from keel.tables import markdown_table
 from resources.keel_home import KeelHomeResource
@@ -48,14 +47,7 @@ def _ingest_checks(asset_name: str) -> list[dg.AssetCheckSpec]:
 
 def _store(warehouse: WarehouseResource, source: str, day: str, outcome: IngestOutcome) -> None:
     with warehouse.connect() as con:
-        if outcome.result is not None and not outcome.blocked:
-            accepted = outcome.accepted.assign(partition_date=day)
-            wh.replace_rows(con, "raw", source, accepted, "partition_date", [day])
-        if outcome.result is not None:
-            quarantine = outcome.quarantine.assign(partition_date=day, source=source)
-            duplicates = outcome.duplicates.assign(partition_date=day, source=source)
-            wh.replace_rows(con, "raw", f"{source}_quarantine", quarantine, "partition_date", [day])
-            wh.replace_rows(con, "raw", f"{source}_duplicates", duplicates, "partition_date", [day])
+        store_outcome(con, source, day, outcome)
 
 
 def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResult]:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from keel.contracts import Contract, ContractResult, apply_contract, load_contract
 from keel.contracts.result import count_rows
+from keel import warehouse as wh
 from keel.home import REPO_ROOT
 from keel.landing import LandingFileError, read_landing_file
 
@@ -163,6 +164,23 @@ def ingest_file(path: Path, source: str, day: dt.date) -> IngestOutcome:
         blocking_errors=list(result.blocking_errors),
         days=[day.isoformat()],
     )
+
+
+def store_outcome(con, source: str, day: str, outcome: IngestOutcome) -> None:
+    """Write the day's accepted, quarantined and duplicate rows to raw.<source>[_quarantine|_duplicates].
+
+    Each table's rows of the day are replaced, so a rerun of the day leaves
+    one copy. A blocked day stores its quarantine (every row, with the
+    blocking reason) and no accepted rows.
+    """
+    if outcome.result is None:
+        return
+    if not outcome.blocked:
+        wh.replace_rows(con, "raw", source, outcome.accepted.assign(partition_date=day), "partition_date", [day])
+    quarantine = outcome.quarantine.assign(partition_date=day, source=source)
+    duplicates = outcome.duplicates.assign(partition_date=day, source=source)
+    wh.replace_rows(con, "raw", f"{source}_quarantine", quarantine, "partition_date", [day])
+    wh.replace_rows(con, "raw", f"{source}_duplicates", duplicates, "partition_date", [day])
 
 
 def nothing_landed(source: str, day: dt.date) -> IngestOutcome:

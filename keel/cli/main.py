@@ -201,6 +201,37 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command("bench-ingest")
+@one_line_errors
+def bench_ingest(
+    rows: int = typer.Option(1_000_000, "--rows", min=1, help="Applications in the scaled day."),
+    fmt: str = typer.Option("csv", "--format", help="Landing file format: csv, parquet or jsonl."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Time the ingest step of one scaled day: read, data contract (and its parts), store; no Dagster."""
+    import tempfile
+
+    from keel.bench.ingest import measure_ingest
+
+    if fmt not in ("csv", "parquet", "jsonl"):
+        fail(f"--format must be csv, parquet or jsonl; found {fmt!r}")
+    with tempfile.TemporaryDirectory(prefix="keel-bench-ingest-") as workdir:
+        timings = measure_ingest(rows, Path(workdir), fmt).to_dict()
+    if json_out:
+        emit_json(timings)
+        return
+    typer.echo(
+        f"{timings['rows']:,} rows ({timings['file_mb']} MB {fmt}): ingest {timings['ingest_s']} s = read {timings['read_s']} s"
+        f" + contract {timings['contract_s']} s + store {timings['store_s']} s; {timings['rows_per_s']:,} rows/s"
+    )
+    parts = ", ".join(f"{name} {seconds} s" for name, seconds in timings["contract_parts_s"].items())
+    typer.echo(f"contract: {parts}")
+    typer.echo(
+        f"contract step {timings['contract_share']:.0%} of ingest; value validation (pandera checks and quarantine records) "
+        f"{timings['validate_share']:.0%}; peak RSS {timings['peak_rss_mb']} MB"
+    )
+
+
 @app.command()
 @one_line_errors
 def serve(

@@ -17,6 +17,8 @@ partition cannot pass downstream.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
@@ -34,16 +36,25 @@ from keel.landing.row_problems import PROBLEM_CHECK, PROBLEM_COLUMN, PROBLEM_COL
 _EXAMPLES_SHOWN = 3
 
 
-def apply_contract(frame: pd.DataFrame, contract: Contract, source_file: str, source_sha256: str) -> ContractResult:
+def apply_contract(
+    frame: pd.DataFrame, contract: Contract, source_file: str, source_sha256: str, timings: dict[str, float] | None = None
+) -> ContractResult:
     """Judge every row of `frame` (as a keel.landing reader returned it) against `contract`.
 
     Row numbers come from the frame's index when it is the reader's
     `source_row_number`, otherwise rows are numbered 1, 2, ... in order.
+    `timings`, when given, receives the seconds spent in each part
+    (header, row_hashes, parse, validate: the value checks and their
+    quarantine records, duplicates: with the provenance columns), for benchmarks and
+    the asset's metadata.
     """
+    clock = _Clock(timings)
     row_numbers = _row_numbers(frame)
     header = match_header([c for c in frame.columns if c not in PROBLEM_COLUMNS], contract, source_file)
     raw = _received_values(frame, contract, header)
+    clock.lap("header")
     hashes = raw_row_hashes(raw)
+    clock.lap("row_hashes")
     landing = _landing_problems(frame)
 
     def result(accepted, quarantine, duplicates, blocking_errors=(), new_categories=None) -> ContractResult:
@@ -85,6 +96,7 @@ def apply_contract(frame: pd.DataFrame, contract: Contract, source_file: str, so
         return blocked(type_changes)
 
     typed = pd.DataFrame({name: column.values for name, column in parsed.items()})
+    clock.lap("parse")
     failures = _value_failures(contract, typed, parsed, damaged)
     quarantine = pd.concat(
         [
@@ -93,6 +105,7 @@ def apply_contract(frame: pd.DataFrame, contract: Contract, source_file: str, so
         ],
         ignore_index=True,
     ).sort_values("row_number", kind="stable", ignore_index=True)
+    clock.lap("validate")
 
     passed = ~damaged
     passed[failures["position"].to_numpy()] = False
@@ -102,7 +115,23 @@ def apply_contract(frame: pd.DataFrame, contract: Contract, source_file: str, so
     keep[repeated.dropped] = False
     accepted = _with_provenance(typed if keep.all() else typed[keep], row_numbers[keep], hashes[keep], source_file, source_sha256)
     duplicates = _duplicate_records(contract, typed, repeated, row_numbers, hashes, source_file, source_sha256)
+    clock.lap("duplicates")
     return result(accepted, quarantine, duplicates, new_categories=_new_categories(contract, accepted))
+
+
+class _Clock:
+    """Adds the seconds since the previous lap to `timings[name]`; does nothing without `timings`."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.timings is None:
+            return
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 def _row_numbers(frame: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Benchmarks: measured, never asserted in tests (docs/BENCHMARKS.md has the figures)."""
