@@ -11,8 +11,9 @@ from pathlib import Path
 KEEL = str(Path(sys.executable).with_name("keel"))
 
 
-def keel(home: Path, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(Path(home) / "dagster")}
+def keel(home: Path, *args: str, check: bool = True, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `keel ARGS` against `home`; `env` adds variables (KEEL_ALERT_FILE, ...)."""
+    env = {**os.environ, **(env or {}), "KEEL_HOME": str(home), "DAGSTER_HOME": str(Path(home) / "dagster")}
     env.pop("KEEL_WAREHOUSE", None)
     result = subprocess.run([KEEL, *args], env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
