@@ -69,3 +69,18 @@ def test_warehouse_steps_share_one_pool(defs):
 def test_schedule_and_landing_sensor_are_on_by_default(defs):
     assert defs.resolve_sensor_def("landing_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_schedule_def("daily_scoring").default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_every_check_says_in_words_what_it_guarantees(defs):
+    graph = defs.resolve_asset_graph()
+    undescribed = sorted(
+        f"{key.asset_key.to_user_string()}:{key.name}"
+        for key in graph.asset_check_keys
+        if len((graph.get_check_spec(key).description or "").strip()) < 20
+    )
+    assert not undescribed, f"checks without a description a person can read: {undescribed}"
+
+
+def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
+    assert defs.resolve_sensor_def("drift_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_schedule_def("source_freshness").default_status == dg.DefaultScheduleStatus.RUNNING
