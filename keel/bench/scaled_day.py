@@ -16,8 +16,9 @@ import pandas as pd
 from keel.columns import APPLICATION_DATE, APPLICATION_ID, SOURCE_APPLICATION_COLUMNS
 from keel.seed import load_seed_applications
 
-# The contract's id pattern is A + 6 to 9 digits: up to a billion rows a day.
-MAX_ROWS = 999_999_999
+# The contract's id pattern is A + 6 to 9 digits. Scaled ids are A9 + 8 digits:
+# never equal to the real data's (A + 6 digits) that the history holds.
+MAX_ROWS = 99_999_999
 
 
 def scaled_applications(rows: int, day: dt.date, seed: int = 0) -> pd.DataFrame:
@@ -27,7 +28,6 @@ def scaled_applications(rows: int, day: dt.date, seed: int = 0) -> pd.DataFrame:
     source = load_seed_applications()
     picks = np.random.default_rng(seed).integers(0, len(source), size=rows)
     frame = source.iloc[picks].reset_index(drop=True)
-    width = max(6, len(str(rows)))
-    frame[APPLICATION_ID] = pd.Series(np.arange(1, rows + 1)).map(lambda n: f"A{n:0{width}d}")
+    frame[APPLICATION_ID] = "A9" + pd.Series(np.arange(1, rows + 1)).astype("str").str.zfill(8)
     frame[APPLICATION_DATE] = day.isoformat()
     return frame[list(SOURCE_APPLICATION_COLUMNS)]

@@ -201,6 +201,37 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command()
+@one_line_errors
+def bench(
+    rows: int = typer.Option(100_000, "--rows", min=1, help="Applications in the scaled day."),
+    executor: str = typer.Option("multiprocess", "--executor", help="multiprocess (as in production) or in_process."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """One scaled day through the real daily job vs. a bare script: wall time per stage, rows/s, peak memory."""
+    import tempfile
+
+    from rich.progress import Progress
+
+    from keel.bench.daily_path import run_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="keel-bench-") as workdir, Progress(transient=True, disable=json_out) as progress:
+        task = progress.add_task("bench", total=None)
+        result = run_benchmark(rows, Path(workdir), progress=lambda msg: progress.update(task, description=msg), executor=executor)
+    if json_out:
+        emit_json(result)
+    else:
+        typer.echo(
+            f"{result['rows']:,} rows: keel {result['keel_s']} s, baseline {result['baseline_s']} s, ratio {result['ratio']}x; "
+            f"{result['rows_per_s']:,} rows/s; peak RSS {result['peak_rss_mb']} MB"
+        )
+        for step, seconds in result["stages"].items():
+            typer.echo(f"  {seconds:8.2f} s  {step}")
+        typer.echo("  baseline: " + ", ".join(f"{name} {seconds} s" for name, seconds in result["baseline_stages"].items()))
+    if not result["success"]:
+        fail(f"the benchmark day's run failed: {result['failure']} (run {result['run_id']})")
+
+
 @app.command("bench-ingest")
 @one_line_errors
 def bench_ingest(

@@ -25,10 +25,11 @@ def test_the_scaled_day_is_seeded_dated_and_uniquely_keyed():
     assert first["income"].isna().any()
 
 
-def test_ids_widen_with_the_row_count_and_stay_within_the_contract_pattern():
+def test_ids_fit_the_contract_and_never_collide_with_the_real_data():
     frame = scaled_applications(1_234_567, DAY)
-    assert frame["application_id"].iloc[-1] == "A1234567"
+    assert frame["application_id"].iloc[-1] == "A901234567"
     assert frame["application_id"].str.fullmatch(r"A[0-9]{6,9}").all()
+    assert not set(frame["application_id"]) & set(load_seed_applications()["application_id"])
 
 
 def test_every_scaled_row_passes_the_applications_contract():

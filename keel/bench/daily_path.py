@@ -1,0 +1,100 @@
+"""`keel bench`: one scaled day through the real daily job, against the bare script.
+
+Set-up (not measured): a fresh KEEL_HOME with the demo's labelled history
+ingested and the first model trained and promoted. Measured: the daily job
+for one day of N applications scaled from the real data — ingest with the
+contract, dbt, scores, decisions, review queue, ledger, monitoring and every
+check — through Dagster on a real instance with the multiprocess executor;
+then the same computations as a bare script (keel.bench.baseline).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+
+from keel.bench.baseline import run_baseline
+from keel.bench.scaled_day import scaled_applications
+from keel.demo_calendar import DemoCalendar
+from keel.home import KeelHome
+from keel.landing_zone import frame_to_bytes, landing_file_name, write_atomically
+
+Progress = Callable[[str], None]
+
+
+def _rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall seconds of each step of a run, from its STEP_START and STEP_SUCCESS/FAILURE events."""
+    starts: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE) and event.step_key in starts:
+            seconds[event.step_key] = round(entry.timestamp - starts[event.step_key], 3)
+    return seconds
+
+
+def prepare_home(home: KeelHome, progress: Progress) -> dict:
+    from keel.runs import bootstrap_history
+
+    home.ensure()
+    return bootstrap_history(home, DemoCalendar(), progress=progress)
+
+
+def land_scaled_day(home: KeelHome, rows: int, day: dt.date) -> Path:
+    path = home.landing_dir("applications") / landing_file_name("applications", day, "csv")
+    return write_atomically(path, frame_to_bytes(scaled_applications(rows, day), "csv"))
+
+
+def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: None, executor: str = "multiprocess") -> dict:
+    """Set up, run the scaled day through keel and through the bare script; the figures."""
+    from keel.orchestrate import execute, instance_for
+    from keel.pipeline import DAILY_JOB
+
+    home = KeelHome(workdir / "home")
+    progress("setting up: history and first model (not measured)")
+    prepare_home(home, progress)
+    day = DemoCalendar().live_dates(1)[0]
+    progress(f"landing {rows:,} applications for {day}")
+    landing_file = land_scaled_day(home, rows, day)
+
+    progress(f"keel: the daily job for {rows:,} rows")
+    started = time.perf_counter()
+    outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "bench"})
+    keel_s = time.perf_counter() - started
+    stages = step_seconds(instance_for(home), outcome.run_id)
+    peak_children = _rss_mb(resource.RUSAGE_CHILDREN)
+
+    progress(f"baseline: the same computations as a bare script for {rows:,} rows")
+    baseline = run_baseline(landing_file, home, workdir / "baseline")
+    decided = outcome.materializations.get("decisions", {})
+    return {
+        "rows": rows,
+        "day": day.isoformat(),
+        "executor": executor,
+        "success": outcome.success,
+        "failure": outcome.failure,
+        "run_id": outcome.run_id,
+        "keel_s": round(keel_s, 2),
+        "baseline_s": baseline["seconds"],
+        "ratio": round(keel_s / baseline["seconds"], 2) if baseline["seconds"] else None,
+        "rows_per_s": round(rows / keel_s),
+        "baseline_rows_per_s": round(rows / baseline["seconds"]) if baseline["seconds"] else None,
+        "peak_rss_mb": round(max(peak_children, _rss_mb(resource.RUSAGE_SELF)), 1),
+        "peak_rss_keel_steps_mb": round(peak_children, 1),
+        "stages": dict(sorted(stages.items(), key=lambda item: -item[1])),
+        "baseline_stages": baseline["stages"],
+        "decided": {key: decided.get(key) for key in ("decided_auto", "sent_to_review", "decided_by_fallback") if key in decided},
+    }
