@@ -54,8 +54,13 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         (home.landing_rejected / f"{name}.reason.txt").write_text(reason + "\n")
         context.log.warning(f"rejected {key}: {reason}")
     requests = []
+    # One query per source for the days loaded at all; the per-file lookup only for those days.
+    loaded_days = {
+        source: context.instance.get_materialized_partitions(dg.AssetKey(f"raw_{source}")) for source in {s.source for s in plan.new_files}
+    }
     for seen in plan.new_files:
-        if seen.replaces is None and _already_loaded(context.instance, seen.source, seen.day.isoformat(), seen.sha256):
+        day = seen.day.isoformat()
+        if seen.replaces is None and day in loaded_days[seen.source] and _already_loaded(context.instance, seen.source, day, seen.sha256):
             continue  # loaded by the CLI or an earlier run before this sensor saw it
         if seen.replaces:
             context.log.info(f"{seen.name} replaced content {seen.replaces[:12]} with {seen.sha256[:12]}: reloading {seen.day}")
