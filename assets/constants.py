@@ -50,3 +50,8 @@ CHECK_VOLUME = "daily_volume_as_expected"
 CHECK_SCORE_DRIFT = "score_distribution_stable"
 CHECK_PERFORMANCE = "performance_within_thresholds"
 CHECK_FOUR_FIFTHS = "approval_rates_meet_four_fifths_rule"
+# Review checks (assets/review.py), each held to the policy's review.alerts levels.
+CHECK_REVIEW_RATE = "review_rate_within_policy"
+CHECK_OVERRIDE_RATE = "override_rate_within_policy"
+CHECK_QA_DISAGREEMENT = "qa_disagreement_within_policy"
+CHECK_REVIEW_SLA = "reviews_within_sla"

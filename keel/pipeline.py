@@ -8,6 +8,7 @@ DAILY_JOB = "daily_decisioning"
 OUTCOMES_JOB = "ingest_outcomes"
 TRAINING_JOB = "train_model"
 FRESHNESS_JOB = "check_source_freshness"
+REVIEW_JOB = "review_decisions"
 
 OUTCOME_ASSETS = ("raw_outcomes", "stg_outcomes")
 DECISIONING_ASSETS = (
@@ -24,3 +25,5 @@ HISTORY_ASSETS = ("raw_applications", "stg_applications", "application_features"
 TRAINING_ASSETS = ("training_set", "candidate_model")
 # Drift, performance and segments of each scoring day; part of the daily job.
 MONITORING_ASSETS = ("feature_drift", "score_drift", "model_performance", "segment_outcomes")
+# Reviewers' decisions in, and the decision that stands for each application.
+REVIEW_ASSETS = ("review_outcomes", "final_decisions")

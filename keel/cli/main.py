@@ -139,7 +139,8 @@ def demo(
     from rich.progress import Progress
 
     from keel.demo_calendar import DemoCalendar
-    from keel.orchestrate import instance_has_history
+    from keel.orchestrate import execute, instance_has_history
+    from keel.pipeline import REVIEW_JOB
     from keel.runs import bootstrap_history, land_day, land_drift_scenario_day, respond_to_incidents, run_day, sum_days
     from keel.scenarios import resolve_drift_start
 
@@ -172,6 +173,9 @@ def demo(
             alerts += response.alerts
             candidates += response.candidate_models
             progress.advance(task)
+        # What the review sensor does under `keel serve`: the days' final decisions (reviews pending).
+        progress.update(task, description="final decisions")
+        reviewed = execute(REVIEW_JOB, home, tags={"keel/trigger": "keel-demo"})
     result = {
         **sum_days(summaries),
         "first_model_version": boot["model_version"],
@@ -180,6 +184,7 @@ def demo(
         "drift_from": drift_from.isoformat() if drift_from else None,
         "alerts": alerts,
         "candidate_models": candidates,
+        "review_run_id": reviewed.run_id,
     }
     if json_out:
         emit_json(result)
@@ -197,7 +202,7 @@ def demo(
                 f"candidate {candidate['model_version']} for {candidate['incident']}: gate "
                 f"{'passed' if candidate['gate_passed'] else 'failed'}, not promoted (keel model approve / promote)"
             )
-    if any(not d.success for d in summaries) or any(not c["success"] for c in candidates):
+    if any(not d.success for d in summaries) or any(not c["success"] for c in candidates) or not reviewed.success:
         raise typer.Exit(1)
 
 

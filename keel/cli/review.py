@@ -2,6 +2,219 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from pathlib import Path
+
 import typer
 
+from keel.cli.output import emit_json, fail, one_line_errors
+
 review_app = typer.Typer(help="Human review: list the queue, decide, export/import spreadsheets, ingest the inbox.", no_args_is_help=True)
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+# The contract's application id pattern: checked before an id reaches a file name or a query.
+APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
+
+QUEUE_SQL = """
+select q.application_id, cast(q.application_date as date) as application_date, q.p_bad, q.suggested_decision,
+       q.reason_codes, q.top_features, q.qa_sampled, q.queued_at, q.due_by,
+       o.decision, o.reviewer, o.reason, o.reviewed_at
+from review.review_queue q
+left join (select * from review.review_outcomes) o using (application_id)
+{where}
+order by q.application_date, q.application_id
+"""
+
+
+def _home():
+    from keel.home import KeelHome
+
+    home = KeelHome.from_env().ensure()
+    home.export_env()
+    return home
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"--date {text!r} is not a date; expected YYYY-MM-DD")
+
+
+def _queue(home, day: dt.date | None):
+    """The review queue (of `day`, or all days) with each case's review outcome, if any."""
+    import pandas as pd
+
+    from keel import warehouse as wh
+
+    if not home.warehouse.exists():
+        fail(f"no warehouse at {home.warehouse}: run `keel demo` or `keel run --date D` first")
+    with wh.connect(home.warehouse, read_only=True) as con:
+        if not wh.table_exists(con, "review", "review_queue"):
+            return pd.DataFrame()
+        has_outcomes = wh.table_exists(con, "review", "review_outcomes")
+        sql = QUEUE_SQL if has_outcomes else QUEUE_SQL.replace(
+            "(select * from review.review_outcomes)",
+            "(select null::varchar as application_id, null::varchar as decision, null::varchar as reviewer, "
+            "null::varchar as reason, null::timestamptz as reviewed_at where false)",
+        )
+        where, params = ("where cast(q.application_date as date) = cast(? as date)", [day.isoformat()]) if day else ("", [])
+        return con.execute(sql.format(where=where), params).df()
+
+
+def _case_record(row) -> dict:
+    def text(value):
+        return None if value is None or value != value else str(value)
+
+    return {
+        "application_id": row.application_id,
+        "application_date": str(row.application_date)[:10],
+        "p_bad": None if row.p_bad != row.p_bad else round(float(row.p_bad), 4),
+        "suggested_decision": row.suggested_decision,
+        "reason_codes": text(row.reason_codes),
+        "top_features": text(row.top_features),
+        "qa_sampled": bool(row.qa_sampled),
+        "due_by": text(row.due_by),
+        "status": "decided" if text(row.decision) else "pending",
+        "decision": text(row.decision),
+        "reviewer": text(row.reviewer),
+        "reason": text(row.reason),
+        "reviewed_at": text(row.reviewed_at),
+    }
+
+
+@review_app.command("list")
+@one_line_errors
+def list_cases(
+    date: str = typer.Option(None, "--date", help="Only the cases queued for this application day (YYYY-MM-DD)."),
+    all_cases: bool = typer.Option(False, "--all", help="Include cases already decided."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """The cases waiting for a reviewer (oldest first), with score, reasons, top features and due-by time."""
+    queue = _queue(_home(), _date(date))
+    cases = [_case_record(row) for row in queue.itertuples(index=False)]
+    pending = [c for c in cases if c["status"] == "pending"]
+    shown = cases if all_cases else pending
+    if json_out:
+        emit_json({"date": date, "cases": shown, "pending": len(pending), "decided": len(cases) - len(pending)})
+        return
+    for case in shown:
+        typer.echo(
+            f"{case['application_id']}  {case['application_date']}  p_bad {case['p_bad']}  suggest {case['suggested_decision']}"
+            f"{'  [QA]' if case['qa_sampled'] else ''}  due {case['due_by']}  {case['status']}\n    {case['top_features'] or ''}"
+        )
+    typer.echo(f"{len(pending)} pending, {len(cases) - len(pending)} decided")
+
+
+@review_app.command("decide")
+@one_line_errors
+def decide(
+    application_id: str = typer.Argument(..., help="The application to decide (A + 6 to 9 digits)."),
+    decision: str = typer.Argument(..., help="approve or decline"),
+    reviewer: str = typer.Option(..., "--reviewer", help="Who decides."),
+    reason: str = typer.Option(..., "--reason", help="Why, in a sentence the applicant's file can carry."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Write one decision to the inbox; the review sensor (or `keel review ingest`) takes it in."""
+    from keel.review import REVIEW_DECISIONS, write_inbox_file
+
+    if not APPLICATION_ID_PATTERN.fullmatch(application_id):
+        fail(f"application id {application_id!r} does not look like A + 6 to 9 digits")
+    if decision not in REVIEW_DECISIONS:
+        fail(f"decision {decision!r} must be one of {', '.join(REVIEW_DECISIONS)}")
+    home = _home()
+    queue = _queue(home, None)
+    case = queue[queue["application_id"] == application_id] if len(queue) else queue
+    if not len(case):
+        fail(f"application {application_id} is not in the review queue (`keel review list` shows the cases)")
+    if case["decision"].notna().any():
+        fail(f"application {application_id} already has a review decision ({case['decision'].iloc[0]} by {case['reviewer'].iloc[0]})")
+    now = dt.datetime.now(dt.timezone.utc)
+    record = {"application_id": application_id, "decision": decision, "reviewer": reviewer, "reason": reason, "reviewed_at": now.isoformat()}
+    path = write_inbox_file([record], home.review_inbox, f"decision-{application_id}-{now:%Y%m%dT%H%M%S%f}.jsonl")
+    if json_out:
+        emit_json({**record, "inbox_file": str(path)})
+    else:
+        typer.echo(f"{application_id}: {decision} by {reviewer} written to {path}; `keel review ingest` applies it now")
+
+
+@review_app.command("export")
+@one_line_errors
+def export(
+    date: str = typer.Option(..., "--date", help="Application day to export (YYYY-MM-DD)."),
+    out: Path = typer.Option(..., "--out", help="CSV file to write."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Write the day's pending cases as a CSV for reviewers who work in spreadsheets (fill decision, reviewer, reason)."""
+    from keel.decisioning import current_policy
+    from keel.review import export_queue_csv
+
+    queue = _queue(_home(), _date(date))
+    pending = queue[queue["decision"].isna()] if len(queue) else queue
+    path = export_queue_csv(pending.drop(columns=["decision", "reviewer", "reason", "reviewed_at"], errors="ignore"), out, current_policy())
+    if json_out:
+        emit_json({"date": date, "out": str(path), "cases": len(pending)})
+    else:
+        typer.echo(f"{len(pending)} pending cases of {date} written to {path}")
+
+
+@review_app.command("import")
+@one_line_errors
+def import_csv(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A filled-in review sheet from `keel review export`."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Turn the filled rows of a review sheet into an inbox file (rows without a decision are skipped)."""
+    from keel.review import import_review_csv, write_inbox_file
+
+    decisions = import_review_csv(path)
+    if not decisions:
+        fail(f"{path}: no row has a decision filled in; nothing imported")
+    home = _home()
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem)[:60] or "sheet"
+    inbox_file = write_inbox_file(decisions, home.review_inbox, f"import-{stem}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}.jsonl")
+    if json_out:
+        emit_json({"imported": len(decisions), "inbox_file": str(inbox_file)})
+    else:
+        typer.echo(f"{len(decisions)} decisions from {path} written to {inbox_file}; `keel review ingest` applies them now")
+
+
+@review_app.command("ingest")
+@one_line_errors
+def ingest(json_out: bool = JSON_OPTION) -> None:
+    """Do now what the review sensor does on its next tick: take in the inbox and rebuild final decisions."""
+    from keel.orchestrate import execute
+    from keel.pipeline import REVIEW_JOB
+
+    home = _home()
+    outcome = execute(REVIEW_JOB, home, tags={"keel/trigger": "cli"})
+    taken = outcome.materializations.get("review_outcomes", {})
+    final = outcome.materializations.get("final_decisions", {})
+    result = {
+        "success": outcome.success,
+        "run_id": outcome.run_id,
+        "files": int(taken.get("files_ingested") or 0),
+        "accepted": int(taken.get("accepted") or 0),
+        "rejected": int(taken.get("rejected") or 0),
+        "days_touched": [] if taken.get("days_touched") in (None, "none") else str(taken["days_touched"]).split(", "),
+        "days_rebuilt": [] if final.get("days_rebuilt") in (None, "none") else str(final["days_rebuilt"]).split(", "),
+        "pending": int(final.get("pending_count") or 0),
+        "rejected_dir": str(home.review_rejected),
+        "failed_checks": [
+            {"check": key, "description": check["description"]} for key, check in sorted(outcome.checks.items()) if not check["passed"]
+        ],
+    }
+    if not outcome.success:
+        result["failure"] = outcome.failure
+    if json_out:
+        emit_json(result)
+    else:
+        typer.echo(
+            f"{result['files']} inbox files: {result['accepted']} decisions accepted, {result['rejected']} lines refused "
+            f"(reasons in {result['rejected_dir']}); final decisions rebuilt for {', '.join(result['days_rebuilt']) or 'no day'}; "
+            f"{result['pending']} cases pending"
+        )
+    if not outcome.success:
+        raise typer.Exit(1)

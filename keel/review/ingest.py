@@ -1,0 +1,225 @@
+"""Reviewers' inbox files into the warehouse, and the decision that stands for each application.
+
+Two steps, each a plain function on a DuckDB connection:
+
+  * `ingest_inbox` checks every file waiting in the inbox against the review
+    queue (keel.review.inbox), appends its good lines to
+    review.review_outcomes, writes its refused lines with their reasons to
+    review/rejected/, and moves the file, bytes untouched, to
+    review/processed/. It never rewrites a stored outcome: the table is
+    append-only, one row per accepted reviewer decision.
+  * `refresh_final_decisions` rebuilds review.final_decisions for the days
+    that need it: days decided since the last build, and days with new
+    review outcomes. One row per decided application: automatic decisions as
+    routed, reviewed cases with their reviewer's decision, the rest pending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from keel import warehouse as wh
+from keel.columns import APPLICATION_DATE, APPLICATION_ID
+from keel.review.final_decisions import final_decisions
+from keel.review.inbox import validate_inbox_file, write_rejections
+
+SCHEMA = "review"
+OUTCOMES_TABLE = "review_outcomes"
+FINAL_TABLE = "final_decisions"
+STATE_TABLE = "final_decisions_state"
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    APPLICATION_ID,
+    APPLICATION_DATE,
+    "decision",
+    "reviewer",
+    "reason",
+    "reviewed_at",
+    "source_file",
+    "source_sha256",
+    "line_number",
+    "suggested_decision",
+    "qa_sampled",
+    "run_id",
+    "ingest_seq",
+)
+
+
+@dataclass
+class FileIngested:
+    name: str
+    sha256: str
+    accepted: int
+    rejected: int
+    rejected_file: str | None
+
+
+@dataclass
+class InboxIngested:
+    files: list[FileIngested] = field(default_factory=list)
+    days: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.accepted for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Files waiting in the inbox in order of arrival (then name); partial writes (dot files) are not ready.
+
+    Arrival order matters: the first decision for a case is the one that counts.
+    """
+    if not inbox.exists():
+        return []
+    ready = [p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix == ".jsonl"]
+    return sorted(ready, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def _queue(con) -> pd.DataFrame:
+    if not wh.table_exists(con, SCHEMA, "review_queue"):
+        return pd.DataFrame(columns=[APPLICATION_ID, APPLICATION_DATE, "suggested_decision", "qa_sampled"])
+    return con.execute(
+        f"select {APPLICATION_ID}, cast({APPLICATION_DATE} as date) as {APPLICATION_DATE}, suggested_decision, qa_sampled "
+        f"from {SCHEMA}.review_queue"
+    ).df()
+
+
+def _known_ids(con) -> set[str]:
+    if not wh.table_exists(con, "decisioning", "decisions"):
+        return set()
+    return {row[0] for row in con.execute(f"select {APPLICATION_ID} from decisioning.decisions").fetchall()}
+
+
+def stored_outcomes(con) -> pd.DataFrame:
+    if not wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
+        return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
+    return con.execute(f"select * from {SCHEMA}.{OUTCOMES_TABLE} order by ingest_seq, source_file, line_number").df()
+
+
+def _next_seq(con) -> int:
+    if not wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
+        return 1
+    return int(wh.fetch_one(con, f"select coalesce(max(ingest_seq), 0) + 1 from {SCHEMA}.{OUTCOMES_TABLE}")[0])
+
+
+def _append_outcomes(con, rows: pd.DataFrame) -> None:
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.register("new_review_outcomes", rows)
+    try:
+        if not wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
+            con.execute(f"create table {SCHEMA}.{OUTCOMES_TABLE} as select * from new_review_outcomes limit 0")
+        con.execute(f"insert into {SCHEMA}.{OUTCOMES_TABLE} by name select * from new_review_outcomes")
+    finally:
+        con.unregister("new_review_outcomes")
+
+
+def _move(path: Path, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        # A file of the same name was processed before: keep both, the later one stamped.
+        target = folder / f"{path.stem}.{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}{path.suffix}"
+    shutil.move(str(path), str(target))
+
+
+def ingest_inbox(con, inbox: Path, processed: Path, rejected: Path, run_id: str) -> InboxIngested:
+    """Check and store every inbox file; see the module docstring."""
+    result = InboxIngested()
+    files = inbox_files(inbox)
+    if not files:
+        return result
+    queue = _queue(con)
+    queue_by_id = queue.set_index(APPLICATION_ID)
+    known = _known_ids(con) | set(queue[APPLICATION_ID])
+    decided = set(stored_outcomes(con)[APPLICATION_ID])
+    seq = _next_seq(con)
+    days: set[str] = set()
+    for path in files:
+        checked = validate_inbox_file(path, set(queue[APPLICATION_ID]), known, decided)
+        rejected_file = write_rejections(checked, rejected)
+        accepted = checked.accepted
+        if len(accepted):
+            context = queue_by_id.loc[accepted[APPLICATION_ID]]
+            rows = accepted.assign(
+                **{
+                    APPLICATION_DATE: context[APPLICATION_DATE].to_numpy(),
+                    "reviewed_at": pd.to_datetime(accepted["reviewed_at"], utc=True),
+                    "suggested_decision": context["suggested_decision"].to_numpy(),
+                    "qa_sampled": context["qa_sampled"].astype(bool).to_numpy(),
+                    "run_id": run_id,
+                    "ingest_seq": seq,
+                }
+            )[list(OUTCOME_COLUMNS)]
+            _append_outcomes(con, rows)
+            decided |= set(accepted[APPLICATION_ID])
+            days |= {pd.Timestamp(d).date().isoformat() for d in rows[APPLICATION_DATE]}
+        _move(path, processed)
+        result.files.append(
+            FileIngested(checked.source_file, checked.source_sha256, len(accepted), len(checked.rejected), str(rejected_file) if rejected_file else None)
+        )
+    result.days = sorted(days)
+    return result
+
+
+def _built_through(con) -> tuple[int, set[str]]:
+    """(the last review-outcome batch folded into final_decisions, the days it holds)."""
+    seq = 0
+    if wh.table_exists(con, SCHEMA, STATE_TABLE):
+        seq = int(wh.fetch_one(con, f"select coalesce(max(ingest_seq), 0) from {SCHEMA}.{STATE_TABLE}")[0])
+    days: set[str] = set()
+    if wh.table_exists(con, SCHEMA, FINAL_TABLE):
+        days = {str(row[0]) for row in con.execute(f"select distinct cast({APPLICATION_DATE} as date) from {SCHEMA}.{FINAL_TABLE}").fetchall()}
+    return seq, days
+
+
+def days_to_refresh(con) -> list[str]:
+    """Decided days missing from final_decisions, and days with review outcomes not yet folded in."""
+    if not wh.table_exists(con, "decisioning", "decisions"):
+        return []
+    seq, built = _built_through(con)
+    decided_days = {str(row[0]) for row in con.execute(f"select distinct cast({APPLICATION_DATE} as date) from decisioning.decisions").fetchall()}
+    stale: set[str] = decided_days - built
+    if wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
+        stale |= {
+            str(row[0])
+            for row in con.execute(
+                f"select distinct cast({APPLICATION_DATE} as date) from {SCHEMA}.{OUTCOMES_TABLE} where ingest_seq > ?", [seq]
+            ).fetchall()
+        }
+    return sorted(stale & decided_days)
+
+
+def refresh_final_decisions(con, days: list[str] | None = None) -> pd.DataFrame:
+    """Rebuild the final decisions of `days` (default: days_to_refresh); returns the rows written."""
+    days = days_to_refresh(con) if days is None else days
+    if not days:
+        return pd.DataFrame()
+    placeholders = ", ".join("cast(? as date)" for _ in days)
+    decisions = con.execute(
+        f"select {APPLICATION_ID}, cast({APPLICATION_DATE} as date) as {APPLICATION_DATE}, route, suggested_decision "
+        f"from decisioning.decisions where cast({APPLICATION_DATE} as date) in ({placeholders}) order by {APPLICATION_ID}",
+        days,
+    ).df()
+    outcomes = stored_outcomes(con)
+    outcomes = outcomes.assign(reviewed_at=outcomes["reviewed_at"].astype("str")) if len(outcomes) else outcomes
+    final = final_decisions(decisions, outcomes)
+    rows = decisions[[APPLICATION_ID, APPLICATION_DATE, "route"]].merge(final, on=APPLICATION_ID, validate="one_to_one")
+    wh.replace_rows(con, SCHEMA, FINAL_TABLE, rows, APPLICATION_DATE, days)
+    seq = int(outcomes["ingest_seq"].max()) if len(outcomes) else 0
+    state = pd.DataFrame({"ingest_seq": [seq], "built_at": [dt.datetime.now(dt.timezone.utc).isoformat()], "days": [", ".join(days)]})
+    con.register("final_state", state)
+    try:
+        if not wh.table_exists(con, SCHEMA, STATE_TABLE):
+            con.execute(f"create table {SCHEMA}.{STATE_TABLE} as select * from final_state limit 0")
+        con.execute(f"insert into {SCHEMA}.{STATE_TABLE} select * from final_state")
+    finally:
+        con.unregister("final_state")
+    return rows

@@ -1,0 +1,120 @@
+"""Human review as a reviewer and an operator use it: list, decide, a bad inbox file, spreadsheets, ingest.
+
+Runs against a private copy of the demo home, through the real CLI, the real
+review job on the Dagster instance and the real DuckDB file.
+"""
+
+import csv
+import json
+
+import pytest
+
+from tests.integration.helpers import keel, keel_json
+
+pytestmark = pytest.mark.integration
+
+DAY = "2026-01-02"
+
+
+@pytest.fixture(scope="module")
+def home(demo_copy):
+    home, _summary = demo_copy
+    return home
+
+
+def _final(home):
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return {row[0]: row[1:] for row in con.execute(
+            "select application_id, final_decision, decided_by, reviewer, overridden from review.final_decisions"
+        ).fetchall()}
+
+
+def test_the_demo_leaves_every_application_with_a_final_decision(home, demo_copy):
+    _home, summary = demo_copy
+    final = _final(home)
+    assert len(final) == summary["accepted"]
+    pending = [app for app, row in final.items() if row[0] == "pending"]
+    assert len(pending) == summary["sent_to_review"], "review cases stay pending until a person decides"
+    assert all(row[1] == "auto" for row in final.values() if row[0] != "pending")
+
+
+def test_list_shows_pending_cases_with_what_a_reviewer_needs(home):
+    listed = keel_json(home, "review", "list", "--date", DAY)
+    assert listed["pending"] == len(listed["cases"]) > 0
+    case = listed["cases"][0]
+    assert case["application_date"] == DAY and case["status"] == "pending"
+    assert case["suggested_decision"] in ("approve", "decline") and case["due_by"] and case["reason_codes"]
+
+
+def test_decide_then_ingest_makes_the_reviewers_decision_final(home):
+    cases = keel_json(home, "review", "list", "--date", DAY)["cases"]
+    first, second = cases[0], cases[1]
+    overruled = "approve" if first["suggested_decision"] == "decline" else "decline"
+    keel(home, "review", "decide", first["application_id"], overruled, "--reviewer", "mchen", "--reason", "payslip checked")
+    keel(home, "review", "decide", second["application_id"], second["suggested_decision"], "--reviewer", "ana", "--reason", "as suggested")
+    # A file with each kind of bad line, dropped by another tool.
+    auto = next(app for app, row in _final(home).items() if row[1] == "auto")
+    good_third = cases[2]
+    bad_lines = [
+        "{broken json",
+        json.dumps({"application_id": "A000001", "decision": "approve", "reviewer": "x", "reason": "y", "reviewed_at": "2026-01-02T10:00:00+00:00"}),
+        json.dumps({"application_id": auto, "decision": "approve", "reviewer": "x", "reason": "y", "reviewed_at": "2026-01-02T10:00:00+00:00"}),
+        json.dumps({"application_id": good_third["application_id"], "decision": "perhaps", "reviewer": "x", "reason": "y", "reviewed_at": "2026-01-02T10:00:00+00:00"}),
+        json.dumps({"application_id": first["application_id"], "decision": "approve", "reviewer": "x", "reason": "again", "reviewed_at": "2026-01-02T10:00:00+00:00"}),
+        json.dumps({"application_id": good_third["application_id"], "decision": "approve", "reviewer": "lee", "reason": "fine", "reviewed_at": "2026-01-02T10:00:00"}),
+        json.dumps({"application_id": good_third["application_id"], "decision": "approve", "reviewer": "lee", "reason": "fine", "reviewed_at": "2026-01-02T11:00:00+00:00"}),
+    ]
+    (home / "review" / "inbox" / "batch-from-tool.jsonl").write_text("\n".join(bad_lines) + "\n")
+
+    result = keel_json(home, "review", "ingest")
+    assert result["success"] and result["files"] == 3
+    assert result["accepted"] == 3 and result["rejected"] == 6
+    assert result["days_rebuilt"] == [DAY]
+    refused = [json.loads(line) for line in (home / "review" / "rejected" / "batch-from-tool.jsonl.rejected.jsonl").read_text().splitlines()]
+    reasons = [r["reason"] for r in refused]
+    assert any("malformed JSON" in r for r in reasons)
+    assert any("unknown application A000001" in r or "A000001 is not in the review queue" in r for r in reasons)
+    assert any("decided automatically" in r for r in reasons)
+    assert any("'perhaps'" in r for r in reasons)
+    assert any("already has a review decision" in r for r in reasons)
+    assert any("no timezone" in r for r in reasons)
+    assert not list((home / "review" / "inbox").glob("*.jsonl"))
+
+    final = _final(home)
+    assert final[first["application_id"]] == (overruled, "reviewer", "mchen", True)
+    assert final[second["application_id"]] == (second["suggested_decision"], "reviewer", "ana", False)
+    assert final[good_third["application_id"]][:3] == ("approve", "reviewer", "lee")
+
+
+def test_a_second_decision_from_the_cli_is_refused_at_once(home):
+    decided = keel_json(home, "review", "list", "--date", DAY, "--all")["cases"]
+    done = next(c for c in decided if c["status"] == "decided")
+    refused = keel(home, "review", "decide", done["application_id"], "approve", "--reviewer", "x", "--reason", "y", check=False)
+    assert refused.returncode != 0 and "already has a review decision" in refused.stderr + refused.stdout
+
+
+def test_spreadsheet_round_trip(home, tmp_path):
+    sheet = tmp_path / "queue.csv"
+    exported = keel_json(home, "review", "export", "--date", DAY, "--out", str(sheet))
+    rows = list(csv.DictReader(sheet.open()))
+    assert len(rows) == exported["cases"] > 0
+    rows[0].update(decision="Decline", reviewer="sam", reason="debt too high")
+    with sheet.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    imported = keel_json(home, "review", "import", str(sheet))
+    assert imported["imported"] == 1
+    result = keel_json(home, "review", "ingest")
+    assert result["accepted"] == 1 and result["rejected"] == 0
+    assert _final(home)[rows[0]["application_id"]][:3] == ("decline", "reviewer", "sam")
+
+
+def test_review_measures_are_checks_held_to_the_policy(home):
+    result = keel_json(home, "review", "ingest")
+    failing = {c["check"]: c["description"] for c in result["failed_checks"]}
+    # The demo's cases are months old: the SLA check must say so.
+    assert "final_decisions:reviews_within_sla" in failing and "24-hour SLA" in failing["final_decisions:reviews_within_sla"]
+    assert result["files"] == 0 and result["days_rebuilt"] == []

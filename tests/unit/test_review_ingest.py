@@ -1,0 +1,98 @@
+"""Inbox files into review_outcomes and the final decisions, on a real DuckDB file."""
+
+import json
+
+import duckdb
+import pandas as pd
+import pytest
+
+from keel.review.ingest import days_to_refresh, ingest_inbox, refresh_final_decisions, stored_outcomes
+
+DECISIONS = pd.DataFrame(
+    {
+        "application_id": ["A000001", "A000002", "A000003", "A000004"],
+        "application_date": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01", "2026-01-02"]),
+        "route": ["approve", "review", "review", "review"],
+        "suggested_decision": ["approve", "decline", "approve", "approve"],
+        "qa_sampled": [False, False, True, False],
+    }
+)
+
+
+@pytest.fixture
+def home(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema decisioning; create schema review")
+    con.register("d", DECISIONS)
+    con.execute("create table decisioning.decisions as select * from d")
+    con.execute("create table review.review_queue as select * from d where route = 'review'")
+    for name in ("inbox", "processed", "rejected"):
+        (tmp_path / name).mkdir()
+    yield con, tmp_path
+    con.close()
+
+
+def _drop(folder, name, lines):
+    (folder / "inbox" / name).write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+
+
+def _decision(app, decision, reviewer="ana", at="2026-01-01T12:00:00+00:00"):
+    return {"application_id": app, "decision": decision, "reviewer": reviewer, "reason": "checked the file", "reviewed_at": at}
+
+
+def _ingest(con, folder, run="run-1"):
+    return ingest_inbox(con, folder / "inbox", folder / "processed", folder / "rejected", run)
+
+
+def test_good_lines_are_kept_and_each_bad_line_is_set_aside_with_its_reason(home):
+    con, folder = home
+    _drop(
+        folder,
+        "a.jsonl",
+        [
+            _decision("A000002", "approve"),
+            "{not json",
+            _decision("A009999", "approve"),  # unknown
+            _decision("A000001", "decline"),  # decided automatically
+            _decision("A000002", "decline"),  # second decision in the file
+            _decision("A000003", "maybe"),  # unknown decision value
+        ],
+    )
+    result = _ingest(con, folder)
+    assert (result.accepted, result.rejected) == (1, 5)
+    refused = [json.loads(line) for line in (folder / "rejected" / "a.jsonl.rejected.jsonl").read_text().splitlines()]
+    reasons = {r["line_number"]: r["reason"] for r in refused}
+    assert "malformed JSON" in reasons[2] and "unknown application A009999" in reasons[3]
+    assert "not in the review queue" in reasons[4] and "already decided on line 1" in reasons[5] and "'maybe'" in reasons[6]
+    assert not list((folder / "inbox").iterdir()) and (folder / "processed" / "a.jsonl").exists()
+    stored = stored_outcomes(con)
+    assert stored.loc[0, "application_id"] == "A000002" and stored.loc[0, "suggested_decision"] == "decline"
+    assert stored.loc[0, "run_id"] == "run-1" and stored.loc[0, "line_number"] == 1 and result.days == ["2026-01-01"]
+
+
+def test_a_case_decided_in_an_earlier_file_is_refused_later(home):
+    con, folder = home
+    _drop(folder, "a.jsonl", [_decision("A000002", "approve")])
+    _ingest(con, folder)
+    _drop(folder, "b.jsonl", [_decision("A000002", "decline")])
+    second = _ingest(con, folder, "run-2")
+    assert (second.accepted, second.rejected) == (0, 1)
+    assert len(stored_outcomes(con)) == 1
+
+
+def test_final_decisions_one_row_per_application_pending_never_defaulted(home):
+    con, folder = home
+    assert days_to_refresh(con) == ["2026-01-01", "2026-01-02"]
+    refresh_final_decisions(con)
+    assert days_to_refresh(con) == []
+    _drop(folder, "a.jsonl", [_decision("A000002", "approve"), _decision("A000003", "approve")])
+    _ingest(con, folder)
+    assert days_to_refresh(con) == ["2026-01-01"], "only the day with new review outcomes is rebuilt"
+    refresh_final_decisions(con)
+    final = con.execute("select application_id, final_decision, decided_by, reviewer, overridden from review.final_decisions order by 1").fetchall()
+    assert final == [
+        ("A000001", "approve", "auto", None, False),
+        ("A000002", "approve", "reviewer", "ana", True),  # suggestion was decline
+        ("A000003", "approve", "reviewer", "ana", False),
+        ("A000004", "pending", None, None, False),
+    ]
