@@ -208,6 +208,31 @@ def demo(
 
 @app.command()
 @one_line_errors
+def explain(
+    application_id: str = typer.Argument(..., help="The application (A + 6 to 9 digits)."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """The whole story of one application: source row, contract, features, score, policy, route, reviewer, outcome, runs."""
+    from keel import warehouse as wh
+    from keel.audit.explain import NotFound, explain_application
+    from keel.decisioning import current_policy
+
+    home = _home()
+    if not home.warehouse.exists():
+        fail(f"no warehouse at {home.warehouse}: run `keel demo` first")
+    try:
+        with wh.connect(home.warehouse, read_only=True) as con:
+            record = explain_application(con, application_id, current_policy())
+    except (NotFound, ValueError) as problem:
+        fail(str(problem))
+    if json_out:
+        emit_json(record)
+    else:
+        typer.echo("\n".join(record["story"]))
+
+
+@app.command()
+@one_line_errors
 def bench(
     rows: int = typer.Option(100_000, "--rows", min=1, help="Applications in the scaled day."),
     executor: str = typer.Option("multiprocess", "--executor", help="multiprocess (as in production) or in_process."),

@@ -1,0 +1,145 @@
+"""`keel explain`: the whole story of one application, from the raw record to the reviewer and the outcome.
+
+Read-only: the decision ledger (the recorded versions, hashes and runs), the
+raw row as delivered, the features the model saw, the review outcome, the
+final decision and the repayment outcome. Every fact says where it comes from,
+and every Dagster run is linked so an auditor can open it in the UI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pandas as pd
+
+from keel import warehouse as wh
+from keel.columns import MODEL_FEATURES
+from keel.policy.reasons import describe_reasons
+
+APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
+UI_URL_ENV = "KEEL_UI_URL"
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+
+
+class NotFound(LookupError):
+    """No decision is recorded for the application."""
+
+
+def _one(con, schema: str, table: str, sql: str, params: list) -> dict | None:
+    if not wh.table_exists(con, schema, table):
+        return None
+    frame = con.execute(sql, params).df()
+    if frame.empty:
+        return None
+    return {key: _plain(value) for key, value in frame.iloc[0].items()}
+
+
+def _plain(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, str) and value == "":
+        return None
+    return value
+
+
+def explain_application(con, application_id: str, policy=None, ui_url: str | None = None) -> dict:
+    """Everything recorded about one application (the `keel explain --json` document)."""
+    if not APPLICATION_ID_PATTERN.fullmatch(application_id):
+        raise ValueError(f"application id {application_id!r} does not look like A + 6 to 9 digits")
+    ledger = _one(
+        con, "audit", "decision_ledger",
+        "select * from audit.decision_ledger where application_id = ? and event_type = 'decision' order by batch_seq desc limit 1",
+        [application_id],
+    )
+    if ledger is None:
+        raise NotFound(f"no decision is recorded for {application_id} in the ledger: it was never decided, or it was quarantined")
+    raw = _one(con, "raw", "applications", "select * from raw.applications where application_id = ? order by partition_date desc limit 1", [application_id])
+    features = _one(con, "marts", "application_features", "select * from marts.application_features where application_id = ?", [application_id])
+    decision = _one(con, "decisioning", "decisions", "select * from decisioning.decisions where application_id = ?", [application_id])
+    final = _one(con, "review", "final_decisions", "select * from review.final_decisions where application_id = ?", [application_id])
+    review = _one(con, "review", "review_outcomes", "select * from review.review_outcomes where application_id = ? order by ingest_seq limit 1", [application_id])
+    outcome = _one(con, "staging", "stg_outcomes", "select * from staging.stg_outcomes where application_id = ?", [application_id])
+
+    codes = json.loads(ledger.get("reason_codes") or "[]")
+    reasons = [{"code": code, "text": text} for code, text in zip(codes, describe_reasons(codes, policy))]
+    run_ids = json.loads(ledger.get("run_ids") or "{}")
+    if review and review.get("run_id"):
+        run_ids["review_outcomes"] = review["run_id"]
+    base = (ui_url or os.environ.get(UI_URL_ENV) or DEFAULT_UI_URL).rstrip("/")
+    final_decision = (final or {}).get("final_decision") or ledger.get("final_decision")
+    record = {
+        "application_id": application_id,
+        "application_date": str(ledger.get("application_date"))[:10],
+        "source_file": ledger.get("source_file"),
+        "source_sha256": ledger.get("source_sha256"),
+        # The ledger stores every cell as text (its canonical, hashed form).
+        "row_number": int(ledger["source_row_number"]) if ledger.get("source_row_number") else None,
+        "raw_row_hash": ledger.get("raw_row_hash"),
+        "feature_row_hash": ledger.get("feature_row_hash"),
+        "contract_version": ledger.get("contract_version"),
+        "raw_values": {k: v for k, v in (raw or {}).items() if k not in ("source_file", "source_sha256", "source_row_number", "raw_row_hash", "partition_date")},
+        "features": {k: (features or {}).get(k) for k in MODEL_FEATURES} if features else {},
+        "model_version": ledger.get("model_version"),
+        "model_unavailable": bool((decision or {}).get("model_unavailable")),
+        "decided_by_model": (decision or {}).get("decided_by_model") or ledger.get("model_version"),
+        "policy_version": ledger.get("policy_version"),
+        "score": float(ledger["score"]) if ledger.get("score") not in (None, "") else None,
+        "reasons": reasons,
+        "route": ledger.get("route"),
+        "suggested_decision": (decision or {}).get("suggested_decision"),
+        "qa_sampled": bool((decision or {}).get("qa_sampled")),
+        "reviewer": (review or {}).get("reviewer"),
+        "review_reason": (review or {}).get("reason"),
+        "reviewed_at": (review or {}).get("reviewed_at"),
+        "review_source": {"file": review["source_file"], "line": review["line_number"]} if review else None,
+        "final_decision": final_decision,
+        "decided_by": (final or {}).get("decided_by"),
+        "overridden": bool((final or {}).get("overridden")),
+        "outcome": ({"repayment_status": outcome.get("repayment_status"), "outcome_date": str(outcome.get("outcome_date"))[:10]} if outcome else None),
+        "code_version": json.loads(ledger.get("code_version") or "{}"),
+        "run_ids": run_ids,
+        "run_links": {step: f"{base}/runs/{run_id}" for step, run_id in run_ids.items() if run_id},
+        "ledger_batch": ledger.get("batch_seq"),
+    }
+    record["story"] = story(record)
+    return record
+
+
+def story(r: dict) -> list[str]:
+    """The record in plain sentences, in the order things happened."""
+    lines = [
+        f"{r['application_id']} was received on {r['application_date']} in {r['source_file']} (row {r['row_number']}, "
+        f"file sha256 {str(r['source_sha256'])[:12]}…) and passed data contract {r['contract_version']}.",
+    ]
+    if r["features"]:
+        shown = ", ".join(f"{k}={'missing' if v is None else (f'{v:.4g}' if isinstance(v, float) else v)}" for k, v in r["features"].items())
+        lines.append(f"The model saw: {shown}.")
+    if r["model_unavailable"] or r["score"] is None:
+        lines.append("The model was unavailable; the policy's fallback rules decided.")
+    else:
+        lines.append(f"Model {r['model_version']} estimated a {r['score']:.1%} probability of bad repayment.")
+    lines.append(f"Policy {r['policy_version']} routed it to {r['route']}" + (" (also a QA sample)" if r["qa_sampled"] else "") + ", because:")
+    lines += [f"  - {reason['text']} [{reason['code']}]" for reason in r["reasons"]]
+    if r["reviewer"]:
+        lines.append(
+            f"Reviewer {r['reviewer']} decided {r['final_decision']} on {r['reviewed_at']}: \"{r['review_reason']}\""
+            + (f" (overriding the suggested {r['suggested_decision']})" if r["overridden"] else "")
+            + (f", from {r['review_source']['file']} line {r['review_source']['line']}." if r["review_source"] else ".")
+        )
+    elif r["route"] == "review":
+        lines.append(f"No reviewer has decided yet: the case is {r['final_decision']} (suggested: {r['suggested_decision']}).")
+    lines.append(f"Final decision: {r['final_decision']}.")
+    if r["outcome"]:
+        lines.append(f"Outcome: repaid {r['outcome']['repayment_status']}, known on {r['outcome']['outcome_date']}.")
+    else:
+        lines.append("Outcome: not known yet.")
+    lines.append("Runs: " + ", ".join(f"{step} {link}" for step, link in r["run_links"].items()))
+    return lines
