@@ -6,7 +6,7 @@ import typer
 
 from keel.cli.output import emit_json, one_line_errors
 
-audit_app = typer.Typer(help="The audit trail: verify the decision ledger's hash chain.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail: verify the decision ledger's hash chain, export evidence.", no_args_is_help=True)
 
 
 @audit_app.command("verify")
@@ -29,3 +29,37 @@ def verify(json_out: bool = typer.Option(False, "--json")) -> None:
         typer.echo(f"ledger BROKEN at {report.first_broken_day} (batch {report.first_broken_batch}): {report.reason}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("export")
+@one_line_errors
+def export(
+    first: str = typer.Option(..., "--from", help="First application day (YYYY-MM-DD)."),
+    last: str = typer.Option(..., "--to", help="Last application day (YYYY-MM-DD)."),
+    out: str = typer.Option(..., "--out", help="An empty or new folder for the bundle."),
+    no_pseudonymize: bool = typer.Option(False, "--no-pseudonymize", help="Keep personal data readable (only for an authorized recipient)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """An evidence bundle for auditors: ledger, applications (personal data pseudonymized), versions, contracts,
+    check results, drift summary, review measures, approvals and alias history, with a manifest of sha256s."""
+    import datetime as dt
+    from pathlib import Path
+
+    from keel.audit.export import check_results_for_days, export_bundle
+    from keel.cli.output import fail
+    from keel.home import KeelHome
+    from keel.orchestrate import instance_for
+
+    try:
+        start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    except ValueError:
+        fail(f"--from {first!r} / --to {last!r}: expected dates as YYYY-MM-DD")
+    home = KeelHome.from_env()
+    if not home.warehouse.exists():
+        fail(f"no warehouse at {home.warehouse}: nothing to export")
+    checks = check_results_for_days(instance_for(home), start, end)
+    bundle = export_bundle(home, start, end, Path(out), checks, pseudonymize_pii=not no_pseudonymize)
+    if json_out:
+        emit_json(bundle.to_dict())
+    else:
+        typer.echo(f"evidence for {', '.join(bundle.days)} written to {bundle.out} ({len(bundle.files)} files, manifest.json lists their sha256)")

@@ -1,4 +1,6 @@
-"""`keel explain` tells one application's story from what was recorded, with its runs linked."""
+"""The audit trail read back: `keel explain` tells one application's story; `keel audit export` hands over the evidence."""
+
+import json
 
 import duckdb
 import pytest
@@ -42,3 +44,34 @@ def test_explain_refuses_unknown_and_malformed_ids(demo_template):
     assert unknown.returncode != 0 and "no decision is recorded for A999999999" in unknown.stderr + unknown.stdout
     malformed = keel(home, "explain", "../../etc/passwd", check=False)
     assert malformed.returncode != 0 and "does not look like" in malformed.stderr + malformed.stdout
+
+
+def test_evidence_bundle_verifies_and_pseudonymizes_personal_data(demo_template, tmp_path):
+    import pandas as pd
+
+    from keel.audit.export import verify_bundle
+
+    home, summary = demo_template
+    key = {"KEEL_PSEUDONYM_KEY": "test-key-not-secret"}
+    out = tmp_path / "bundle"
+    result = json_of(keel(home, "audit", "export", "--from", "2026-01-01", "--to", "2026-01-02", "--out", str(out), "--json", env=key))
+    assert result["days"] == ["2026-01-01", "2026-01-02"] and result["pseudonymized"]
+    assert verify_bundle(out) == []
+    ledger = pd.read_parquet(out / "decision_ledger.parquet")
+    assert len(ledger) == 200 and set(ledger["ledger_day"]) == {"2026-01-01", "2026-01-02"}
+    applications = pd.read_parquet(out / "applications.parquet")
+    assert applications["income"].dropna().str.startswith("p_").all() and applications["job"].dropna().str.startswith("p_").all()
+    assert not applications["amount"].astype(str).str.startswith("p_").any(), "loan terms are not personal data"
+    checks = json.loads((out / "check_results.json").read_text())
+    assert {"raw_applications:rows_reconcile", "scores:model_available"} <= {c["check"] for c in checks}
+    assert json.loads((out / "model_registry.json").read_text())["alias_moves"][0]["to_version"] == summary["first_model_version"]
+    (out / "versions.json").write_text("{}")
+    assert verify_bundle(out) == ["versions.json: sha256 differs from the manifest"]
+
+    plain = tmp_path / "plain"
+    keel(home, "audit", "export", "--from", "2026-01-01", "--to", "2026-01-01", "--out", str(plain), "--no-pseudonymize", env=key)
+    assert not pd.read_parquet(plain / "applications.parquet")["job"].dropna().str.startswith("p_").any()
+
+
+def json_of(completed):
+    return json.loads(completed.stdout)

@@ -1,0 +1,190 @@
+"""`keel audit export`: an evidence bundle for auditors, for a range of days, with a manifest of hashes.
+
+The bundle holds what an auditor asks for first: the decision ledger and its
+chain for the days, the applications as received (personal data
+pseudonymized), the versions of models, policies and contracts in force, the
+contracts themselves, every check result of the days' runs, the drift
+summary, the review measures, and the approvals and alias moves of the model
+registry. manifest.json lists every file with its sha256 and size, so the
+bundle can be verified after it is handed over.
+
+Pseudonymization is a keyed hash (HMAC-SHA256) of each value of a column the
+contract marks `pii: true`: equal values stay equal (joins and counts still
+work), but the value cannot be read back without the key. The key comes from
+KEEL_PSEUDONYM_KEY, or from KEEL_HOME/secrets/pseudonym.key (created with
+owner-only permissions on first use); it is never written into the bundle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from keel import warehouse as wh
+from keel.control_store import ControlStore
+from keel.home import KeelHome
+from keel.ingest import CONTRACTS_DIR, contract_for
+
+KEY_ENV = "KEEL_PSEUDONYM_KEY"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    out: Path
+    files: dict[str, dict]
+    days: list[str]
+    pseudonymized: bool
+
+    def to_dict(self) -> dict:
+        return {"out": str(self.out), "days": self.days, "pseudonymized": self.pseudonymized, "files": self.files}
+
+
+def pseudonym_key(home: KeelHome) -> bytes:
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].encode("utf-8")
+    path = home.root / "secrets" / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("utf-8")
+
+
+def pseudonymize(frame: pd.DataFrame, columns: tuple[str, ...], key: bytes) -> pd.DataFrame:
+    """Each value of `columns` replaced by "p_" + 16 hex digits of its keyed hash; missing values stay missing."""
+    out = frame.copy()
+    for column in columns:
+        if column not in out.columns:
+            continue
+        values = out[column]
+        out[column] = [
+            None if pd.isna(v) else "p_" + hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16] for v in values
+        ]
+    return out
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
+
+
+def _write_json(data, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def _between(con, schema: str, table: str, column: str, first: str, last: str) -> pd.DataFrame:
+    if not wh.table_exists(con, schema, table):
+        return pd.DataFrame()
+    return con.execute(
+        f"select * from {schema}.{table} where cast({column} as date) between cast(? as date) and cast(? as date) order by all",
+        [first, last],
+    ).df()
+
+
+def export_bundle(home: KeelHome, first: dt.date, last: dt.date, out: Path, check_results: list[dict], pseudonymize_pii: bool = True) -> Bundle:
+    """Write the bundle for days first..last into `out` (created; must be empty or absent)."""
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty: choose a new folder for the bundle")
+    out.mkdir(parents=True, exist_ok=True)
+    a, b = first.isoformat(), last.isoformat()
+    contract = contract_for("applications")
+    with wh.connect(home.warehouse, read_only=True) as con:
+        ledger = _between(con, "audit", "decision_ledger", "ledger_day", a, b)
+        batches = _between(con, "audit", "ledger_batches", "ledger_day", a, b)
+        applications = _between(con, "raw", "applications", "partition_date", a, b)
+        quarantine = _between(con, "raw", "applications_quarantine", "partition_date", a, b)
+        drift = _between(con, "monitoring", "daily_summary", "day", a, b)
+        review = _between(con, "review", "review_measures_daily", "application_date", a, b)
+        final = _between(con, "review", "final_decisions", "application_date", a, b)
+    if ledger.empty:
+        raise LookupError(f"the ledger has no decisions between {a} and {b}")
+    if pseudonymize_pii:
+        key = pseudonym_key(home)
+        applications = pseudonymize(applications, contract.pii_columns, key)
+        # A quarantined row's offending value may be personal data too.
+        quarantine = pseudonymize(quarantine, ("value_found",), key) if len(quarantine) else quarantine
+
+    store = ControlStore(home.control_store)
+    models = [m for m in store.list_model_versions() if m["version"] in set(ledger["model_version"].dropna())]
+    versions = {
+        "models": models,
+        "policies": [p for p in store.policy_history() if p.get("version") in set(ledger["policy_version"].dropna())],
+        "contracts": sorted(set(ledger["contract_version"].dropna())),
+        "code_versions": sorted(set(ledger["code_version"].dropna())),
+    }
+    registry = {
+        "alias_moves": store.alias_history(),
+        "approvals": [a for m in store.list_model_versions() for a in store.approvals_for(m["version"])],
+    }
+    (out / "contracts").mkdir()
+    for source in sorted(CONTRACTS_DIR.glob("*.yaml")):
+        shutil.copyfile(source, out / "contracts" / source.name)
+
+    _write_frame(ledger, out / "decision_ledger.parquet")
+    _write_frame(batches, out / "ledger_batches.parquet")
+    _write_frame(applications, out / "applications.parquet")
+    _write_frame(quarantine, out / "applications_quarantine.parquet")
+    _write_frame(final, out / "final_decisions.parquet")
+    _write_frame(drift, out / "drift_summary.parquet")
+    _write_frame(review, out / "review_measures.parquet")
+    _write_json(versions, out / "versions.json")
+    _write_json(registry, out / "model_registry.json")
+    _write_json(check_results, out / "check_results.json")
+    files = {
+        str(path.relative_to(out)): {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size}
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+    manifest = {
+        "bundle": "keel audit evidence",
+        "from": a,
+        "to": b,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "pseudonymized_columns": list(contract.pii_columns) if pseudonymize_pii else [],
+        "files": files,
+    }
+    _write_json(manifest, out / MANIFEST)
+    return Bundle(out, files, sorted(set(ledger["ledger_day"])), pseudonymize_pii)
+
+
+def verify_bundle(out: Path) -> list[str]:
+    """The files whose bytes no longer match the manifest (empty when the bundle is intact)."""
+    manifest = json.loads((out / MANIFEST).read_text())
+    problems = []
+    for name, entry in manifest["files"].items():
+        path = out / name
+        if not path.exists():
+            problems.append(f"{name}: missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+            problems.append(f"{name}: sha256 differs from the manifest")
+    return problems
+
+
+def check_results_for_days(instance, first: dt.date, last: dt.date) -> list[dict]:
+    """Every asset check result of the runs of days first..last, from the Dagster event log."""
+    import dagster as dg
+
+    from keel.orchestrate import read_run
+
+    results = []
+    day = first
+    while day <= last:
+        records = instance.get_run_records(filters=dg.RunsFilter(tags={"dagster/partition": day.isoformat()}))
+        for record in sorted(records, key=lambda r: r.create_timestamp):
+            run = read_run(instance, record.dagster_run.run_id)
+            for check, result in sorted(run.checks.items()):
+                results.append({"day": day.isoformat(), "run_id": run.run_id, "check": check, **result})
+        day += dt.timedelta(days=1)
+    return results
