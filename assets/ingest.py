@@ -94,7 +94,9 @@ def _ingest_day(context: dg.AssetExecutionContext, source: str, day: str, keel_h
     path = find_landing_file(folder, source, parse_date(day))
     if path is None and source == "outcomes":
         context.log.info(f"no outcomes file for {day}: no repayment outcome became known that day")
-        return nothing_landed(source, parse_date(day))
+        outcome = nothing_landed(source, parse_date(day))
+        _store(warehouse, source, day, outcome)  # creates the empty table on a new instance
+        return outcome
     if path is None:
         raise dg.Failure(
             description=f"no {source} file has landed for {day} in {folder} "

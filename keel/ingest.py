@@ -174,6 +174,11 @@ def store_outcome(con, source: str, day: str, outcome: IngestOutcome) -> None:
     blocking reason) and no accepted rows.
     """
     if outcome.result is None:
+        if source != "applications" and not wh.table_exists(con, "raw", source):
+            # Nothing landed yet on a new instance: an empty table, so that the
+            # staging models reading it build (and find no rows) instead of failing.
+            empty = _empty_result(source)
+            wh.replace_rows(con, "raw", source, empty.accepted.assign(partition_date=day), "partition_date", [day])
         return
     if not outcome.blocked:
         wh.replace_rows(con, "raw", source, outcome.accepted.assign(partition_date=day), "partition_date", [day])
@@ -181,6 +186,12 @@ def store_outcome(con, source: str, day: str, outcome: IngestOutcome) -> None:
     duplicates = outcome.duplicates.assign(partition_date=day, source=source)
     wh.replace_rows(con, "raw", f"{source}_quarantine", quarantine, "partition_date", [day])
     wh.replace_rows(con, "raw", f"{source}_duplicates", duplicates, "partition_date", [day])
+
+
+def _empty_result(source: str) -> ContractResult:
+    contract = contract_for(source)
+    frame = pd.DataFrame({spec.name: pd.Series([], dtype="str") for spec in contract.columns})
+    return apply_contract(frame, contract, source_file="none", source_sha256="")
 
 
 def nothing_landed(source: str, day: dt.date) -> IngestOutcome:

@@ -101,6 +101,7 @@ def replace_rows(
         con.execute("begin transaction")
         if not table_exists(con, schema, table):
             con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
+        _type_untyped_columns(con, schema, table)
         # Partitions are days; a day may be stored as text, date or timestamp.
         placeholders = ", ".join("cast(? as date)" for _ in values)
         if values:
@@ -113,6 +114,26 @@ def replace_rows(
     finally:
         con.unregister("incoming_rows")
     return len(frame)
+
+
+def _type_untyped_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """Give a column created from an all-missing first batch (DuckDB type NULL) the type the incoming rows have.
+
+    A figure that cannot be computed on the first day (a ROC AUC before any
+    outcome has landed) arrives as all None; the table's column then has no
+    type and no later value fits in it.
+    """
+    untyped = con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? and data_type = '\"NULL\"'",
+        [schema, table],
+    ).fetchall()
+    if not untyped:
+        return
+    incoming = {name: kind for name, kind, *_ in con.execute("describe select * from incoming_rows").fetchall()}
+    for (column,) in untyped:
+        kind = incoming.get(column)
+        if kind and kind != '"NULL"':
+            con.execute(f"alter table {schema}.{table} alter column {safe_identifier(column)} type {kind}")
 
 
 def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:

@@ -45,3 +45,16 @@ def test_replace_rows_matches_days_stored_as_timestamps(tmp_path):
         warehouse.replace_rows(con, "d", "scores", day, "application_date", ["2026-01-01"])
         warehouse.replace_rows(con, "d", "scores", day, "application_date", ["2026-01-01"])
         assert warehouse.fetch_one(con, "select count(*) from d.scores")[0] == 2
+
+
+def test_a_column_first_stored_all_missing_takes_the_type_of_later_figures(tmp_path):
+    import duckdb
+    import pandas as pd
+
+    from keel import warehouse as wh
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    wh.replace_rows(con, "monitoring", "figures", pd.DataFrame({"day": ["2026-01-01"], "roc_auc": [None]}), "day", ["2026-01-01"])
+    wh.replace_rows(con, "monitoring", "figures", pd.DataFrame({"day": ["2026-01-02"], "roc_auc": [0.81]}), "day", ["2026-01-02"])
+    assert dict((name, kind) for name, kind, *_ in con.execute("describe monitoring.figures").fetchall())["roc_auc"] == "DOUBLE"
+    assert con.execute("select roc_auc from monitoring.figures order by day").fetchall() == [(None,), (0.81,)]
