@@ -8,7 +8,9 @@ import dagster as dg
 
 from assets.constants import DAILY_PARTITIONS, GROUP_AUDIT, OWNER_RISK, WAREHOUSE_POOL
 from keel.code_version import git_commit
+from keel.ledger_events import OUTCOME, outcome_event_rows
 from keel.ledger_store import append_batch
+from keel.warehouse import table_exists
 from keel.warehouse import fetch_one
 from resources.warehouse import WarehouseResource
 
@@ -29,6 +31,23 @@ order by d.application_id
 """
 
 
+KNOWN_OUTCOMES_SQL = """
+select o.application_id, d.application_date, o.status, o.source_file, o.source_sha256, o.source_row_number
+from raw.outcomes o join decisioning.decisions d using (application_id)
+"""
+
+
+def _append_outcome_events(con, run_id: str, now: str) -> list[str]:
+    """Repayment outcomes known so far, one cumulative batch per application day that changed."""
+    if not table_exists(con, "raw", "outcomes"):
+        return []
+    appended = []
+    for day, rows in outcome_event_rows(con.execute(KNOWN_OUTCOMES_SQL).df()).items():
+        if append_batch(con, rows, day, OUTCOME, run_id, now) is not None:
+            appended.append(day)
+    return appended
+
+
 def _latest_materialization(instance: dg.DagsterInstance, asset: str, day: str):
     records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[day]), limit=1).records
     return records[0] if records else None
@@ -37,7 +56,7 @@ def _latest_materialization(instance: dg.DagsterInstance, asset: str, day: str):
 @dg.asset(
     name="decision_ledger",
     partitions_def=DAILY_PARTITIONS,
-    deps=[dg.AssetKey("decisions"), dg.AssetKey("review_queue")],
+    deps=[dg.AssetKey("decisions"), dg.AssetKey("review_queue"), dg.AssetKey("raw_outcomes")],
     group_name=GROUP_AUDIT,
     owners=[OWNER_RISK],
     kinds={"duckdb", "python"},
@@ -46,7 +65,8 @@ def _latest_materialization(instance: dg.DagsterInstance, asset: str, day: str):
     description=(
         "The audit trail of the day's decisions: for each application, the source file and row it came "
         "from, hashes of its raw and feature rows, the model, policy, contract and code versions, the "
-        "Dagster runs of each step, the score, the rules that fired and the route. Append-only and "
+        "Dagster runs of each step, the score, the rules that fired and the route; repayment outcomes as they "
+        "land, as outcome events. Append-only and "
         "hash-chained day to day, so `keel audit verify` can prove nothing was altered."
     ),
 )
@@ -68,7 +88,9 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         rows["contract_version"] = contract_version
         rows["code_version"] = json.dumps({"git": git_commit(), "assets": code_versions}, sort_keys=True)
         rows["run_ids"] = json.dumps(steps, sort_keys=True)
-        batch = append_batch(con, rows, day, "decision", context.run_id, dt.datetime.now(dt.timezone.utc).isoformat())
+        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        batch = append_batch(con, rows, day, "decision", context.run_id, now)
+        outcome_days = _append_outcome_events(con, context.run_id, now)
         total = fetch_one(con, "select count(*) from audit.ledger_batches")[0]
     return dg.MaterializeResult(
         metadata={
@@ -76,5 +98,6 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             "appended": batch is not None,
             "batch_digest": batch.digest if batch else "unchanged: nothing appended",
             "ledger_batches": dg.MetadataValue.int(int(total)),
+            "outcome_events_appended_for": ", ".join(outcome_days) or "none",
         }
     )

@@ -18,6 +18,8 @@ from assets.constants import (
 )
 from keel import decisioning
 from keel import warehouse as wh
+from keel.ledger_events import REVIEW, review_event_rows
+from keel.ledger_store import append_batch
 from keel.review import review_measures
 from keel.review.ingest import ingest_inbox, refresh_final_decisions
 from keel.tables import markdown_table
@@ -86,13 +88,15 @@ REVIEW_CHECKS = (
         "Reviewers' decisions as they came back through the inbox (KEEL_HOME/review/inbox, JSON Lines; "
         "`keel review decide` and `keel review import` write there): one row per accepted decision with the "
         "reviewer, their reason, when, and the inbox file and line it came from. Append-only. Refused lines "
-        "go to review/rejected with their reason; processed files to review/processed."
+        "go to review/rejected with their reason; processed files to review/processed. Each accepted decision "
+        "is also appended to the decision ledger as a review event."
     ),
 )
 def review_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     home = keel_home.home
     with warehouse.connect() as con:
         ingested = ingest_inbox(con, home.review_inbox, home.review_processed, home.review_rejected, context.run_id)
+        _append_review_events(con, ingested.days, context.run_id)
         total = int(wh.fetch_one(con, "select count(*) from review.review_outcomes")[0]) if wh.table_exists(con, "review", "review_outcomes") else 0
     for item in ingested.files:
         context.log.info(f"{item.name}: {item.accepted} decisions accepted, {item.rejected} lines refused" + (f" ({item.rejected_file})" if item.rejected_file else ""))
@@ -152,6 +156,19 @@ def final_decisions_asset(context: dg.AssetExecutionContext, warehouse: Warehous
             description=alert["message"] if alert else f"{measure} {value if value is not None else 'not measurable yet'} within the policy's level",
             metadata={measure: dg.MetadataValue.float(float(value)) if value is not None else dg.MetadataValue.text("n/a")},
         )
+
+
+def _append_review_events(con, days: list[str], run_id: str) -> None:
+    """Each touched day's reviews, cumulatively, as a review batch of the decision ledger."""
+    if not days:
+        return
+    outcomes = con.execute(
+        "select * from review.review_outcomes where cast(application_date as date) in (select unnest(cast(? as date[]))) order by ingest_seq",
+        [days],
+    ).df()
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    for day, rows in review_event_rows(outcomes).items():
+        append_batch(con, rows, day, REVIEW, run_id, now)
 
 
 MEASURE_INPUT_SQL = """

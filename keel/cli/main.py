@@ -233,6 +233,48 @@ def explain(
 
 @app.command()
 @one_line_errors
+def replay(
+    date: str = typer.Argument(..., help="The application day to replay (YYYY-MM-DD)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the scratch KEEL_HOME for inspection."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Re-run a past day from its landing file with its recorded versions in a scratch home; MATCH or the differences."""
+    import shutil
+    import tempfile
+
+    from keel.audit.replay import ReplayError, replay_day
+
+    day = _date(date).isoformat()
+    home = _home()
+    if not home.warehouse.exists():
+        fail(f"no warehouse at {home.warehouse}: nothing has been decided to replay")
+    scratch = Path(tempfile.mkdtemp(prefix=f"keel-replay-{day}-"))
+    try:
+        result = replay_day(home, day, scratch / "home")
+    except ReplayError as problem:
+        fail(str(problem))
+    finally:
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if json_out:
+        emit_json(result.to_dict())
+    elif result.match:
+        typer.echo(f"MATCH {day}: {result.rows_replayed} decisions replayed byte for byte (model {result.recorded_versions['model_version']}, "
+                   f"policy {result.recorded_versions['policy_version']}, contract {result.recorded_versions['contract_version']})")
+    else:
+        typer.echo(f"DIFFERENT {day}: {len(result.differences)} cells differ, {len(result.missing_rows)} rows missing, {len(result.extra_rows)} extra")
+        for diff in result.differences[:50]:
+            typer.echo(f"  {diff['application_id']}  {diff['column']}: recorded {diff['recorded']!r}, replayed {diff['replayed']!r}")
+        for application_id in result.missing_rows[:20]:
+            typer.echo(f"  {application_id}: recorded, not replayed")
+        for application_id in result.extra_rows[:20]:
+            typer.echo(f"  {application_id}: replayed, not recorded")
+    if not result.match:
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
 def bench(
     rows: int = typer.Option(100_000, "--rows", min=1, help="Applications in the scaled day."),
     executor: str = typer.Option("multiprocess", "--executor", help="multiprocess (as in production) or in_process."),

@@ -1,0 +1,199 @@
+"""`keel replay DATE`: run a past day again from its landing file and prove the same decisions come out.
+
+The ledger records, for each decision of the day, the landing file's sha256,
+the raw and feature row hashes, the model, policy and contract versions, the
+score, the reasons and the route. Replay builds a scratch KEEL_HOME with
+exactly those inputs — the landing file (checked against its recorded
+sha256), the recorded model version's artifact (checked by its hash when
+loaded), the control store as it stands with the champion alias moved to
+that version — runs the day through the real daily job there, and compares the
+scratch ledger with the recorded one column by column.
+
+Compared: everything that describes the decision. Not compared: the Dagster
+run ids (a replay is a new run) and the code version (reported beside the
+result: a replay under newer code that still matches is the point of a
+regression check; one that differs names the columns).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from keel import warehouse as wh
+from keel.control_store import ControlStore
+from keel.home import KeelHome
+from keel.ledger_store import current_rows
+from keel.models.artifacts import ModelStore, sha256_of
+
+NOT_COMPARED = ("batch_seq", "run_ids", "code_version")
+CHAMPION = "champion"
+
+
+class ReplayError(RuntimeError):
+    """The day cannot be replayed as recorded; the message says which input is missing or changed."""
+
+
+@dataclass
+class ReplayResult:
+    day: str
+    match: bool
+    rows_recorded: int
+    rows_replayed: int
+    recorded_versions: dict
+    differences: list[dict] = field(default_factory=list)
+    missing_rows: list[str] = field(default_factory=list)
+    extra_rows: list[str] = field(default_factory=list)
+    code_version_recorded: list[str] = field(default_factory=list)
+    code_version_replayed: list[str] = field(default_factory=list)
+    replay_run_ids: list[str] = field(default_factory=list)
+    scratch_home: str | None = None
+
+    def to_dict(self) -> dict:
+        return {key: value for key, value in self.__dict__.items()}
+
+
+def recorded_rows(con, day: str) -> pd.DataFrame:
+    rows = current_rows(con, "decision", day)
+    if rows.empty:
+        raise ReplayError(f"the ledger has no decisions for {day}: nothing to replay")
+    return rows
+
+
+def _single(rows: pd.DataFrame, column: str, day: str) -> str:
+    values = sorted(set(rows[column].dropna()) - {""})
+    if len(values) != 1:
+        raise ReplayError(f"{day}: expected one recorded {column}, found {values or 'none'}")
+    return values[0]
+
+
+def _copy_control_store(source: Path, target: Path) -> None:
+    # The online backup API copies a consistent snapshot even while a writer is active (WAL mode).
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def prepare_scratch(home: KeelHome, scratch: KeelHome, day: str, rows: pd.DataFrame) -> dict:
+    """Put the day's recorded inputs into `scratch`; returns the recorded versions."""
+    source_file = _single(rows, "source_file", day)
+    source_sha256 = _single(rows, "source_sha256", day)
+    model_version = _single(rows, "model_version", day) if rows["model_version"].replace("", pd.NA).notna().any() else None
+    versions = {
+        "source_file": source_file,
+        "source_sha256": source_sha256,
+        "model_version": model_version,
+        "policy_version": _single(rows, "policy_version", day),
+        "contract_version": _single(rows, "contract_version", day),
+    }
+    if "/" in source_file or source_file.startswith("."):
+        raise ReplayError(f"{day}: recorded source file {source_file!r} is not a plain file name")
+    landed = home.landing_dir("applications") / source_file
+    if not landed.exists():
+        raise ReplayError(f"{day}: the landing file {landed} is gone; restore it from backup to replay the day")
+    found = sha256_of(landed.read_bytes())
+    if found != source_sha256:
+        raise ReplayError(f"{day}: {source_file} has changed since it was decided: expected sha256 {source_sha256}, found {found}")
+    scratch.ensure()
+    shutil.copyfile(landed, scratch.landing_dir("applications") / source_file)
+
+    _check_in_force(versions, day)
+    _copy_control_store(home.control_store, scratch.control_store)
+    if model_version:
+        store = ControlStore(scratch.control_store)
+        record = store.get_model_version(model_version)
+        if record is None:
+            raise ReplayError(f"{day}: model version {model_version} is not in the registry")
+        artifact = ModelStore(home.models).path_for(record["artifact_sha256"])
+        if not artifact.exists():
+            raise ReplayError(f"{day}: the artifact of model {model_version} ({artifact.name}) is missing from {home.models}")
+        Path(scratch.models).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(artifact, Path(scratch.models) / artifact.name)
+        if store.current_alias(CHAMPION) != model_version:
+            store.move_alias(CHAMPION, model_version, by="keel-replay", reason=f"replay of {day} with the model recorded for it")
+    return versions
+
+
+def _check_in_force(versions: dict, day: str) -> None:
+    """The policy and contract files in force must be the recorded versions: their content is read from policies/."""
+    from keel.decisioning import current_policy
+    from keel.ingest import contract_for
+
+    policy, contract = current_policy().version, contract_for("applications").version
+    if policy != versions["policy_version"]:
+        raise ReplayError(
+            f"{day} was decided under policy {versions['policy_version']}, policies/credit_policy.yaml is now {policy}: "
+            "check out the commit of that policy version to replay the day"
+        )
+    if contract != versions["contract_version"]:
+        raise ReplayError(
+            f"{day} was ingested under contract {versions['contract_version']}, policies/contracts/applications.yaml is now "
+            f"{contract}: check out the commit of that contract version to replay the day"
+        )
+
+
+def run_scratch_day(scratch: KeelHome, day: str) -> dict:
+    """The day through the real daily job in the scratch home (a separate process: its own KEEL_HOME)."""
+    keel = str(Path(sys.executable).with_name("keel"))
+    env = {**os.environ, "KEEL_HOME": str(scratch.root), "DAGSTER_HOME": str(scratch.dagster_home)}
+    env.pop("KEEL_WAREHOUSE", None)
+    completed = subprocess.run([keel, "run", "--date", day, "--json"], env=env, capture_output=True, text=True, timeout=1800)
+    try:
+        summary = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise ReplayError(f"the replay run of {day} failed before reporting: {completed.stderr.strip().splitlines()[-1:]}") from None
+    if completed.returncode != 0:
+        raise ReplayError(f"the replay run of {day} failed: {summary.get('failure')}")
+    return summary
+
+
+def compare(recorded: pd.DataFrame, replayed: pd.DataFrame) -> tuple[list[dict], list[str], list[str]]:
+    """(differing cells, applications recorded but not replayed, applications replayed but not recorded)."""
+    columns = [c for c in recorded.columns if c not in NOT_COMPARED and c in replayed.columns]
+    left = recorded.set_index("application_id")
+    right = replayed.set_index("application_id")
+    missing = sorted(set(left.index) - set(right.index))
+    extra = sorted(set(right.index) - set(left.index))
+    both = sorted(set(left.index) & set(right.index))
+    differences = []
+    for column in columns:
+        if column == "application_id":
+            continue
+        a = left.loc[both, column].astype("str")
+        b = right.loc[both, column].astype("str")
+        for application_id in a.index[a.to_numpy() != b.to_numpy()]:
+            differences.append({"application_id": application_id, "column": column, "recorded": a[application_id], "replayed": b[application_id]})
+    return differences, missing, extra
+
+
+def replay_day(home: KeelHome, day: str, scratch_root: Path) -> ReplayResult:
+    with wh.connect(home.warehouse, read_only=True) as con:
+        recorded = recorded_rows(con, day)
+    scratch = KeelHome(scratch_root)
+    versions = prepare_scratch(home, scratch, day, recorded)
+    summary = run_scratch_day(scratch, day)
+    with wh.connect(scratch.warehouse, read_only=True) as con:
+        replayed = current_rows(con, "decision", day)
+    differences, missing, extra = compare(recorded, replayed)
+    return ReplayResult(
+        day=day,
+        match=not (differences or missing or extra),
+        rows_recorded=len(recorded),
+        rows_replayed=len(replayed),
+        recorded_versions=versions,
+        differences=differences,
+        missing_rows=missing,
+        extra_rows=extra,
+        code_version_recorded=sorted(set(recorded["code_version"])),
+        code_version_replayed=sorted(set(replayed["code_version"])),
+        replay_run_ids=list(summary.get("run_ids") or []),
+        scratch_home=str(scratch.root),
+    )

@@ -1,0 +1,52 @@
+"""Any past day replays byte for byte; a changed input or an altered record is named, not hidden."""
+
+import json
+
+import duckdb
+import pytest
+
+from tests.integration.helpers import keel
+
+pytestmark = pytest.mark.integration
+
+DAYS = ["2026-01-01", "2026-01-02", "2026-01-03"]
+
+
+@pytest.fixture(scope="module")
+def home(demo_copy):
+    home, _ = demo_copy
+    return home
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_every_demo_day_replays_to_a_match(home, day):
+    completed = keel(home, "replay", day, "--json", check=False)
+    result = json.loads(completed.stdout)
+    assert completed.returncode == 0 and result["match"], result["differences"][:5]
+    assert result["rows_recorded"] == result["rows_replayed"] == 100
+    assert result["recorded_versions"]["source_file"] == f"applications_{day}.csv"
+    assert keel(home, "replay", day).stdout.startswith(f"MATCH {day}")
+
+
+def test_an_altered_ledger_row_is_named_with_its_column(home):
+    day = DAYS[1]
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        victim = con.execute("select min(application_id) from audit.decision_ledger where ledger_day = ?", [day]).fetchone()[0]
+        con.execute("update audit.decision_ledger set score = '0.01' where application_id = ? and ledger_day = ?", [victim, day])
+    completed = keel(home, "replay", day, "--json", check=False)
+    result = json.loads(completed.stdout)
+    assert completed.returncode == 1 and not result["match"]
+    assert [(d["application_id"], d["column"], d["recorded"]) for d in result["differences"]] == [(victim, "score", "0.01")]
+    text = keel(home, "replay", day, check=False).stdout
+    assert text.startswith(f"DIFFERENT {day}") and victim in text and "score" in text
+    verified = keel(home, "audit", "verify", "--json", check=False)
+    assert verified.returncode == 1 and json.loads(verified.stdout)["first_broken_day"] == day
+
+
+def test_a_changed_landing_file_cannot_be_replayed(home):
+    day = DAYS[2]
+    landed = home / "landing" / "applications" / f"applications_{day}.csv"
+    landed.write_bytes(landed.read_bytes().replace(b"rent", b"owner", 1))
+    completed = keel(home, "replay", day, check=False)
+    assert completed.returncode == 1
+    assert f"applications_{day}.csv has changed since it was decided" in completed.stderr + completed.stdout

@@ -1,0 +1,56 @@
+"""Review and outcome events become ledger rows, cumulative per application day."""
+
+import duckdb
+import pandas as pd
+
+from keel.ledger_events import OUTCOME, REVIEW, outcome_event_rows, review_event_rows
+from keel.ledger_store import append_batch, current_rows, verify
+
+
+def _reviews(*apps):
+    return pd.DataFrame(
+        {
+            "application_id": list(apps),
+            "application_date": pd.to_datetime(["2026-01-02"] * len(apps)),
+            "decision": ["approve"] * len(apps),
+            "reviewer": ["ana"] * len(apps),
+            "reason": ["checked"] * len(apps),
+            "reviewed_at": pd.to_datetime(["2026-01-02T10:00:00+00:00"] * len(apps), utc=True),
+            "source_file": ["inbox-1.jsonl"] * len(apps),
+            "source_sha256": ["a" * 64] * len(apps),
+            "line_number": list(range(1, len(apps) + 1)),
+            "run_id": ["run-9"] * len(apps),
+        }
+    )
+
+
+def test_review_events_carry_reviewer_reason_time_and_where_the_decision_came_from():
+    (day, rows), = review_event_rows(_reviews("A000002", "A000001")).items()
+    assert day == "2026-01-02" and list(rows["application_id"]) == ["A000001", "A000002"]
+    first = rows.iloc[0]
+    assert (first["reviewer"], first["review_reason"], first["final_decision"], first["decided_by"]) == ("ana", "checked", "approve", "reviewer")
+    assert first["reviewed_at"] == "2026-01-02T10:00:00+00:00" and first["source_file"] == "inbox-1.jsonl" and first["source_row_number"] == 2
+
+
+def test_cumulative_batches_keep_every_event_in_the_current_view_and_the_chain_intact(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for reviews in (_reviews("A000001"), _reviews("A000001", "A000002")):
+        for day, rows in review_event_rows(reviews).items():
+            append_batch(con, rows, day, REVIEW, "run", "2026-01-02T12:00:00+00:00")
+    assert list(current_rows(con, REVIEW, "2026-01-02")["application_id"]) == ["A000001", "A000002"]
+    assert verify(con).ok
+    known = pd.DataFrame(
+        {
+            "application_id": ["A000001"],
+            "application_date": pd.to_datetime(["2026-01-02"]),
+            "status": ["bad"],
+            "source_file": ["outcomes_2026-01-09.csv"],
+            "source_sha256": ["b" * 64],
+            "source_row_number": [4],
+        }
+    )
+    for day, rows in outcome_event_rows(known).items():
+        assert append_batch(con, rows, day, OUTCOME, "run", "t") is not None
+        assert append_batch(con, rows, day, OUTCOME, "run", "t") is None, "unchanged outcomes append nothing"
+    assert current_rows(con, OUTCOME, "2026-01-02")["repayment_status"].tolist() == ["bad"]
+    assert verify(con).ok
