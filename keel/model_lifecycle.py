@@ -89,17 +89,25 @@ def approve(home: KeelHome, version: str, by: str, reason: str) -> None:
     store.record_approval(version, by=by, reason=reason)
 
 
-def promote(home: KeelHome, version: str, by: str, reason: str, alias: str = CHAMPION) -> dict:
+def promotion_refusal(home: KeelHome, version: str, alias: str = CHAMPION) -> str | None:
+    """Why promoting `version` would be refused, or None when it may move."""
     store = ControlStore(home.control_store)
     record = store.get_model_version(version)
     if record is None:
-        raise PromotionRefused(f"model {version} is not in the registry (keel model list shows the versions)")
+        return f"model {version} is not in the registry (keel model list shows the versions)"
     if not store.approvals_for(version):
-        raise PromotionRefused(f"model {version} has no approval: run `keel model approve {version} --by NAME --reason TEXT` first")
+        return f"model {version} has no approval: run `keel model approve {version} --by NAME --reason TEXT` first"
     gate_result = record.get("gate") or {}
     if not gate_result.get("passed", False):
         failures = "; ".join(gate_result.get("failures") or ["no gate result recorded"])
-        raise PromotionRefused(f"model {version} failed the policy's gate and cannot be promoted: {failures}")
+        return f"model {version} failed the policy's gate and cannot be promoted: {failures}"
     if store.current_alias(alias) == version:
-        raise PromotionRefused(f"model {version} already holds the {alias} alias")
-    return store.move_alias(alias, version, by=by, reason=reason)
+        return f"model {version} already holds the {alias} alias"
+    return None
+
+
+def promote(home: KeelHome, version: str, by: str, reason: str, alias: str = CHAMPION) -> dict:
+    refusal = promotion_refusal(home, version, alias)
+    if refusal:
+        raise PromotionRefused(refusal)
+    return ControlStore(home.control_store).move_alias(alias, version, by=by, reason=reason)

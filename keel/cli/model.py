@@ -59,12 +59,38 @@ def approve(version: str, by: str = typer.Option(..., "--by"), reason: str = typ
     emit_json({"version": version, "approved_by": by, "reason": reason}) if json_out else typer.echo(f"approved {version} by {by}")
 
 
+DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Show how the last N days' decisions would change; move nothing.")
+DAYS_OPTION = typer.Option(7, "--days", min=1, help="With --dry-run: how many of the last decided days to re-decide.")
+
+
+def _dry_run(version: str, days: int, json_out: bool, refusal: str | None = None) -> None:
+    from keel.models.dry_run import decision_flips, flips_text
+
+    result = {**decision_flips(_home(), version, days), "dry_run": True, "would_be_refused": refusal}
+    if json_out:
+        emit_json(result)
+        return
+    typer.echo(flips_text(result))
+    if refusal:
+        typer.echo(f"note: the move itself would be refused: {refusal}")
+
+
 @model_app.command("promote")
 @one_line_errors
-def promote(version: str, by: str = typer.Option("cli", "--by"), reason: str = typer.Option("promoted from the CLI", "--reason"), json_out: bool = JSON_OPTION) -> None:
-    """Make VERSION the champion; refused without an approval and a passing gate."""
-    from keel.model_lifecycle import PromotionRefused, promote as promote_version
+def promote(
+    version: str,
+    by: str = typer.Option("cli", "--by"),
+    reason: str = typer.Option("promoted from the CLI", "--reason"),
+    dry_run: bool = DRY_RUN_OPTION,
+    days: int = DAYS_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Make VERSION the champion; refused without an approval and a passing gate. --dry-run shows the decision flips first."""
+    from keel.model_lifecycle import PromotionRefused, promotion_refusal, promote as promote_version
 
+    if dry_run:
+        _dry_run(version, days, json_out, promotion_refusal(_home(), version))
+        return
     try:
         move = promote_version(_home(), version, by=by, reason=reason)
     except PromotionRefused as refused:
@@ -74,11 +100,24 @@ def promote(version: str, by: str = typer.Option("cli", "--by"), reason: str = t
 
 @model_app.command("rollback")
 @one_line_errors
-def rollback(by: str = typer.Option("cli", "--by"), reason: str = typer.Option("rolled back from the CLI", "--reason"), json_out: bool = JSON_OPTION) -> None:
-    """Move the champion back to the version it held before."""
+def rollback(
+    by: str = typer.Option("cli", "--by"),
+    reason: str = typer.Option("rolled back from the CLI", "--reason"),
+    dry_run: bool = DRY_RUN_OPTION,
+    days: int = DAYS_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Move the champion back to the version it held before. --dry-run shows the decision flips first."""
     from keel.scoring import CHAMPION
 
-    move = _store().rollback_alias(CHAMPION, by=by, reason=reason)
+    store = _store()
+    if dry_run:
+        previous = store.previous_alias_target(CHAMPION)
+        if previous is None:
+            fail("the champion has no earlier version to roll back to")
+        _dry_run(previous, days, json_out)
+        return
+    move = store.rollback_alias(CHAMPION, by=by, reason=reason)
     emit_json(move) if json_out else typer.echo(f"champion rolled back: {move.get('from_version')} -> {move['to_version']}")
 
 
