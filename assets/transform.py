@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.constants import DAILY_PARTITIONS, GROUP_TRANSFORM, OWNER_DATA, WAREHOUSE_POOL
-from resources.dbt import dbt_project
+from resources.dbt import dbt_project, release_duckdb_connection
 from resources.warehouse import WarehouseResource
 
 
@@ -56,5 +56,9 @@ def dbt_transform(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     build_vars = json.dumps({"start_date": start, "end_date": end})
     # A scratch target per invocation, removed afterwards: dbt writes ~1.6 MB of
     # compiled SQL and artifacts per run, which would pile up in the project.
+    # Column schema and lineage (sqlglot over the compiled SQL) are fetched per model after it builds.
     with tempfile.TemporaryDirectory(prefix="keel-dbt-") as target:
-        yield from dbt.cli(["build", "--vars", build_vars], context=context, target_path=Path(target)).stream()
+        try:
+            yield from dbt.cli(["build", "--vars", build_vars], context=context, target_path=Path(target)).stream().fetch_column_metadata()
+        finally:
+            release_duckdb_connection()

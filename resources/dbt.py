@@ -18,3 +18,19 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 def dbt_resource() -> DbtCliResource:
     # The dbt installed beside this Python, whether or not the venv is on PATH.
     return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=venv_tool("dbt"))
+
+
+def release_duckdb_connection() -> None:
+    """Close the DuckDB connection dbt-duckdb keeps open in this process after a dbt invocation.
+
+    Column metadata is fetched through the dbt adapter inside the step's own
+    process, and dbt-duckdb caches that connection at class level (with its
+    own configuration). Left open, the next step of an in-process run cannot
+    open the warehouse ("different configuration than existing connections").
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = getattr(DuckDBConnectionManager, "_ENV", None)
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()

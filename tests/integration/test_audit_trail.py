@@ -75,3 +75,17 @@ def test_evidence_bundle_verifies_and_pseudonymizes_personal_data(demo_template,
 
 def json_of(completed):
     return json.loads(completed.stdout)
+
+
+def test_dbt_models_carry_column_lineage(demo_template):
+    import dagster as dg
+
+    home, _ = demo_template
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    event = instance.get_latest_materialization_event(dg.AssetKey("application_features"))
+    lineage = event.asset_materialization.metadata["dagster/column_lineage"].value
+    deps = {column: {(dep.asset_key.to_user_string(), dep.column_name) for dep in found} for column, found in lineage.deps_by_column.items()}
+    assert deps["age_band"] == {("stg_applications", "age")}
+    assert deps["loan_to_price"] == {("stg_applications", "amount"), ("stg_applications", "price")}
+    schema = event.asset_materialization.metadata["dagster/column_schema"].value
+    assert "installment_to_income" in {column.name for column in schema.columns}
