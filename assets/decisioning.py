@@ -29,7 +29,7 @@ FEATURES_SQL = "select * from marts.application_features where application_date 
     group_name=GROUP_DECISIONING,
     owners=[OWNER_RISK],
     kinds={"scikitlearn", "duckdb"},
-    code_version="1",
+    code_version="2",
     pool=WAREHOUSE_POOL,
     check_specs=[
         dg.AssetCheckSpec(
@@ -41,7 +41,8 @@ FEATURES_SQL = "select * from marts.application_features where application_date 
     description=(
         "The champion model's probability of bad repayment (p_bad) for each application of the day, "
         "with the model version that produced it. Empty scores mean the model was unavailable and "
-        "the policy's fallback rules decide."
+        "the policy's fallback rules decide. When a challenger is set, it is scored in shadow "
+        "(challenger_p_bad) and its agreement with the champion's decisions is metadata."
     ),
 )
 def scores(
@@ -53,15 +54,25 @@ def scores(
     day = context.partition_key
     with warehouse.connect() as con:
         features = con.execute(FEATURES_SQL, [day]).df()
-    scored = decisioning.score_day(features, control_store.open(), keel_home.home)
+    store = control_store.open()
+    scored = decisioning.score_day(features, store, keel_home.home)
     with warehouse.connect() as con:
         wh.replace_rows(con, "decisioning", "scores", scored.frame, "application_date", [day])
+    shadow = decisioning.shadow_comparison(features, scored.frame, store) if scored.challenger_version else None
+    challenger = {"challenger_version": scored.challenger_version or scored.challenger_reason or "none"}
+    if shadow:
+        challenger.update(
+            challenger_agreement=dg.MetadataValue.float(round(shadow["agreement"], 4)),
+            decision_flips=dg.MetadataValue.int(shadow["decision_flips"]),
+            challenger_flips=dg.MetadataValue.json(shadow["flips"]),
+        )
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(len(scored.frame)),
             "model_version": scored.model_version or "unavailable",
             "model_available": scored.model_available,
             "mean_p_bad": dg.MetadataValue.float(float(np.nanmean(scored.frame["p_bad"])) if scored.model_available and len(scored.frame) else 0.0),
+            **challenger,
         }
     )
     yield dg.AssetCheckResult(
@@ -80,7 +91,7 @@ def scores(
     group_name=GROUP_DECISIONING,
     owners=[OWNER_RISK],
     kinds={"python", "duckdb"},
-    code_version="1",
+    code_version="2",
     pool=WAREHOUSE_POOL,
     check_specs=[
         dg.AssetCheckSpec(
@@ -115,6 +126,9 @@ def decisions(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, wa
             **{f"routed_{route}": dg.MetadataValue.int(n) for route, n in route_counts.items()},
             "decided_by_fallback": dg.MetadataValue.int(int((frame["decided_by"] == "fallback_rules").sum())),
             "qa_sampled": dg.MetadataValue.int(int(frame["qa_sampled"].sum())),
+            "decided_by_challenger": dg.MetadataValue.int(
+                int((frame["decided_by_model"].notna() & (frame["decided_by_model"] != frame["model_version"])).sum())
+            ),
             "review_rate": dg.MetadataValue.float(round(route_counts["review"] / max(len(frame), 1), 4)),
         }
     )

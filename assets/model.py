@@ -8,6 +8,9 @@ import dagster as dg
 from assets.constants import GROUP_MODEL, OWNER_RISK, WAREHOUSE_POOL
 from keel import model_lifecycle
 from keel import warehouse as wh
+from keel.models.evaluation_report import metrics_table, segments_table
+from keel.registry_view import registry_snapshot
+from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
@@ -91,5 +94,74 @@ def candidate_model(
             "gate_failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in registered.gate_failures) or "none"),
             "model_card": dg.MetadataValue.md(registered.model_card),
             "metrics": dg.MetadataValue.json(json.loads(json.dumps(registered.metrics, default=str))),
+        }
+    )
+
+
+@dg.asset(
+    name="model_registry",
+    group_name=GROUP_MODEL,
+    owners=[OWNER_RISK],
+    kinds={"python", "sqlite"},
+    code_version="1",
+    description=(
+        "The model registry as it stands: which version is champion (deciding) and challenger, how many "
+        "versions and approvals exist, and the latest alias moves with who, when and why. Materialized by the "
+        "registry sensor after every promotion or rollback, so the moves show in this asset's history."
+    ),
+)
+def model_registry(control_store: ControlStoreResource) -> dg.MaterializeResult:
+    snapshot = registry_snapshot(control_store.open())
+    moves = snapshot.pop("recent_moves")
+    return dg.MaterializeResult(
+        metadata={
+            "champion": snapshot["champion"] or "none",
+            "challenger": snapshot["challenger"] or "none",
+            "versions": dg.MetadataValue.int(snapshot["versions"]),
+            "approved_versions": dg.MetadataValue.int(snapshot["approved_versions"]),
+            "alias_moves": dg.MetadataValue.int(snapshot["alias_moves"]),
+            "recent_moves": dg.MetadataValue.md(markdown_table(moves) if len(moves) else "_no alias move yet_"),
+        }
+    )
+
+
+@dg.asset(
+    name="model_evaluation",
+    deps=[candidate_model],
+    group_name=GROUP_MODEL,
+    owners=[OWNER_RISK],
+    kinds={"python", "scikitlearn"},
+    code_version="1",
+    description=(
+        "The new candidate against the champion on the same holdout, side by side: ROC AUC, PR AUC, Brier "
+        "score, calibration error, approval and bad rates at the policy's thresholds, and approval rates by "
+        "age band, home, marital status and job with each segment's ratio to the best-treated one; with the "
+        "gate's verdict. What a person reads before `keel model approve`."
+    ),
+)
+def model_evaluation(context: dg.AssetExecutionContext, control_store: ControlStoreResource) -> dg.MaterializeResult:
+    event = context.instance.get_latest_materialization_event(dg.AssetKey("candidate_model"))
+    version = event.asset_materialization.metadata["model_version"].value
+    store = control_store.open()
+    record = store.get_model_version(version) or {}
+    candidate = record.get("metrics") or {}
+    gate = record.get("gate") or {}
+    champion = gate.get("champion")
+    metrics = metrics_table(candidate, champion)
+    figures = {
+        f"{side}_{row.metric}": dg.MetadataValue.float(float(getattr(row, side)))
+        for row in metrics.itertuples(index=False)
+        for side in ("candidate", "champion")
+        if getattr(row, side) is not None and getattr(row, side) == getattr(row, side)
+    }
+    return dg.MaterializeResult(
+        metadata={
+            "candidate_version": version,
+            "champion_version": store.current_alias("champion") or "none",
+            "gate_passed": bool(gate.get("passed")),
+            "gate_failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in gate.get("failures") or []) or "none"),
+            "comparison": dg.MetadataValue.md(markdown_table(metrics)),
+            "segments": dg.MetadataValue.md(markdown_table(segments_table(candidate, champion))),
+            **figures,
         }
     )

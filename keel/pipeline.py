@@ -22,7 +22,7 @@ DECISIONING_ASSETS = (
 )
 # The labelled history is only ingested and featurized: it is not decided.
 HISTORY_ASSETS = ("raw_applications", "stg_applications", "application_features")
-TRAINING_ASSETS = ("training_set", "candidate_model")
+TRAINING_ASSETS = ("training_set", "candidate_model", "model_evaluation")
 # Drift, performance and segments of each scoring day; part of the daily job.
 MONITORING_ASSETS = ("feature_drift", "score_drift", "model_performance", "segment_outcomes")
 # Reviewers' decisions in, and the decision that stands for each application.

@@ -102,6 +102,7 @@ def replace_rows(
         if not table_exists(con, schema, table):
             con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
         _type_untyped_columns(con, schema, table)
+        _add_new_columns(con, schema, table)
         # Partitions are days; a day may be stored as text, date or timestamp.
         placeholders = ", ".join("cast(? as date)" for _ in values)
         if values:
@@ -114,6 +115,16 @@ def replace_rows(
     finally:
         con.unregister("incoming_rows")
     return len(frame)
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """Columns the incoming rows have and the table lacks are added (older rows get NULL), like dbt's append_new_columns."""
+    existing = {row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchall()}
+    for name, kind, *_ in con.execute("describe select * from incoming_rows").fetchall():
+        if name not in existing:
+            con.execute(f"alter table {schema}.{table} add column {safe_identifier(name)} {kind}")
 
 
 def _type_untyped_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:

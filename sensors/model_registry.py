@@ -1,4 +1,62 @@
-"""Sensors and jobs of the model registry workflow."""
+"""Sensors and jobs of the model registry workflow: alias moves made in the control store show in Dagster.
 
-JOBS: list = []
-SENSORS: list = []
+`keel model promote`, `rollback` and approvals write to the control store, not
+to Dagster. The registry sensor notices a new alias move (by its sequence
+number) and materializes `model_registry`, so every move appears in the
+asset's history in the UI; when KEEL_RESCORE_DAYS_ON_PROMOTION is N > 0 and the
+champion moved, it also requests the daily job for the last N decided days.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from keel.control_store import ControlStore
+from keel.home import KeelHome
+from keel.pipeline import DAILY_JOB
+from keel.registry_view import champion_moved, rescore_days_on_promotion
+from sensors.jobs import daily_decisioning_job
+
+REGISTRY_JOB = "record_model_registry"
+
+registry_job = dg.define_asset_job(
+    REGISTRY_JOB,
+    selection=dg.AssetSelection.assets("model_registry"),
+    description="Record the model registry as it stands (champion, challenger, alias moves) on the model_registry asset.",
+)
+
+
+@dg.sensor(
+    name="model_registry_sensor",
+    jobs=[registry_job, daily_decisioning_job],
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Notices alias moves in the control store (keel model promote / rollback) and records them on the "
+        "model_registry asset; with KEEL_RESCORE_DAYS_ON_PROMOTION=N it also rescores the last N decided days "
+        "after the champion moves."
+    ),
+)
+def model_registry_sensor(context: dg.SensorEvaluationContext):
+    home = KeelHome.from_env()
+    if not home.control_store.exists():
+        return dg.SensorResult(skip_reason="no control store yet")
+    store = ControlStore(home.control_store)
+    moves = store.alias_history()
+    last = int(moves[-1]["seq"]) if moves else 0
+    seen = int(context.cursor or 0)
+    if last <= seen:
+        return dg.SensorResult(skip_reason="no new alias move", cursor=str(last))
+    requests = [dg.RunRequest(run_key=f"registry:{last}", job_name=REGISTRY_JOB, tags={"keel/trigger": "model_registry_sensor"})]
+    days = rescore_days_on_promotion()
+    if days and champion_moved(moves, seen):
+        decided = sorted(context.instance.get_materialized_partitions(dg.AssetKey("decisions")))[-days:]
+        requests += [
+            dg.RunRequest(run_key=f"rescore:{last}:{day}", job_name=DAILY_JOB, partition_key=day, tags={"keel/trigger": "rescore-after-promotion"})
+            for day in decided
+        ]
+    return dg.SensorResult(run_requests=requests, cursor=str(last))
+
+
+JOBS: list = [registry_job]
+SENSORS: list = [model_registry_sensor]

@@ -41,6 +41,12 @@ def train(json_out: bool = JSON_OPTION) -> None:
         "metrics": meta["metrics"],
         "gate_passed": bool(meta["gate_passed"]),
         "run_id": outcome.run_id,
+        # Candidate and champion on the same holdout (model_evaluation's figures).
+        "evaluation": {
+            key: value
+            for key, value in outcome.materializations.get("model_evaluation", {}).items()
+            if key.startswith(("candidate_", "champion_")) or key == "gate_passed"
+        },
     }
     if json_out:
         emit_json(result)
@@ -119,6 +125,25 @@ def rollback(
         return
     move = store.rollback_alias(CHAMPION, by=by, reason=reason)
     emit_json(move) if json_out else typer.echo(f"champion rolled back: {move.get('from_version')} -> {move['to_version']}")
+
+
+@model_app.command("set-challenger")
+@one_line_errors
+def set_challenger(
+    version: str,
+    by: str = typer.Option(..., "--by"),
+    reason: str = typer.Option(..., "--reason"),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Score VERSION in shadow beside the champion on every day (policy rollout.challenger_share lets it decide a share).
+
+    Setting the challenger to the champion's own version stops the shadow scoring.
+    """
+    store = _store()
+    if store.get_model_version(version) is None:
+        fail(f"model {version} is not in the registry (keel model list shows the versions)")
+    move = store.move_alias("challenger", version, by=by, reason=reason)
+    emit_json(move) if json_out else typer.echo(f"challenger: {move.get('from_version') or '-'} -> {move['to_version']}")
 
 
 @model_app.command("list")

@@ -21,6 +21,8 @@ EXPECTED_ASSETS = {
     "segment_outcomes",
     "review_outcomes",
     "final_decisions",
+    "model_registry",
+    "model_evaluation",
 }
 
 
@@ -86,4 +88,5 @@ def test_every_check_says_in_words_what_it_guarantees(defs):
 def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
     assert defs.resolve_sensor_def("drift_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_sensor_def("review_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("model_registry_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_schedule_def("source_freshness").default_status == dg.DefaultScheduleStatus.RUNNING

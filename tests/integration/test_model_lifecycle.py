@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -25,6 +26,9 @@ def test_train_reports_version_metrics_and_gate(lifecycle):
     _home, champion, trained = lifecycle
     assert trained["version"].startswith("m-") and trained["version"] != champion
     assert 0.5 < trained["metrics"]["roc_auc"] <= 1 and isinstance(trained["gate_passed"], bool)
+    evaluation = trained["evaluation"]
+    assert evaluation["candidate_version"] == trained["version"] and evaluation["champion_version"] == champion
+    assert evaluation["candidate_roc_auc"] == pytest.approx(trained["metrics"]["roc_auc"]) and 0.5 < evaluation["champion_roc_auc"] <= 1
 
 
 def test_dry_run_shows_flips_and_moves_nothing(lifecycle):
@@ -75,3 +79,63 @@ def test_lifecycle_commands_work_while_a_run_is_going(lifecycle):
     assert json.loads(stdout)["accepted"] == 100
     for completed in outputs:
         assert "lock" not in (completed.stderr + completed.stdout).lower()
+
+
+REGISTRY_TICK = """
+import json
+import dagster as dg
+from keel.home import KeelHome
+from keel.orchestrate import execute, instance_for
+from sensors.model_registry import model_registry_sensor
+home = KeelHome.from_env()
+instance = instance_for(home)
+result = model_registry_sensor(dg.build_sensor_context(instance=instance, cursor="0"))
+recorded = execute("record_model_registry", home)
+print(json.dumps({
+    "requests": [[r.job_name, r.partition_key] for r in result.run_requests],
+    "cursor": result.cursor,
+    "registry": recorded.materializations.get("model_registry"),
+}))
+"""
+
+
+def test_alias_moves_show_in_dagster_and_can_request_rescoring(lifecycle):
+    home, champion, _trained = lifecycle
+    env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "KEEL_RESCORE_DAYS_ON_PROMOTION": "2"}
+    done = subprocess.run([sys.executable, "-c", REGISTRY_TICK], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    tick = json.loads(done.stdout.strip().splitlines()[-1])
+    assert tick["requests"][0] == ["record_model_registry", None]
+    rescoring = [partition for job, partition in tick["requests"] if job == "daily_decisioning"]
+    assert len(rescoring) == 2 and rescoring == sorted(rescoring)
+    registry = tick["registry"]
+    assert registry["champion"] == keel_json(home, "model", "list")["champion"]
+    assert registry["alias_moves"] == len(keel_json(home, "model", "history")["moves"]) and "risk-officer" in registry["recent_moves"]
+
+
+def test_a_challenger_is_scored_in_shadow_and_compared(lifecycle):
+    import duckdb
+
+    home, champion, trained = lifecycle
+    keel(home, "model", "set-challenger", trained["version"], "--by", "risk-officer", "--reason", "shadow before promotion")
+    keel(home, "land", "--date", "2026-01-10")
+    summary = keel_json(home, "run", "--date", "2026-01-10")
+    assert summary["accepted"] == 100
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        scores = con.execute(
+            "select count(*), count(challenger_p_bad), min(challenger_version), min(model_version) from decisioning.scores "
+            "where cast(application_date as date) = '2026-01-10'"
+        ).fetchone()
+        deciders = con.execute(
+            "select distinct decided_by_model from decisioning.decisions where cast(application_date as date) = '2026-01-10'"
+        ).fetchall()
+    assert scores == (100, 100, trained["version"], keel_json(home, "model", "list")["champion"])
+    # The policy's rollout share is 0: the challenger only scores in shadow.
+    assert deciders == [(keel_json(home, "model", "list")["champion"],)]
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    metadata = instance.get_latest_materialization_event(dg.AssetKey("scores")).asset_materialization.metadata
+    assert metadata["challenger_version"].value == trained["version"]
+    assert 0.0 <= metadata["challenger_agreement"].value <= 1.0
+    assert metadata["decision_flips"].value == sum(metadata["challenger_flips"].value.values())

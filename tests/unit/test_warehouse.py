@@ -19,12 +19,20 @@ def test_replace_rows_replaces_one_partition_and_is_idempotent(tmp_path):
 def test_a_failed_replace_leaves_the_previous_rows(tmp_path):
     path = tmp_path / "w.duckdb"
     good = pd.DataFrame({"partition_date": ["2026-01-01"], "v": [1]})
-    bad = pd.DataFrame({"partition_date": ["2026-01-01"], "unknown_column": [2]})
+    bad = pd.DataFrame({"partition_date": ["2026-01-01"], "v": ["not a number"], "added": [2]})
     with warehouse.connect(path) as con:
         warehouse.replace_rows(con, "raw", "t", good, "partition_date", ["2026-01-01"])
         with pytest.raises(Exception):
             warehouse.replace_rows(con, "raw", "t", bad, "partition_date", ["2026-01-01"])
         assert con.execute("select v from raw.t").fetchall() == [(1,)]
+        assert [c[0] for c in con.execute("describe raw.t").fetchall()] == ["partition_date", "v"], "the failed batch's new column is rolled back too"
+
+
+def test_new_columns_are_added_and_older_rows_get_null(tmp_path):
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.replace_rows(con, "raw", "t", pd.DataFrame({"partition_date": ["2026-01-01"], "v": [1]}), "partition_date", ["2026-01-01"])
+        warehouse.replace_rows(con, "raw", "t", pd.DataFrame({"partition_date": ["2026-01-02"], "v": [2], "w": [0.5]}), "partition_date", ["2026-01-02"])
+        assert con.execute("select v, w from raw.t order by v").fetchall() == [(1, None), (2, 0.5)]
 
 
 @pytest.mark.parametrize("name", ["raw; drop table x", "Raw", "1abc", "a-b", ""])

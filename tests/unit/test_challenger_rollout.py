@@ -1,0 +1,40 @@
+"""A challenger decides a deterministic, hash-based share of applications; every decision names its model."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from keel.control_store import ControlStore
+from keel.decisioning import current_policy, decide_day, in_rollout
+from keel.home import KeelHome
+from keel.models.seed_features import seed_feature_frame
+from keel.policy import TrainingProfile
+from keel.policy.definition import Rollout
+
+
+def test_rollout_share_is_deterministic_and_close_to_the_share():
+    ids = pd.Series([f"A{n:06d}" for n in range(20_000)])
+    chosen = in_rollout(ids, 0.1)
+    assert np.array_equal(chosen, in_rollout(ids.sample(frac=1.0, random_state=1).sort_index(), 0.1))
+    assert 0.09 < chosen.mean() < 0.11
+    assert not in_rollout(ids, 0.0).any()
+
+
+def test_the_challenger_decides_its_share_and_each_row_names_its_model(tmp_path):
+    features = seed_feature_frame().head(2_000).reset_index(drop=True)
+    scores = features[["application_id"]].assign(
+        p_bad=0.05, model_version="m-champion000", challenger_p_bad=0.95, challenger_version="m-challenger0"
+    )
+    policy = dataclasses.replace(current_policy(), rollout=Rollout(challenger_share=0.25))
+    store = ControlStore(tmp_path / "control.sqlite")
+    profile = {"training_profile": TrainingProfile.from_frame(seed_feature_frame()).to_dict()}
+    for version in ("m-champion000", "m-challenger0"):
+        store.register_model_version(version=version, artifact_sha256="0" * 64, metrics={}, training_window=None, features=[], params={}, profiles=profile)
+    decided = decide_day(features, scores, store, KeelHome(tmp_path), policy).frame
+    by_challenger = decided["decided_by_model"] == "m-challenger0"
+    assert np.array_equal(by_challenger.to_numpy(), in_rollout(features["application_id"], 0.25))
+    # The challenger's high scores decline what the rules let through; the champion's low ones approve.
+    assert (decided.loc[by_challenger, "route"] == "decline").sum() > 0 and not (decided.loc[by_challenger, "route"] == "approve").any()
+    assert (decided.loc[~by_challenger, "route"] == "approve").sum() > 0 and not (decided.loc[~by_challenger, "route"] == "decline").any()
+    assert set(decided["decided_by_model"]) == {"m-champion000", "m-challenger0"}
