@@ -57,9 +57,33 @@ def _canonical_cell(value: object) -> str:
 
 
 def canonical_rows(frame: pd.DataFrame) -> list[str]:
-    """Each row as one stable line of text: the same row always gives the same bytes."""
+    """Each row as one stable line of text: the same row always gives the same bytes.
+
+    A line is the JSON array of the row's canonical cells, exactly as
+    json.dumps(cells, ensure_ascii=False, separators=(",", ":")) writes it;
+    built column by column (one JSON string per cell, then joined), which is
+    several times faster than a json.dumps per row on a large day.
+    """
     ordered = frame.reindex(columns=list(LEDGER_COLUMNS))
-    return [json.dumps([_canonical_cell(v) for v in row], ensure_ascii=False, separators=(",", ":")) for row in ordered.itertuples(index=False)]
+    if ordered.empty:
+        return []
+    columns = [_json_strings(ordered[c]) for c in LEDGER_COLUMNS]
+    joined = columns[0].str.cat(columns[1:], sep=",")
+    return ("[" + joined + "]").tolist()
+
+
+_NEEDS_ESCAPING = r'["\\\x00-\x1f]'
+
+
+def _json_strings(column: pd.Series) -> pd.Series:
+    """Each cell's canonical text as a JSON string literal (what json.dumps writes with ensure_ascii=False)."""
+    already_text = column.dtype == object or isinstance(column.dtype, pd.StringDtype)
+    texts = column if already_text and column.map(type).eq(str).all() else column.map(_canonical_cell)
+    texts = texts.astype("object")
+    plain = ~texts.str.contains(_NEEDS_ESCAPING, regex=True)
+    # Text without quotes, backslashes or control characters needs no escaping: just the quotes around it.
+    quoted = ('"' + texts + '"').where(plain, texts.map(json.JSONEncoder(ensure_ascii=False).encode))
+    return quoted.astype("object")
 
 
 def rows_sha256(frame: pd.DataFrame) -> str:
@@ -86,10 +110,10 @@ class Batch:
     digest: str
 
 
-def next_batch(rows: pd.DataFrame, ledger_day: str, last: Batch | None) -> Batch:
+def next_batch(rows: pd.DataFrame, ledger_day: str, last: Batch | None, rows_digest: str | None = None) -> Batch:
     seq = 1 if last is None else last.batch_seq + 1
     previous = GENESIS_DIGEST if last is None else last.digest
-    rows_digest = rows_sha256(rows)
+    rows_digest = rows_digest or rows_sha256(rows)
     return Batch(seq, ledger_day, len(rows), rows_digest, previous, chain_digest(previous, ledger_day, seq, rows_digest, len(rows)))
 
 

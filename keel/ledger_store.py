@@ -50,7 +50,7 @@ def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day:
         return None
     last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
     previous = Batch(*last) if last else None
-    batch = next_batch(text_rows, ledger_day, previous)
+    batch = next_batch(text_rows, ledger_day, previous, digest)
     con.register("ledger_rows", text_rows.assign(batch_seq=batch.batch_seq))
     try:
         con.execute("begin transaction")

@@ -48,3 +48,23 @@ def test_a_deleted_row_is_caught():
     batches, rows = _build([("2026-01-01", _rows("2026-01-01", ["A1", "A2"]))])
     report = verify_chain(batches, rows.iloc[:1])
     assert not report.ok and "2 rows recorded, 1 found" in report.reason
+
+
+def test_canonical_lines_are_exactly_one_json_array_per_row():
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from keel.ledger import LEDGER_COLUMNS, _canonical_cell, canonical_rows
+
+    frame = pd.DataFrame({c: ["plain", 'quote " and \\\\ backslash', "ünïcödé ✓", None] for c in LEDGER_COLUMNS})
+    frame["score"] = [0.1234567890123, np.nan, 1.0, 0.5]
+    frame["source_row_number"] = pd.array([1, 2, None, 4], dtype="Int64")
+    frame["reason_codes"] = ['["A", "B"]', "[]", "],[", "\n"]
+    expected = [
+        json.dumps([_canonical_cell(v) for v in row], ensure_ascii=False, separators=(",", ":"))
+        for row in frame.reindex(columns=list(LEDGER_COLUMNS)).itertuples(index=False)
+    ]
+    assert canonical_rows(frame) == expected
+    assert canonical_rows(frame.head(0)) == []
