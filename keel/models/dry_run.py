@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pandas as pd
 
 from keel import warehouse as wh
 from keel.columns import APPLICATION_DATE, APPLICATION_ID
