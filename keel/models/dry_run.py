@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-
 from keel import warehouse as wh
 from keel.columns import APPLICATION_DATE, APPLICATION_ID
 from keel.control_store import ControlStore
