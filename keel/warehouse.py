@@ -117,6 +117,28 @@ def replace_rows(
     return len(frame)
 
 
+def append_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame) -> int:
+    """Append `frame` to `table` (created from the frame's columns if missing; new columns added), atomically."""
+    schema, table = safe_identifier(schema), safe_identifier(table)
+    qualified = f"{schema}.{table}"
+    con.execute(f"create schema if not exists {schema}")
+    con.register("incoming_rows", frame)
+    try:
+        con.execute("begin transaction")
+        if not table_exists(con, schema, table):
+            con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
+        _type_untyped_columns(con, schema, table)
+        _add_new_columns(con, schema, table)
+        con.execute(f"insert into {qualified} by name select * from incoming_rows")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("incoming_rows")
+    return len(frame)
+
+
 def _add_new_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
     """Columns the incoming rows have and the table lacks are added (older rows get NULL), like dbt's append_new_columns."""
     existing = {row[0] for row in con.execute(

@@ -110,17 +110,6 @@ def _next_seq(con) -> int:
     return int(wh.fetch_one(con, f"select coalesce(max(ingest_seq), 0) + 1 from {SCHEMA}.{OUTCOMES_TABLE}")[0])
 
 
-def _append_outcomes(con, rows: pd.DataFrame) -> None:
-    con.execute(f"create schema if not exists {SCHEMA}")
-    con.register("new_review_outcomes", rows)
-    try:
-        if not wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
-            con.execute(f"create table {SCHEMA}.{OUTCOMES_TABLE} as select * from new_review_outcomes limit 0")
-        con.execute(f"insert into {SCHEMA}.{OUTCOMES_TABLE} by name select * from new_review_outcomes")
-    finally:
-        con.unregister("new_review_outcomes")
-
-
 def _move(path: Path, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
@@ -158,7 +147,7 @@ def ingest_inbox(con, inbox: Path, processed: Path, rejected: Path, run_id: str)
                     "ingest_seq": seq,
                 }
             )[list(OUTCOME_COLUMNS)]
-            _append_outcomes(con, rows)
+            wh.append_rows(con, SCHEMA, OUTCOMES_TABLE, rows)
             decided |= set(accepted[APPLICATION_ID])
             days |= {pd.Timestamp(d).date().isoformat() for d in rows[APPLICATION_DATE]}
         _move(path, processed)
@@ -215,11 +204,5 @@ def refresh_final_decisions(con, days: list[str] | None = None) -> pd.DataFrame:
     wh.replace_rows(con, SCHEMA, FINAL_TABLE, rows, APPLICATION_DATE, days)
     seq = int(outcomes["ingest_seq"].max()) if len(outcomes) else 0
     state = pd.DataFrame({"ingest_seq": [seq], "built_at": [dt.datetime.now(dt.timezone.utc).isoformat()], "days": [", ".join(days)]})
-    con.register("final_state", state)
-    try:
-        if not wh.table_exists(con, SCHEMA, STATE_TABLE):
-            con.execute(f"create table {SCHEMA}.{STATE_TABLE} as select * from final_state limit 0")
-        con.execute(f"insert into {SCHEMA}.{STATE_TABLE} select * from final_state")
-    finally:
-        con.unregister("final_state")
+    wh.append_rows(con, SCHEMA, STATE_TABLE, state)
     return rows

@@ -66,3 +66,10 @@ def test_a_column_first_stored_all_missing_takes_the_type_of_later_figures(tmp_p
     wh.replace_rows(con, "monitoring", "figures", pd.DataFrame({"day": ["2026-01-02"], "roc_auc": [0.81]}), "day", ["2026-01-02"])
     assert dict((name, kind) for name, kind, *_ in con.execute("describe monitoring.figures").fetchall())["roc_auc"] == "DOUBLE"
     assert con.execute("select roc_auc from monitoring.figures order by day").fetchall() == [(None,), (0.81,)]
+
+
+def test_append_rows_creates_then_appends_and_keeps_earlier_rows(tmp_path):
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.append_rows(con, "review", "events", pd.DataFrame({"seq": [1], "who": ["ana"]}))
+        warehouse.append_rows(con, "review", "events", pd.DataFrame({"seq": [2], "who": ["ben"], "why": ["late"]}))
+        assert con.execute("select seq, who, why from review.events order by seq").fetchall() == [(1, "ana", None), (2, "ben", "late")]
