@@ -8,7 +8,6 @@ import dagster as dg
 from assets.constants import GROUP_MODEL, OWNER_RISK, WAREHOUSE_POOL
 from keel import model_lifecycle
 from keel import warehouse as wh
-from keel.models.evaluation_report import metrics_table, segments_table
 from keel.registry_view import registry_snapshot
 from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
@@ -140,6 +139,8 @@ def model_registry(control_store: ControlStoreResource) -> dg.MaterializeResult:
     ),
 )
 def model_evaluation(context: dg.AssetExecutionContext, control_store: ControlStoreResource) -> dg.MaterializeResult:
+    from keel.models.evaluation_report import metrics_table, segments_table  # scikit-learn: not at definitions load
+
     event = context.instance.get_latest_materialization_event(dg.AssetKey("candidate_model"))
     version = event.asset_materialization.metadata["model_version"].value
     store = control_store.open()

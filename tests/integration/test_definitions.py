@@ -90,3 +90,13 @@ def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
     assert defs.resolve_sensor_def("review_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_sensor_def("model_registry_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_schedule_def("source_freshness").default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_loading_the_definitions_does_not_import_the_heavy_libraries():
+    """scikit-learn, skops and Great Expectations load with the steps that use them, not with every definitions load."""
+    import subprocess
+    import sys
+
+    probe = "import sys, definitions; print(sorted(m for m in ('sklearn', 'skops', 'great_expectations', 'matplotlib') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    assert loaded == "[]", f"imported at definitions load: {loaded}"
