@@ -93,32 +93,16 @@ def replace_rows(
     A run killed half-way leaves the previous rows intact; a rerun with the
     same frame leaves the table as it was.
     """
-    schema, table, where_column = safe_identifier(schema), safe_identifier(table), safe_identifier(where_column)
-    qualified = f"{schema}.{table}"
-    con.execute(f"create schema if not exists {schema}")
-    con.register("incoming_rows", frame)
-    try:
-        con.execute("begin transaction")
-        if not table_exists(con, schema, table):
-            con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
-        _type_untyped_columns(con, schema, table)
-        _add_new_columns(con, schema, table)
-        # Partitions are days; a day may be stored as text, date or timestamp.
-        placeholders = ", ".join("cast(? as date)" for _ in values)
-        if values:
-            con.execute(f"delete from {qualified} where cast({where_column} as date) in ({placeholders})", values)
-        con.execute(f"insert into {qualified} by name select * from incoming_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("incoming_rows")
-    return len(frame)
+    return _write_rows(con, schema, table, frame, safe_identifier(where_column), values)
 
 
 def append_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame) -> int:
     """Append `frame` to `table` (created from the frame's columns if missing; new columns added), atomically."""
+    return _write_rows(con, schema, table, frame)
+
+
+def _write_rows(con, schema: str, table: str, frame: pd.DataFrame, where_column: str | None = None, values: list[str] | None = None) -> int:
+    """Insert `frame` in one transaction, first deleting the rows of the days `values` when given."""
     schema, table = safe_identifier(schema), safe_identifier(table)
     qualified = f"{schema}.{table}"
     con.execute(f"create schema if not exists {schema}")
@@ -129,6 +113,10 @@ def append_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: 
             con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
         _type_untyped_columns(con, schema, table)
         _add_new_columns(con, schema, table)
+        if where_column and values:
+            # Partitions are days; a day may be stored as text, date or timestamp.
+            placeholders = ", ".join("cast(? as date)" for _ in values)
+            con.execute(f"delete from {qualified} where cast({where_column} as date) in ({placeholders})", values)
         con.execute(f"insert into {qualified} by name select * from incoming_rows")
         con.execute("commit")
     except Exception:
