@@ -1,5 +1,8 @@
 """keel's Dagster definitions: the layers merged, nothing else."""
 
+import os
+from pathlib import Path
+
 import dagster as dg
 
 import assets
@@ -10,7 +13,17 @@ import sensors.definitions
 # server that has imported keel once: starting a step then costs a fork, not
 # a fresh interpreter importing Dagster, dbt and keel (~3 s per step). The
 # model code (scikit-learn, skops) is preloaded too: four steps of a day use it.
-PRELOADED = ["definitions", "keel.models.training", "keel.models.artifacts"]
+# The instance's SQLite storage (SQLAlchemy, alembic) too: every step opens the
+# instance, and importing it cost each step ~0.7 s.
+PRELOADED = ["definitions", "dagster._core.storage.sqlite_storage", "keel.models.training", "keel.models.artifacts"]
+# The forkserver imports PRELOADED by name with only its working directory on
+# sys.path, and silently skips what it cannot import. dbt changes the working
+# directory of the process that runs it, so a later forkserver preloaded nothing
+# and every step re-imported the definitions (~2 s each). The repository on
+# PYTHONPATH makes the preload independent of the working directory.
+_REPOSITORY = str(Path(__file__).resolve().parent)
+if _REPOSITORY not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPOSITORY, os.environ.get("PYTHONPATH")]))
 EXECUTOR = dg.multiprocess_executor.configured(
     {"start_method": {"forkserver": {"preload_modules": PRELOADED}}}, name="keel_multiprocess"
 )

@@ -1,7 +1,13 @@
 """The code location loads and carries the whole decision process, described for people."""
 
+import os
+import subprocess
+import sys
+
 import dagster as dg
 import pytest
+
+from keel.home import REPO_ROOT
 
 EXPECTED_ASSETS = {
     "raw_applications",
@@ -94,9 +100,40 @@ def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
 
 def test_loading_the_definitions_does_not_import_the_heavy_libraries():
     """scikit-learn, skops and Great Expectations load with the steps that use them, not with every definitions load."""
-    import subprocess
-    import sys
-
     probe = "import sys, definitions; print(sorted(m for m in ('sklearn', 'skops', 'great_expectations', 'matplotlib') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True).stdout.strip()
     assert loaded == "[]", f"imported at definitions load: {loaded}"
+
+
+def test_steps_fork_from_a_server_that_preloaded_keel_whatever_the_working_directory(tmp_path):
+    """The multiprocess executor's forkserver imports keel once; each step then starts in a fraction of a second.
+
+    dbt changes the working directory of the process that runs it, and the
+    forkserver imports its preload list with only that directory on sys.path:
+    without the repository on PYTHONPATH it silently preloaded nothing and
+    every step imported the definitions again (~2 s per step).
+    """
+    probe = f"""
+import multiprocessing, os, sys, time
+sys.path.insert(0, {str(REPO_ROOT)!r})
+import definitions
+os.chdir({str(tmp_path)!r})
+
+def modules_in_step(queue):
+    queue.put(sorted(m for m in ("definitions", "dagster._core.storage.sqlite_storage", "sklearn") if m in sys.modules))
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(definitions.PRELOADED)
+    queue = context.Queue()
+    step = context.Process(target=modules_in_step, args=(queue,))
+    step.start()
+    print(queue.get(timeout=120))
+    step.join()
+"""
+    script = tmp_path / "probe.py"
+    script.write_text(probe)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "['dagster._core.storage.sqlite_storage', 'definitions', 'sklearn']"
