@@ -21,11 +21,15 @@ from keel import warehouse as wh
 from keel.ledger_events import REVIEW, review_event_rows
 from keel.ledger_store import append_batch
 from keel.review import review_measures
+from keel.review.explanations import with_explanations
 from keel.review.ingest import ingest_inbox, refresh_final_decisions
 from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
+
+
+QUEUE_PREVIEW_ROWS = 25
 
 
 @dg.asset(
@@ -35,30 +39,32 @@ from resources.warehouse import WarehouseResource
     group_name=GROUP_REVIEW,
     owners=[OWNER_OPS],
     kinds={"python", "duckdb"},
-    code_version="1",
+    code_version="2",
     pool=WAREHOUSE_POOL,
     description=(
-        "The day's applications waiting for a human decision: each with its score, the features that "
-        "pushed the score most, the rules that fired, the suggested decision and when it is due."
+        "The day's applications waiting for a human decision: each with its score, the rules that fired, "
+        "the suggested decision, when it is due and the model version that scored it (the features that "
+        "pushed the score most are shown with the case: the preview here, `keel review list` and `export`)."
     ),
 )
 def review_queue(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource, control_store: ControlStoreResource):
+    from keel.models.artifacts import ModelStore  # skops loads with the step, not with the definitions
+
     day = context.partition_key
     with warehouse.connect() as con:
-        features = con.execute(
-            "select * from marts.application_features where application_date = cast(? as date) order by application_id", [day]
-        ).df()
         day_decisions = con.execute(
             "select * from decisioning.decisions where application_date = cast(? as date) order by application_id", [day]
         ).df()
-    queue = decisioning.build_review_queue(features, day_decisions, control_store.open(), keel_home.home, day)
+    queue = decisioning.build_review_queue(day_decisions, day)
     with warehouse.connect() as con:
         wh.replace_rows(con, "review", "review_queue", queue, "application_date", [day])
+        # Explaining costs a prediction per feature: done for the cases shown here, the rest when a reviewer lists them.
+        preview = with_explanations(con, queue.head(QUEUE_PREVIEW_ROWS), control_store.open(), ModelStore(keel_home.home.models))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(len(queue)),
             "queue": dg.MetadataValue.md(
-                markdown_table(queue[["application_id", "p_bad", "suggested_decision", "reason_codes", "top_features", "due_by"]], 25)
+                markdown_table(preview[["application_id", "p_bad", "suggested_decision", "reason_codes", "top_features", "due_by"]], QUEUE_PREVIEW_ROWS)
                 if len(queue)
                 else "_nothing to review_"
             ),

@@ -17,7 +17,7 @@ from keel.columns import APPLICATION_DATE, APPLICATION_ID, ROUTE_REVIEW, SCORE
 from keel.control_store import ControlStore
 from keel.home import REPO_ROOT, KeelHome
 from keel.policy import Policy, TrainingProfile, decide, load_policy
-from keel.scoring import CHAMPION, LoadedModel, ModelUnavailable, load_alias, score
+from keel.scoring import CHAMPION, ModelUnavailable, load_alias, score
 
 POLICY_PATH = REPO_ROOT / "policies" / "credit_policy.yaml"
 
@@ -145,10 +145,12 @@ def decide_day(features: pd.DataFrame, scores: pd.DataFrame, store: ControlStore
     return DecidedDay(frame, policy.version)
 
 
-def build_review_queue(features: pd.DataFrame, decisions: pd.DataFrame, store: ControlStore, home: KeelHome, day: str) -> pd.DataFrame:
-    """The cases sent to review, with what a reviewer needs and when they are due."""
-    from keel.models.artifacts import ModelStore
-    from keel.models.explain import top_feature_contributions
+def build_review_queue(decisions: pd.DataFrame, day: str) -> pd.DataFrame:
+    """The cases sent to review, with what a reviewer needs and when they are due.
+
+    The features that pushed each score are computed when a case is shown
+    (keel.review.explanations), with the model version recorded here.
+    """
     from keel.review import due_by
 
     policy = current_policy()
@@ -156,12 +158,4 @@ def build_review_queue(features: pd.DataFrame, decisions: pd.DataFrame, store: C
     queued_at = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour=6), tzinfo=dt.timezone.utc)
     queue["queued_at"] = queued_at.isoformat()
     queue["due_by"] = due_by(queued_at, policy).isoformat()
-    queue["top_features"] = ""
-    if len(queue) and queue["model_version"].notna().any():
-        try:
-            model: LoadedModel = load_alias(store, ModelStore(home.models), CHAMPION)
-            rows = features.set_index(APPLICATION_ID).loc[queue[APPLICATION_ID]].reset_index()
-            queue["top_features"] = [" ; ".join(items) for items in top_feature_contributions(model.pipeline, rows, k=3)]
-        except ModelUnavailable:
-            pass
     return queue.reset_index(drop=True)

@@ -17,7 +17,7 @@ APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
 
 QUEUE_SQL = """
 select q.application_id, cast(q.application_date as date) as application_date, q.p_bad, q.suggested_decision,
-       q.reason_codes, q.top_features, q.qa_sampled, q.queued_at, q.due_by,
+       q.reason_codes, q.model_version, q.qa_sampled, q.queued_at, q.due_by,
        o.decision, o.reviewer, o.reason, o.reviewed_at
 from review.review_queue q
 left join (select * from review.review_outcomes) o using (application_id)
@@ -64,6 +64,17 @@ def _queue(home, day: dt.date | None):
         return con.execute(sql.format(where=where), params).df()
 
 
+def _explained(home, cases):
+    """`cases` with top_features: the features that pushed each score, from the model version that scored it."""
+    from keel import warehouse as wh
+    from keel.control_store import ControlStore
+    from keel.models.artifacts import ModelStore
+    from keel.review.explanations import with_explanations
+
+    with wh.connect(home.warehouse, read_only=True) as con:
+        return with_explanations(con, cases, ControlStore(home.control_store), ModelStore(home.models))
+
+
 def _case_record(row) -> dict:
     def text(value):
         return None if value is None or value != value else str(value)
@@ -93,19 +104,23 @@ def list_cases(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """The cases waiting for a reviewer (oldest first), with score, reasons, top features and due-by time."""
-    queue = _queue(_home(), _date(date))
-    cases = [_case_record(row) for row in queue.itertuples(index=False)]
-    pending = [c for c in cases if c["status"] == "pending"]
-    shown = cases if all_cases else pending
+    home = _home()
+    queue = _queue(home, _date(date))
+    pending = int(queue["decision"].isna().sum()) if len(queue) else 0
+    decided = len(queue) - pending
+    if len(queue) and not all_cases:
+        queue = queue[queue["decision"].isna()]
+    # Explanations cost a prediction per feature: computed for the cases shown, not stored for all.
+    shown = [_case_record(row) for row in (_explained(home, queue) if len(queue) else queue).itertuples(index=False)]
     if json_out:
-        emit_json({"date": date, "cases": shown, "pending": len(pending), "decided": len(cases) - len(pending)})
+        emit_json({"date": date, "cases": shown, "pending": pending, "decided": decided})
         return
     for case in shown:
         typer.echo(
             f"{case['application_id']}  {case['application_date']}  p_bad {case['p_bad']}  suggest {case['suggested_decision']}"
             f"{'  [QA]' if case['qa_sampled'] else ''}  due {case['due_by']}  {case['status']}\n    {case['top_features'] or ''}"
         )
-    typer.echo(f"{len(pending)} pending, {len(cases) - len(pending)} decided")
+    typer.echo(f"{pending} pending, {decided} decided")
 
 
 @review_app.command("decide")
@@ -151,8 +166,10 @@ def export(
     from keel.decisioning import current_policy
     from keel.review import export_queue_csv
 
-    queue = _queue(_home(), _date(date))
+    home = _home()
+    queue = _queue(home, _date(date))
     pending = queue[queue["decision"].isna()] if len(queue) else queue
+    pending = _explained(home, pending) if len(pending) else pending
     path = export_queue_csv(pending.drop(columns=["decision", "reviewer", "reason", "reviewed_at"], errors="ignore"), out, current_policy())
     if json_out:
         emit_json({"date": date, "out": str(path), "cases": len(pending)})

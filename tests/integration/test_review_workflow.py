@@ -6,6 +6,7 @@ review job on the Dagster instance and the real DuckDB file.
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -46,6 +47,10 @@ def test_list_shows_pending_cases_with_what_a_reviewer_needs(home):
     case = listed["cases"][0]
     assert case["application_date"] == DAY and case["status"] == "pending"
     assert case["suggested_decision"] in ("approve", "decline") and case["due_by"] and case["reason_codes"]
+    # Explained when listed, with the model that scored the case: "feature=value (low|high) +0.12 ; ...".
+    explained = [c["top_features"] for c in listed["cases"] if c["top_features"]]
+    assert len(explained) >= len(listed["cases"]) * 0.9
+    assert all(re.fullmatch(r"[a-z_]+=[^;]+ [+-]\d\.\d\d( ; [a-z_]+=[^;]+ [+-]\d\.\d\d){0,2}", text) for text in explained), explained[:3]
 
 
 def test_decide_then_ingest_makes_the_reviewers_decision_final(home):
