@@ -30,10 +30,9 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    from keel.ledger import _canonical_cell
+    from keel.ledger import canonical_text_frame
 
-    out = frame.reindex(columns=list(LEDGER_COLUMNS))
-    return out.apply(lambda column: column.map(_canonical_cell)).astype("str")
+    return canonical_text_frame(frame)
 
 
 def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:

@@ -68,3 +68,28 @@ def test_canonical_lines_are_exactly_one_json_array_per_row():
     ]
     assert canonical_rows(frame) == expected
     assert canonical_rows(frame.head(0)) == []
+
+
+def test_column_wise_texts_equal_the_cell_by_cell_definition():
+    """The fast per-column paths give exactly _canonical_cell's text for every dtype a ledger row carries."""
+    import numpy as np
+    import pandas as pd
+
+    from keel.ledger import _canonical_cell, canonical_texts
+
+    rng = np.random.default_rng(7)
+    floats = rng.normal(size=200) * 10.0 ** rng.integers(-12, 12, size=200)
+    floats[::17] = np.nan
+    columns = {
+        "float64": pd.Series(floats),
+        "float32": pd.Series(floats.astype("float32")),
+        "int64": pd.Series(rng.integers(-10**12, 10**12, size=200)),
+        "Int64": pd.array([1, None, 3] * 66 + [4, 5], dtype="Int64"),
+        "object": pd.Series(["a", None, 1.5, np.nan, 7, "ü \\" + '"'] * 33 + ["x", "y"], dtype="object"),
+        "string": pd.Series(["a", None, "b"] * 66 + ["c", "d"], dtype="string"),
+        "bool": pd.Series([True, False] * 100),
+        "timestamp": pd.Series(pd.date_range("2026-01-01", periods=200, freq="h", tz="UTC")),
+    }
+    for name, values in columns.items():
+        column = pd.Series(values)
+        assert canonical_texts(column) == [str(text) for text in column.map(_canonical_cell)], name
