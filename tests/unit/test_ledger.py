@@ -58,10 +58,12 @@ def test_canonical_lines_are_exactly_one_json_array_per_row():
 
     from keel.ledger import LEDGER_COLUMNS, _canonical_cell, canonical_rows
 
-    frame = pd.DataFrame({c: ["plain", 'quote " and \\\\ backslash', "ünïcödé ✓", None] for c in LEDGER_COLUMNS})
-    frame["score"] = [0.1234567890123, np.nan, 1.0, 0.5]
-    frame["source_row_number"] = pd.array([1, 2, None, 4], dtype="Int64")
-    frame["reason_codes"] = ['["A", "B"]', "[]", "],[", "\n"]
+    every_control = "".join(chr(code) for code in range(0x20)) + "\x7f end"
+    frame = pd.DataFrame({c: ["plain", 'quote " and \\\\ backslash', "ünïcödé ✓", None, every_control] for c in LEDGER_COLUMNS})
+    frame["score"] = [0.1234567890123, np.nan, 1.0, 0.5, 1e-07]
+    frame["source_row_number"] = pd.array([1, 2, None, 4, 5], dtype="Int64")
+    frame["reason_codes"] = ['["A", "B"]', "[]", "],[", "\n", ""]
+    frame["run_ids"] = ["r1", 2, 3.5, None, "r5"]  # numbers among the text
     expected = [
         json.dumps([_canonical_cell(v) for v in row], ensure_ascii=False, separators=(",", ":"))
         for row in frame.reindex(columns=list(LEDGER_COLUMNS)).itertuples(index=False)
