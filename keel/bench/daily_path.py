@@ -11,7 +11,6 @@ then the same computations as a bare script (keel.bench.baseline).
 from __future__ import annotations
 
 import datetime as dt
-import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,16 +18,13 @@ from pathlib import Path
 import dagster as dg
 
 from keel.bench.baseline import run_baseline
+from keel.bench.memory import TreeMemorySampler
 from keel.bench.scaled_day import scaled_applications
 from keel.demo_calendar import DemoCalendar
 from keel.home import KeelHome
 from keel.landing_zone import frame_to_bytes, landing_file_name, write_atomically
 
 Progress = Callable[[str], None]
-
-
-def _rss_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
@@ -71,14 +67,15 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
     landing_file = land_scaled_day(home, rows, day)
 
     progress(f"keel: the daily job for {rows:,} rows")
-    started = time.perf_counter()
-    outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "bench"})
-    keel_s = time.perf_counter() - started
+    with TreeMemorySampler() as keel_memory:
+        started = time.perf_counter()
+        outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "bench"})
+        keel_s = time.perf_counter() - started
     stages = step_seconds(instance_for(home), outcome.run_id)
-    peak_children = _rss_mb(resource.RUSAGE_CHILDREN)
 
     progress(f"baseline: the same computations as a bare script for {rows:,} rows")
-    baseline = run_baseline(landing_file, home, workdir / "baseline")
+    with TreeMemorySampler() as baseline_memory:
+        baseline = run_baseline(landing_file, home, workdir / "baseline")
     decided = outcome.materializations.get("decisions", {})
     return {
         "rows": rows,
@@ -92,8 +89,10 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         "ratio": round(keel_s / baseline["seconds"], 2) if baseline["seconds"] else None,
         "rows_per_s": round(rows / keel_s),
         "baseline_rows_per_s": round(rows / baseline["seconds"]) if baseline["seconds"] else None,
-        "peak_rss_mb": round(max(peak_children, _rss_mb(resource.RUSAGE_SELF)), 1),
-        "peak_rss_keel_steps_mb": round(peak_children, 1),
+        # The whole process tree (CLI, forkserver, steps, dbt) at its largest instant, shared pages counted once.
+        "peak_rss_mb": round(keel_memory.peak_mb, 1),
+        "peak_rss_one_process_mb": round(keel_memory.peak_process_mb, 1),
+        "baseline_peak_rss_mb": round(baseline_memory.peak_mb, 1),
         "stages": dict(sorted(stages.items(), key=lambda item: -item[1])),
         "baseline_stages": baseline["stages"],
         "decided": {key: decided.get(key) for key in ("decided_auto", "sent_to_review", "decided_by_fallback") if key in decided},

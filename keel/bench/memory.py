@@ -1,0 +1,94 @@
+"""Peak memory of a process and everything it starts, sampled from /proc while a benchmark runs.
+
+getrusage's peak of children only covers children the process has waited
+for, and the multiprocess executor's steps are children of its forkserver, so
+they were missed. This samples the whole process tree instead and reports the
+largest total at any instant, counting pages shared between forked processes
+once (PSS, from /proc/PID/smaps_rollup; RSS where that is not readable).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended while we looked
+        # The command name is in parentheses and may hold spaces: the fields after the last ")" are fixed.
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants that are alive now."""
+    children = _children_by_parent()
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending.extend(children.get(pid, []))
+    return tree
+
+
+def process_memory_kb(pid: int) -> int:
+    """Proportional set size of `pid` in kB (resident size when smaps_rollup is not readable); 0 if it is gone."""
+    try:
+        for line in (PROC / str(pid) / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    try:
+        for line in (PROC / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeMemorySampler:
+    """Samples the memory of a process tree in a background thread; `peak_mb` is the largest total seen."""
+
+    def __init__(self, root: int | None = None, interval_s: float = 0.2):
+        self.root = root or os.getpid()
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self.peak_process_mb = 0.0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="keel-memory-sampler", daemon=True)
+
+    def sample(self) -> float:
+        sizes = [process_memory_kb(pid) / 1024 for pid in process_tree(self.root)]
+        total = sum(sizes)
+        self.peak_mb = max(self.peak_mb, total)
+        self.peak_process_mb = max(self.peak_process_mb, max(sizes, default=0.0))
+        self.samples += 1
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> "TreeMemorySampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()

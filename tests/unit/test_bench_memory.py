@@ -1,0 +1,34 @@
+"""The benchmark's memory figure covers processes started by processes the CLI started (the executor's steps)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from keel.bench.memory import TreeMemorySampler, process_memory_kb, process_tree
+
+# A child that starts a grandchild holding ~300 MB, like the executor's forkserver starting a step.
+GRANDCHILD = "import time; block = bytearray(300 * 1024 * 1024); block[::4096] = b'x' * len(block[::4096]); time.sleep(3)"
+CHILD = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {GRANDCHILD!r}], check=True)"
+
+
+def test_the_peak_counts_a_grandchilds_memory():
+    baseline = process_memory_kb(os.getpid()) / 1024
+    with TreeMemorySampler(interval_s=0.05) as sampler:
+        child = subprocess.Popen([sys.executable, "-c", CHILD])
+        deadline = time.monotonic() + 10
+        while len(process_tree(os.getpid())) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(process_tree(os.getpid())) >= 3, "the child and grandchild should be seen in the tree"
+        child.wait(timeout=60)
+    assert sampler.samples > 5
+    assert sampler.peak_mb >= baseline + 290, (sampler.peak_mb, baseline)
+    assert sampler.peak_process_mb >= 290
+
+
+def test_a_process_that_is_gone_counts_nothing():
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    assert process_memory_kb(finished.pid) == 0
