@@ -36,6 +36,7 @@ from keel.monitoring.statistics import (
     missing_rate,
     numeric_values,
     population_stability_index,
+    rows_for_distribution_tests,
 )
 
 FEATURE_DRIFT_COLUMNS: tuple[str, ...] = (
@@ -107,13 +108,14 @@ def score_drift(profile: dict, scores: pd.Series, config: MonitoringConfig) -> d
     severity = OK
     if len(values) and reference["n"]:
         current_shares = bin_shares(values, reference["cut_points"])
-        ks = ks_2samp(reference["sample"], values)
+        tested = rows_for_distribution_tests(values)
+        ks = ks_2samp(reference["sample"], tested)
         mean_cur = float(values.mean())
         result.update(
             psi=population_stability_index(reference["shares"], current_shares, config.feature_drift.psi_epsilon),
             ks_statistic=float(ks.statistic),
             ks_pvalue=float(ks.pvalue),
-            wasserstein=float(wasserstein_distance(reference["sample"], values)),
+            wasserstein=float(wasserstein_distance(reference["sample"], tested)),
             mean_cur=mean_cur,
             mean_shift=mean_cur - reference["mean"],
             current_shares=[float(s) for s in current_shares],
@@ -160,14 +162,15 @@ def _numeric_row(name: str, reference: dict, column: pd.Series, config: Monitori
     reasons: list[str] = []
     distribution = OK
     if len(values) and reference["n"]:
-        ks = ks_2samp(reference["sample"], values)
+        tested = rows_for_distribution_tests(values)
+        ks = ks_2samp(reference["sample"], tested)
         row.update(
             psi=population_stability_index(
                 reference["shares"], bin_shares(values, reference["cut_points"]), thresholds.psi_epsilon
             ),
             ks_statistic=float(ks.statistic),
             ks_pvalue=float(ks.pvalue),
-            wasserstein=float(wasserstein_distance(reference["sample"], values)),
+            wasserstein=float(wasserstein_distance(reference["sample"], tested)),
         )
         if row["ks_pvalue"] < thresholds.significance:
             distribution = worst(

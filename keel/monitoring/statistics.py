@@ -27,6 +27,20 @@ def numeric_values(values: pd.Series | np.ndarray) -> np.ndarray:
     return array[np.isfinite(array)]
 
 
+# The two-sample tests (KS, Wasserstein) sort both samples: on a million-row
+# day that was most of the monitoring step. The reference side is a sample of
+# a few thousand rows, so the day's side adds nothing to the tests' power
+# past this size; PSI, null rates and volume still use every row.
+DISTRIBUTION_TEST_ROWS = 100_000
+
+
+def rows_for_distribution_tests(values: np.ndarray, max_rows: int = DISTRIBUTION_TEST_ROWS) -> np.ndarray:
+    """`values`, or a fixed-seed draw of max_rows of them: the same day always gives the same figures."""
+    if len(values) <= max_rows:
+        return values
+    return values[np.sort(np.random.default_rng(0).choice(len(values), size=max_rows, replace=False))]
+
+
 def missing_rate(values: pd.Series) -> float:
     """Share of rows with no usable value (missing, or infinite for numbers)."""
     if len(values) == 0:

@@ -80,3 +80,17 @@ def test_drift_figures_equal_scipy_on_the_same_inputs():
     ref_shares = np.array(ref_counts) / 500
     cur_shares = np.array(cur_counts) / 120
     assert table.loc["colour", "psi"] == pytest.approx(population_stability_index(ref_shares, cur_shares))
+
+
+def test_distribution_tests_see_every_row_of_a_normal_day_and_a_fixed_draw_of_a_huge_one():
+    import numpy as np
+
+    from keel.monitoring.statistics import rows_for_distribution_tests
+
+    normal_day = np.arange(5_000, dtype="float64")
+    assert rows_for_distribution_tests(normal_day) is normal_day
+    huge_day = np.random.default_rng(3).normal(size=300_000)
+    drawn = rows_for_distribution_tests(huge_day, max_rows=100_000)
+    assert len(drawn) == 100_000 and len(np.unique(drawn)) == 100_000
+    assert np.array_equal(drawn, rows_for_distribution_tests(huge_day, max_rows=100_000)), "the same day gives the same draw"
+    assert abs(np.quantile(drawn, 0.9) - np.quantile(huge_day, 0.9)) < 0.02
