@@ -56,3 +56,16 @@ def test_an_expectation_without_severity_is_refused(tmp_path):
     path.write_text(json.dumps(config))
     with pytest.raises(SuiteConfigError, match=r"expectation 3 \(expect_column_values_to_be_unique\): meta.severity expected 'error' or 'warn', found None"):
         load_suite_config(path)
+
+
+def test_the_suite_sees_only_the_columns_it_names_and_a_missing_one_still_fails(day):
+    from keel.quality.expectations import suite_columns
+
+    config = load_suite_config(SUITE)
+    named = suite_columns(config, day)
+    assert "application_id" in named and "age" in named
+    assert len(named) < len(day.columns), "columns no expectation reads are not handed to GX"
+    table_wide = {**config, "expectations": [*config["expectations"], {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["a"]}}]}
+    assert suite_columns(table_wide, day) == list(day.columns)
+    outcome = validate_frame(day.drop(columns=["age"]), SUITE, run_name="no-age")
+    assert outcome.severity == "error" and any(o.column == "age" for o in outcome.failed)
