@@ -1,18 +1,17 @@
 """Transform: dbt's staging and feature mart, built per day in one dbt invocation."""
 
 
-import json
 import os
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.constants import DAILY_PARTITIONS, GROUP_TRANSFORM, OWNER_DATA, WAREHOUSE_POOL
-from resources.dbt import dbt_project, release_duckdb_connection
+from keel.dbt_window import partition_window_env
+from resources.dbt import dbt_project, release_duckdb_connection, scratch_target
+from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
 
@@ -46,19 +45,17 @@ TRANSLATOR = KeelDbtTranslator(
     pool=WAREHOUSE_POOL,
     name="dbt_transform",
 )
-def dbt_transform(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def dbt_transform(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, keel_home: KeelHomeResource):
     """Staging views and the application_features mart for the run's partition window."""
     window = context.partition_time_window
-    # The last day of a window is exclusive in Dagster, inclusive in the dbt macro.
-    start = window.start.date().isoformat()
-    end = (window.end.date() - __import__("datetime").timedelta(days=1)).isoformat()
     os.environ["KEEL_WAREHOUSE"] = warehouse.path
-    build_vars = json.dumps({"start_date": start, "end_date": end})
-    # A scratch target per invocation, removed afterwards: dbt writes ~1.6 MB of
-    # compiled SQL and artifacts per run, which would pile up in the project.
+    # The window reaches dbt as environment variables, not --vars: dbt reparses
+    # the whole project whenever --vars change, but only the files that read
+    # an environment variable when its value changes.
+    os.environ.update(partition_window_env(window.start.date(), window.end.date()))
     # Column schema and lineage (sqlglot over the compiled SQL) are fetched per model after it builds.
-    with tempfile.TemporaryDirectory(prefix="keel-dbt-") as target:
+    with scratch_target(keel_home.home.dbt_state) as target:
         try:
-            yield from dbt.cli(["build", "--vars", build_vars], context=context, target_path=Path(target)).stream().fetch_column_metadata()
+            yield from dbt.cli(["build"], context=context, target_path=target).stream().fetch_column_metadata()
         finally:
             release_duckdb_connection()

@@ -72,6 +72,11 @@ class KeelHome:
         return self.root / "reports"
 
     @property
+    def dbt_state(self) -> Path:
+        """dbt's saved parse of the project for this home's warehouse (reused by the next run)."""
+        return self.root / "dbt"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
