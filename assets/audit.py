@@ -9,9 +9,9 @@ import dagster as dg
 from assets.constants import DAILY_PARTITIONS, GROUP_AUDIT, OWNER_RISK, WAREHOUSE_POOL
 from keel.code_version import git_commit
 from keel.ledger_events import OUTCOME, outcome_event_rows
+from keel.ledger import constant_column
 from keel.ledger_store import append_batch
-from keel.warehouse import table_exists
-from keel.warehouse import fetch_one
+from keel.warehouse import fetch_one, query_frame, table_exists
 from resources.warehouse import WarehouseResource
 
 LEDGER_STEPS = ("raw_applications", "application_features", "scores", "decisions")
@@ -84,10 +84,11 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             contract_version = getattr(materialization.metadata.get("contract_version"), "value", None)
     steps["decision_ledger"] = context.run_id
     with warehouse.connect() as con:
-        rows = con.execute(DECISION_ROWS_SQL, [day]).df()
-        rows["contract_version"] = contract_version
-        rows["code_version"] = json.dumps({"git": git_commit(), "assets": code_versions}, sort_keys=True)
-        rows["run_ids"] = json.dumps(steps, sort_keys=True)
+        rows = query_frame(con, DECISION_ROWS_SQL, [day])
+        # The same on every row of the day: stored once per column, not once per row.
+        rows["contract_version"] = constant_column(contract_version, len(rows))
+        rows["code_version"] = constant_column(json.dumps({"git": git_commit(), "assets": code_versions}, sort_keys=True), len(rows))
+        rows["run_ids"] = constant_column(json.dumps(steps, sort_keys=True), len(rows))
         now = dt.datetime.now(dt.timezone.utc).isoformat()
         batch = append_batch(con, rows, day, "decision", context.run_id, now)
         outcome_days = _append_outcome_events(con, context.run_id, now)

@@ -10,6 +10,7 @@ the first day where it breaks.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,9 +75,25 @@ def canonical_texts(column: pd.Series) -> list[str]:
     return column.map(_canonical_cell).astype("object").tolist()
 
 
+def constant_column(value: object, rows: int) -> pd.Categorical:
+    """`value` on each of `rows` rows, stored once (run ids and versions repeat on every row of a batch)."""
+    if value is None:
+        return pd.Categorical.from_codes(np.full(rows, -1, dtype=np.int8), categories=pd.Index([], dtype="object"))
+    return pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=pd.Index([value], dtype="object"))
+
+
 def canonical_array(column: pd.Series) -> pa.Array:
-    """canonical_texts of `column` as an Arrow string array without nulls (missing cells are "")."""
+    """canonical_texts of `column` as an Arrow string array without nulls (missing cells are "").
+
+    A categorical column comes back dictionary-encoded: each category's text is built once.
+    """
     kind = column.dtype
+    if isinstance(kind, pd.CategoricalDtype):
+        # Missing cells (code -1) point at an extra "" entry after the categories.
+        dictionary = pa.concat_arrays([canonical_array(pd.Series(kind.categories, dtype=kind.categories.dtype)), pa.array([""])])
+        codes = column.cat.codes.to_numpy().astype(np.int32)
+        codes[codes < 0] = len(kind.categories)
+        return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary)
     if pd.api.types.is_integer_dtype(kind) and not isinstance(kind, pd.api.extensions.ExtensionDtype):
         return pc.cast(pa.array(column.to_numpy()), pa.string())
     if kind == object or isinstance(kind, pd.StringDtype):
@@ -104,18 +121,20 @@ def canonical_rows(frame: pd.DataFrame) -> list[str]:
     """
     if frame.empty:
         return []
-    return _line_array(frame, "").to_pylist()
+    ordered = frame.reindex(columns=list(LEDGER_COLUMNS))
+    return _lines(pa.table({c: canonical_array(ordered[c]) for c in LEDGER_COLUMNS}), "").to_pylist()
 
 
-def _line_array(frame: pd.DataFrame, end: str) -> pa.Array:
-    """The canonical line of each row of `frame`, followed by `end`, built a column at a time in Arrow.
+def _lines(texts: pa.Table, end: str) -> pa.Array:
+    """The canonical line of each row of the canonical `texts`, followed by `end`, built a column at a time in Arrow.
 
     Per-row json.dumps, or per-cell Python, was most of the ledger step on a
     million-row day; Arrow's string kernels do the same in a fraction of it.
     """
-    ordered = frame.reindex(columns=list(LEDGER_COLUMNS))
-    cells = [_json_string_array(canonical_array(ordered[c])) for c in LEDGER_COLUMNS]
-    return pc.binary_join_element_wise("[", pc.binary_join_element_wise(*cells, ","), "]" + end, "")
+    cells = [_json_string_array(texts.column(c).combine_chunks()) for c in LEDGER_COLUMNS]
+    lines = pc.binary_join_element_wise("[", pc.binary_join_element_wise(*cells, ","), "]" + end, "")
+    # Every column constant (a one-row batch): the join gives one scalar for the table's rows.
+    return pa.array([lines.as_py()] * texts.num_rows, pa.string()) if isinstance(lines, pa.Scalar) else lines
 
 
 # What json.dumps(..., ensure_ascii=False) escapes in a string, and how (its encode_basestring).
@@ -135,12 +154,20 @@ _ESCAPED_BYTE[[*range(0x20), ord('"'), ord("\\")]] = True
 HASH_CHUNK_ROWS = 200_000
 
 
-def _json_string_array(texts: pa.Array) -> pa.Array:
-    """Each text as a JSON string literal (what json.dumps writes with ensure_ascii=False)."""
-    encoded = pc.dictionary_encode(texts)
+def _json_string_array(texts: pa.Array) -> pa.Array | pa.Scalar:
+    """Each text as a JSON string literal (what json.dumps writes with ensure_ascii=False).
+
+    A column holding one text on every row comes back as a single scalar,
+    which Arrow's join spreads over the rows without copying it a million times.
+    """
+    encoded = texts if pa.types.is_dictionary(texts.type) else pc.dictionary_encode(texts)
     # Versions, run ids and routes are a few texts repeated on every row: each distinct text is quoted once.
-    if len(encoded.dictionary) * 2 < len(texts):
-        return pc.take(_quoted(encoded.dictionary), encoded.indices)
+    if len(encoded.dictionary) * 2 < len(texts) or pa.types.is_dictionary(texts.type):
+        quoted = _quoted(encoded.dictionary)
+        used = pc.unique(encoded.indices)
+        if len(used) == 1:
+            return quoted[used[0].as_py()]
+        return pc.take(quoted, encoded.indices)
     return _quoted(texts)
 
 
@@ -168,12 +195,25 @@ def _string_bytes(array: pa.Array) -> memoryview:
     return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
 
 
+def canonical_chunks(frame: pd.DataFrame, chunk_rows: int = HASH_CHUNK_ROWS) -> Iterator[tuple[pa.Table, memoryview]]:
+    """The rows of `frame` in ledger order, a chunk at a time: (each cell's canonical text, the chunk's lines as bytes).
+
+    The bytes of all chunks, in order, are the batch's canonical text: each
+    row's line followed by a newline. Chunks bound the memory a large day needs.
+    """
+    ordered = frame.sort_values(["event_type", "application_id"], kind="stable") if len(frame) else frame
+    ordered = ordered.reindex(columns=list(LEDGER_COLUMNS))
+    for start in range(0, len(ordered), chunk_rows):
+        chunk = ordered.iloc[start : start + chunk_rows]
+        texts = pa.table({c: canonical_array(chunk[c]) for c in LEDGER_COLUMNS})
+        yield texts, _string_bytes(_lines(texts, "\n"))
+
+
 def rows_sha256(frame: pd.DataFrame) -> str:
     """sha256 of the canonical lines of `frame` in ledger order, each line ended by a newline."""
-    ordered = frame.sort_values(["event_type", "application_id"], kind="stable") if len(frame) else frame
     digest = hashlib.sha256()
-    for start in range(0, len(ordered), HASH_CHUNK_ROWS):
-        digest.update(_string_bytes(_line_array(ordered.iloc[start : start + HASH_CHUNK_ROWS], "\n")))
+    for _texts, lines in canonical_chunks(frame):
+        digest.update(lines)
     return digest.hexdigest()
 
 

@@ -8,10 +8,14 @@ batch that supersedes the earlier ones; nothing is updated or deleted.
 
 from __future__ import annotations
 
-import duckdb
-import pandas as pd
+import hashlib
 
-from keel.ledger import LEDGER_COLUMNS, Batch, next_batch, rows_sha256, verify_chain, ChainReport
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks, constant_column, next_batch, verify_chain
 from keel.warehouse import fetch_one, table_exists
 
 LEDGER_TABLE = "audit.decision_ledger"
@@ -29,31 +33,39 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    from keel.ledger import canonical_text_frame
-
-    return canonical_text_frame(frame)
-
-
 def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:
-    """Append `rows` as one batch unless they equal the day's last batch of that event type."""
+    """Append `rows` as one batch unless they equal the day's last batch of that event type.
+
+    The rows are turned into canonical text, hashed and inserted a chunk at a
+    time inside one transaction (a million-row day never holds all its text at
+    once); when the digest shows they equal the last batch, the transaction is
+    rolled back and nothing is appended.
+    """
     _ensure(con)
-    text_rows = _as_text(rows.assign(event_type=event_type, ledger_day=ledger_day))
-    digest = rows_sha256(text_rows)
-    last_same = fetch_one(
-        con,
-        f"select rows_sha256 from {BATCHES_TABLE} where ledger_day = ? and event_type = ? order by batch_seq desc limit 1",
-        [ledger_day, event_type],
-    )
-    if last_same and last_same[0] == digest:
-        return None
-    last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
-    previous = Batch(*last) if last else None
-    batch = next_batch(text_rows, ledger_day, previous, digest)
-    con.register("ledger_rows", text_rows.assign(batch_seq=batch.batch_seq))
+    rows = rows.assign(event_type=constant_column(event_type, len(rows)), ledger_day=constant_column(ledger_day, len(rows)))
+    con.execute("begin transaction")
     try:
-        con.execute("begin transaction")
-        con.execute(f"insert into {LEDGER_TABLE} by name select * from ledger_rows")
+        last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
+        previous = Batch(*last) if last else None
+        batch_seq = 1 if previous is None else previous.batch_seq + 1
+        digest = hashlib.sha256()
+        for texts, lines in canonical_chunks(rows):
+            digest.update(lines)
+            con.register("ledger_rows", texts.append_column("batch_seq", pa.array(np.full(texts.num_rows, batch_seq, dtype=np.int32))))
+            try:
+                con.execute(f"insert into {LEDGER_TABLE} by name select * from ledger_rows")
+            finally:
+                con.unregister("ledger_rows")
+        rows_digest = digest.hexdigest()
+        last_same = fetch_one(
+            con,
+            f"select rows_sha256 from {BATCHES_TABLE} where ledger_day = ? and event_type = ? order by batch_seq desc limit 1",
+            [ledger_day, event_type],
+        )
+        if last_same and last_same[0] == rows_digest:
+            con.execute("rollback")
+            return None
+        batch = next_batch(rows, ledger_day, previous, rows_digest)
         con.execute(
             f"insert into {BATCHES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [batch.batch_seq, ledger_day, event_type, batch.row_count, batch.rows_sha256, batch.previous_digest, batch.digest, run_id, appended_at],
@@ -62,8 +74,6 @@ def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day:
     except Exception:
         con.execute("rollback")
         raise
-    finally:
-        con.unregister("ledger_rows")
     return batch
 
 

@@ -77,7 +77,9 @@ def test_column_wise_texts_equal_the_cell_by_cell_definition():
     import numpy as np
     import pandas as pd
 
-    from keel.ledger import _canonical_cell, canonical_texts
+    import pyarrow as pa
+
+    from keel.ledger import _canonical_cell, canonical_array, canonical_texts
 
     rng = np.random.default_rng(7)
     floats = rng.normal(size=200) * 10.0 ** rng.integers(-12, 12, size=200)
@@ -91,7 +93,28 @@ def test_column_wise_texts_equal_the_cell_by_cell_definition():
         "string": pd.Series(["a", None, "b"] * 66 + ["c", "d"], dtype="string"),
         "bool": pd.Series([True, False] * 100),
         "timestamp": pd.Series(pd.date_range("2026-01-01", periods=200, freq="h", tz="UTC")),
+        "categorical": pd.Series(pd.Categorical(['{"run": "r1"}', None, "x"] * 66 + ["x", "y"])),
     }
     for name, values in columns.items():
         column = pd.Series(values)
         assert canonical_texts(column) == [str(text) for text in column.map(_canonical_cell)], name
+        assert canonical_array(column).cast(pa.string()).to_pylist() == canonical_texts(column), name
+
+
+def test_constant_columns_hash_like_the_same_text_on_every_row():
+    """Run ids and versions are stored once per batch (categorical) but hash exactly as repeated text."""
+    import pandas as pd
+
+    from keel.ledger import LEDGER_COLUMNS, canonical_rows, constant_column, rows_sha256
+
+    rows = pd.DataFrame({c: [f"{c}-{i}" for i in range(5)] for c in LEDGER_COLUMNS})
+    repeated = rows.assign(run_ids='{"scores": "r-1", "decisions": "r\\2"}', contract_version=None, event_type="decision")
+    stored_once = rows.assign(
+        run_ids=constant_column('{"scores": "r-1", "decisions": "r\\2"}', 5),
+        contract_version=constant_column(None, 5),
+        event_type=constant_column("decision", 5),
+    )
+    assert canonical_rows(stored_once) == canonical_rows(repeated)
+    assert rows_sha256(stored_once) == rows_sha256(repeated)
+    one_row = stored_once.head(1).assign(**{c: constant_column("v", 1) for c in LEDGER_COLUMNS})
+    assert canonical_rows(one_row) == canonical_rows(one_row.astype("object"))
