@@ -25,6 +25,7 @@ from keel.home import KeelHome
 from keel.landing_zone import frame_to_bytes, landing_file_name, write_atomically
 
 Progress = Callable[[str], None]
+EXECUTORS = ("multiprocess", "in_process")
 
 
 def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
@@ -56,6 +57,8 @@ def land_scaled_day(home: KeelHome, rows: int, day: dt.date) -> Path:
 
 def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: None, executor: str = "multiprocess") -> dict:
     """Set up, run the scaled day through keel and through the bare script; the figures."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; expected {' or '.join(EXECUTORS)}")
     from keel.orchestrate import execute, instance_for
     from keel.pipeline import DAILY_JOB
 
@@ -95,5 +98,5 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         "baseline_peak_rss_mb": round(baseline_memory.peak_mb, 1),
         "stages": dict(sorted(stages.items(), key=lambda item: -item[1])),
         "baseline_stages": baseline["stages"],
-        "decided": {key: decided.get(key) for key in ("decided_auto", "sent_to_review", "decided_by_fallback") if key in decided},
+        "decided": {key: decided.get(key) for key in ("routed_approve", "routed_decline", "routed_review", "decided_by_fallback") if key in decided},
     }

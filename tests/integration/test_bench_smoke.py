@@ -1,0 +1,39 @@
+"""`keel bench` on a small day: the harness runs end to end and reports every figure (no timing asserted).
+
+Timings are for docs/BENCHMARKS.md, measured on purpose; this only keeps the
+harness from rotting: a real scaled day through the real daily job on a real
+instance, the bare-script baseline, and the figures the JSON promises.
+"""
+
+import pytest
+
+from tests.integration.helpers import KEEL, keel
+
+pytestmark = pytest.mark.integration
+
+ROWS = 2_000
+DAILY_STEPS = {"raw_applications", "dbt_transform", "scores", "decisions", "review_queue", "decision_ledger", "daily_monitoring"}
+
+
+def test_a_small_benchmark_day_reports_every_figure(tmp_path):
+    import json
+
+    result = json.loads(keel(tmp_path / "unused-home", "bench", "--rows", str(ROWS), "--json", timeout=900).stdout)
+    assert result["success"] and result["rows"] == ROWS
+    for key in ("keel_s", "baseline_s", "ratio", "rows_per_s", "peak_rss_mb", "baseline_peak_rss_mb", "stages", "baseline_stages"):
+        assert result[key], key
+    assert DAILY_STEPS <= set(result["stages"]), sorted(result["stages"])
+    assert set(result["baseline_stages"]) == {"read", "features", "score", "decide", "write"}
+    assert result["ratio"] == pytest.approx(result["keel_s"] / result["baseline_s"], rel=0.01)
+    # The tree sampler sees the step processes: more than the CLI process alone holds.
+    assert result["peak_rss_mb"] >= result["peak_rss_one_process_mb"] > 100
+    decided = result["decided"]
+    assert decided["routed_approve"] + decided["routed_decline"] + decided["routed_review"] == ROWS
+
+
+def test_an_unknown_executor_is_refused_before_any_work(tmp_path):
+    import subprocess
+
+    result = subprocess.run([KEEL, "bench", "--rows", "10", "--executor", "threads"], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "unknown executor 'threads'; expected multiprocess or in_process" in result.stderr + result.stdout
