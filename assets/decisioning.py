@@ -53,7 +53,7 @@ def scores(
 ):
     day = context.partition_key
     with warehouse.connect() as con:
-        features = con.execute(FEATURES_SQL, [day]).df()
+        features = wh.query_frame(con, FEATURES_SQL, [day])
     store = control_store.open()
     scored = decisioning.score_day(features, store, keel_home.home)
     with warehouse.connect() as con:
@@ -109,10 +109,10 @@ def scores(
 def decisions(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource, control_store: ControlStoreResource):
     day = context.partition_key
     with warehouse.connect() as con:
-        features = con.execute(FEATURES_SQL, [day]).df()
-        day_scores = con.execute(
-            "select * from decisioning.scores where application_date = cast(? as date) order by application_id", [day]
-        ).df()
+        features = wh.query_frame(con, FEATURES_SQL, [day])
+        day_scores = wh.query_frame(
+            con, "select * from decisioning.scores where application_date = cast(? as date) order by application_id", [day]
+        )
     decided = decisioning.decide_day(features, day_scores, control_store.open(), keel_home.home)
     with warehouse.connect() as con:
         wh.replace_rows(con, "decisioning", "decisions", decided.frame, "application_date", [day])

@@ -235,9 +235,9 @@ def daily_monitoring(
     config = load_monitoring_config()
     window_start = (day - dt.timedelta(days=max(config.performance.window_days, config.segments.window_days) - 1)).isoformat()
     with warehouse.connect() as con:
-        features = con.execute(FEATURES_SQL, [day.isoformat()]).df()
-        scores = con.execute(SCORES_SQL, [day.isoformat()]).df()
-        decisions = con.execute(DECISIONS_SQL, [window_start, day.isoformat()]).df()
+        features = wh.query_frame(con, FEATURES_SQL, [day.isoformat()])
+        scores = wh.query_frame(con, SCORES_SQL, [day.isoformat()])
+        decisions = wh.query_frame(con, DECISIONS_SQL, [window_start, day.isoformat()])
         outcomes = (
             con.execute(OUTCOMES_SQL, [window_start, day.isoformat(), day.isoformat()]).df()
             if wh.table_exists(con, "staging", "stg_outcomes")  # a view; information_schema lists views too

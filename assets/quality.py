@@ -6,6 +6,7 @@ import dagster as dg
 from assets.constants import CHECK_FEATURE_EXPECTATIONS, WAREHOUSE_POOL
 from keel.home import REPO_ROOT
 from keel.quality import validate_frame
+from keel.warehouse import query_frame
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
@@ -27,7 +28,7 @@ DAYS_SQL = "select * from marts.application_features where application_date betw
 def feature_expectations(context: dg.AssetCheckExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     days = context.partition_keys
     with warehouse.connect() as con:
-        frame = con.execute(DAYS_SQL, [days[0], days[-1]]).df()
+        frame = query_frame(con, DAYS_SQL, [days[0], days[-1]])
     # Not "D1..D2": GX parses a run name as a date for its Data Docs title, and that one breaks it.
     run_name = days[0] if len(days) == 1 else f"{days[0]}_to_{days[-1]}"
     outcome = validate_frame(frame, FEATURE_SUITE, keel_home.home.reports / "data_docs", run_name=run_name)

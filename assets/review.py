@@ -52,9 +52,9 @@ def review_queue(context: dg.AssetExecutionContext, keel_home: KeelHomeResource,
 
     day = context.partition_key
     with warehouse.connect() as con:
-        day_decisions = con.execute(
-            "select * from decisioning.decisions where application_date = cast(? as date) order by application_id", [day]
-        ).df()
+        day_decisions = wh.query_frame(
+            con, "select * from decisioning.decisions where application_date = cast(? as date) order by application_id", [day]
+        )
     queue = decisioning.build_review_queue(day_decisions, day)
     with warehouse.connect() as con:
         wh.replace_rows(con, "review", "review_queue", queue, "application_date", [day])
