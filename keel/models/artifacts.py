@@ -27,6 +27,7 @@ import json
 import os
 import re
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,14 @@ def refused_types(data: bytes) -> list[str]:
     return sorted(set(skops.io.get_untrusted_types(data=data)) - TRUSTED_TYPES)
 
 
+# Models already deserialized in this process, by the sha256 of their bytes. The
+# bytes are still read and hashed on every load, so a file altered since is
+# refused; only skops' deserialization (~0.5 s) is skipped. A demo or an
+# in-process run of many days loads the same champion twice a day.
+LOADED_MODELS_KEPT = 4
+_LOADED: OrderedDict[str, Any] = OrderedDict()
+
+
 class ModelStore:
     """Model artifacts under one folder, content-addressed by sha256."""
 
@@ -206,10 +215,18 @@ class ModelStore:
                 f"model {version}: artifact {path} has sha256 {found} but the registry expects {expected_sha256}; "
                 "the file was altered or replaced, so it is not loaded"
             )
+        cached = _LOADED.get(found)
+        if cached is not None:
+            _LOADED.move_to_end(found)
+            return cached
         refused = refused_types(data)
         if refused:
             raise ArtifactUntrusted(
                 f"model {version}: artifact {path} (sha256 {found}) asks to construct types outside keel's allow-list: "
                 f"{', '.join(refused)}; it is not loaded (see TRUSTED_TYPES in keel/models/artifacts.py)"
             )
-        return skops.io.loads(data, trusted=sorted(skops.io.get_untrusted_types(data=data)))
+        model_pipeline = skops.io.loads(data, trusted=sorted(skops.io.get_untrusted_types(data=data)))
+        _LOADED[found] = model_pipeline
+        while len(_LOADED) > LOADED_MODELS_KEPT:
+            _LOADED.popitem(last=False)
+        return model_pipeline

@@ -107,3 +107,17 @@ def test_an_artifact_with_a_type_outside_the_allow_list_is_not_loaded(tmp_path):
     message = str(refused.value)
     assert "m-dangerous" in message and sha256 in message
     assert "system" in message
+
+
+def test_a_model_loaded_again_in_the_same_process_is_reused_but_still_checked(tmp_path, small_model):
+    store = ModelStore(tmp_path)
+    sha256 = store.save(small_model.pipeline, small_model.version)
+    first = store.load(small_model.version, sha256)
+    assert store.load(small_model.version, sha256) is first, "deserialized once per process"
+    # Another folder holding the same bytes gives the same model; altered bytes are refused even though cached.
+    copy = ModelStore(tmp_path / "copy")
+    assert copy.load(small_model.version, copy.save(small_model.pipeline, small_model.version)) is first
+    path = tmp_path / f"{sha256}.skops"
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ArtifactTampered):
+        store.load(small_model.version, sha256)
