@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import tempfile
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from keel.executables import venv_tool
 
@@ -20,9 +22,27 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # `keel serve`), never at definitions load: parsing costs seconds.
 
 
+class VenvDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource for the dbt installed beside this Python.
+
+    dagster-dbt asks the executable for its version (`dbt --version`, a ~2 s
+    subprocess) once per resource instance, which is once per run. The
+    executable here is always the venv's own dbt, so the version is the
+    installed dbt-core package's.
+    """
+
+    @property
+    def _cli_version(self) -> version.Version:
+        return installed_dbt_version()
+
+
+def installed_dbt_version() -> version.Version:
+    return version.parse(importlib.metadata.version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
     # The dbt installed beside this Python, whether or not the venv is on PATH.
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=venv_tool("dbt"))
+    return VenvDbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=venv_tool("dbt"))
 
 
 def release_duckdb_connection() -> None:
