@@ -28,10 +28,10 @@ Progress = Callable[[str], None]
 EXECUTORS = ("multiprocess", "in_process")
 
 
-def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
-    """Wall seconds of each step of a run, from its STEP_START and STEP_SUCCESS/FAILURE events."""
+def step_windows(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Unix start and end time of each step of a run, from its STEP_START and STEP_SUCCESS/FAILURE events."""
     starts: dict[str, float] = {}
-    seconds: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None or event.step_key is None:
@@ -39,8 +39,8 @@ def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
         if event.event_type == dg.DagsterEventType.STEP_START:
             starts[event.step_key] = entry.timestamp
         elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE) and event.step_key in starts:
-            seconds[event.step_key] = round(entry.timestamp - starts[event.step_key], 3)
-    return seconds
+            windows[event.step_key] = (starts[event.step_key], entry.timestamp)
+    return windows
 
 
 def prepare_home(home: KeelHome, progress: Progress) -> dict:
@@ -74,7 +74,9 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         started = time.perf_counter()
         outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "bench"})
         keel_s = time.perf_counter() - started
-    stages = step_seconds(instance_for(home), outcome.run_id)
+    windows = step_windows(instance_for(home), outcome.run_id)
+    stages = {step: round(end - start, 3) for step, (start, end) in windows.items()}
+    stage_memory = {step: round(keel_memory.peak_between(start, end), 1) for step, (start, end) in windows.items()}
 
     progress(f"baseline: the same computations as a bare script for {rows:,} rows")
     with TreeMemorySampler() as baseline_memory:
@@ -98,5 +100,7 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         "baseline_peak_rss_mb": round(baseline_memory.peak_mb, 1),
         "stages": dict(sorted(stages.items(), key=lambda item: -item[1])),
         "baseline_stages": baseline["stages"],
+        # The tree's largest total while each step ran (a step shorter than the 0.2 s sampling interval may show 0).
+        "stage_peak_rss_mb": dict(sorted(stage_memory.items(), key=lambda item: -item[1])),
         "decided": {key: decided.get(key) for key in ("routed_approve", "routed_decline", "routed_review", "decided_by_fallback") if key in decided},
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -68,16 +69,24 @@ class TreeMemorySampler:
         self.peak_mb = 0.0
         self.peak_process_mb = 0.0
         self.samples = 0
+        # (unix time, tree MB, largest process MB) of every sample, to attribute peaks to the steps of a run.
+        self.timeline: list[tuple[float, float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="keel-memory-sampler", daemon=True)
 
     def sample(self) -> float:
         sizes = [process_memory_kb(pid) / 1024 for pid in process_tree(self.root)]
         total = sum(sizes)
+        largest = max(sizes, default=0.0)
         self.peak_mb = max(self.peak_mb, total)
-        self.peak_process_mb = max(self.peak_process_mb, max(sizes, default=0.0))
+        self.peak_process_mb = max(self.peak_process_mb, largest)
         self.samples += 1
+        self.timeline.append((time.time(), total, largest))
         return total
+
+    def peak_between(self, start: float, end: float) -> float:
+        """The largest tree total sampled between two unix times (0.0 if no sample fell inside)."""
+        return max((total for at, total, _ in self.timeline if start <= at <= end), default=0.0)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -27,6 +27,10 @@ def test_a_small_benchmark_day_reports_every_figure(tmp_path):
     assert result["ratio"] == pytest.approx(result["keel_s"] / result["baseline_s"], rel=0.01)
     # The tree sampler sees the step processes: more than the CLI process alone holds.
     assert result["peak_rss_mb"] >= result["peak_rss_one_process_mb"] > 100
+    # Each step's peak is a sample taken while it ran: at most the run's peak, and the scoring step (seconds long) has one.
+    assert set(result["stage_peak_rss_mb"]) == set(result["stages"])
+    assert max(result["stage_peak_rss_mb"].values()) <= result["peak_rss_mb"]
+    assert result["stage_peak_rss_mb"]["scores"] > 100
     decided = result["decided"]
     assert decided["routed_approve"] + decided["routed_decline"] + decided["routed_review"] == ROWS
 

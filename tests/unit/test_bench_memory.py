@@ -32,3 +32,18 @@ def test_a_process_that_is_gone_counts_nothing():
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()
     assert process_memory_kb(finished.pid) == 0
+
+
+def test_a_peak_is_attributed_to_the_window_it_happened_in():
+    with TreeMemorySampler(interval_s=0.05) as sampler:
+        time.sleep(0.5)
+        child_started = time.time()
+        subprocess.run([sys.executable, "-c", GRANDCHILD], check=True)
+        child_ended = time.time()
+        time.sleep(0.5)
+    before = sampler.peak_between(0, child_started - 0.1)
+    during = sampler.peak_between(child_started, child_ended)
+    after = sampler.peak_between(child_ended + 0.1, time.time())
+    assert during >= before + 290, (before, during)
+    assert during >= after + 290, (after, during)
+    assert sampler.peak_between(0, 1) == 0.0
