@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -104,30 +104,50 @@ def append_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: 
     return _write_rows(con, schema, table, frame)
 
 
-def _write_rows(con, schema: str, table: str, frame: pd.DataFrame, where_column: str | None = None, values: list[str] | None = None) -> int:
-    """Insert `frame` in one transaction, first deleting the rows of the days `values` when given."""
+def replace_rows_in_frames(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    frames: Iterable[pd.DataFrame],
+    where_column: str,
+    values: list[str],
+) -> int:
+    """replace_rows for rows that arrive a frame at a time (a large day): one transaction, one frame held at once.
+
+    `frames` should yield at least one frame (an empty one for an empty day),
+    so that a missing table is created with its columns.
+    """
+    return _write_rows(con, schema, table, frames, safe_identifier(where_column), values)
+
+
+def _write_rows(con, schema: str, table: str, frames: pd.DataFrame | Iterable[pd.DataFrame], where_column: str | None = None, values: list[str] | None = None) -> int:
+    """Insert the frame(s) in one transaction, first deleting the rows of the days `values` when given."""
     schema, table = safe_identifier(schema), safe_identifier(table)
     qualified = f"{schema}.{table}"
     con.execute(f"create schema if not exists {schema}")
-    con.register("incoming_rows", frame)
+    written = 0
+    con.execute("begin transaction")
     try:
-        con.execute("begin transaction")
-        if not table_exists(con, schema, table):
-            con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
-        _type_untyped_columns(con, schema, table)
-        _add_new_columns(con, schema, table)
-        if where_column and values:
-            # Partitions are days; a day may be stored as text, date or timestamp.
-            placeholders = ", ".join("cast(? as date)" for _ in values)
-            con.execute(f"delete from {qualified} where cast({where_column} as date) in ({placeholders})", values)
-        con.execute(f"insert into {qualified} by name select * from incoming_rows")
+        for number, frame in enumerate([frames] if isinstance(frames, pd.DataFrame) else frames):
+            con.register("incoming_rows", frame)
+            try:
+                if not table_exists(con, schema, table):
+                    con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
+                _type_untyped_columns(con, schema, table)
+                _add_new_columns(con, schema, table)
+                if number == 0 and where_column and values:
+                    # Partitions are days; a day may be stored as text, date or timestamp.
+                    placeholders = ", ".join("cast(? as date)" for _ in values)
+                    con.execute(f"delete from {qualified} where cast({where_column} as date) in ({placeholders})", values)
+                con.execute(f"insert into {qualified} by name select * from incoming_rows")
+            finally:
+                con.unregister("incoming_rows")
+            written += len(frame)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    finally:
-        con.unregister("incoming_rows")
-    return len(frame)
+    return written
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
@@ -180,7 +200,26 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = 
     through Arrow hands the text over without that. Dates come back as
     datetime64[us], as `.df()` gives them.
     """
-    table = con.sql(sql, params=params or None).to_arrow_table()
+    return _frame_from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+
+
+def query_frames(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, rows_per_frame: int = 500_000) -> Iterator[pd.DataFrame]:
+    """The result of `sql` a frame of at most `rows_per_frame` rows at a time (one empty frame for no rows), with query_frame's dtypes.
+
+    For results too large to hold at once: DuckDB streams the rows (sorting
+    out of core if it must). Run other statements on another cursor while
+    iterating: a new statement on `con` ends the stream.
+    """
+    reader = con.sql(sql, params=params or None).to_arrow_reader(rows_per_frame)
+    empty = True
+    for batch in reader:
+        empty = False
+        yield _frame_from_arrow(pa.Table.from_batches([batch]))
+    if empty:  # one empty frame, so that the columns are known
+        yield _frame_from_arrow(reader.schema.empty_table())
+
+
+def _frame_from_arrow(table: pa.Table) -> pd.DataFrame:
     for index, field in enumerate(table.schema):
         if pa.types.is_date(field.type):
             table = table.set_column(index, field.name, pc.cast(table.column(index), pa.timestamp("us")))

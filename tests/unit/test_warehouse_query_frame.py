@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from keel.warehouse import query_frame
+from keel.warehouse import query_frame, query_frames
 
 TABLE = """
 create table t as select * from (values
@@ -31,3 +31,13 @@ def test_a_query_without_parameters_and_an_empty_result():
     con.execute(TABLE)
     empty = query_frame(con, "select * from t where false")
     assert list(empty.columns) == list(con.execute("select * from t where false").df().columns) and empty.empty
+
+
+def test_frames_of_a_streamed_result_stack_up_to_the_whole_result():
+    con = duckdb.connect()
+    con.execute("create table big as select 'A' || lpad(i::varchar, 6, '0') as application_id, i * 0.5 as score, date '2026-01-01' as day from range(2500) r(i)")
+    sql = "select * from big where score >= ? order by application_id"
+    frames = list(query_frames(con.cursor(), sql, [10.0], rows_per_frame=1000))
+    assert len(frames) >= 3 and all(0 < len(f) <= 1000 for f in frames)
+    whole = query_frame(con, sql, [10.0])
+    pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), whole)
