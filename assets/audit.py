@@ -10,11 +10,13 @@ from assets.constants import DAILY_PARTITIONS, GROUP_AUDIT, OWNER_RISK, WAREHOUS
 from keel.code_version import git_commit
 from keel.ledger_events import OUTCOME, outcome_event_rows
 from keel.ledger import constant_column
-from keel.ledger_store import append_batch
-from keel.warehouse import fetch_one, query_frame, table_exists
+from keel.ledger_store import append_batch, append_batch_in_order
+from keel.warehouse import fetch_one, query_frames, table_exists
 from resources.warehouse import WarehouseResource
 
 LEDGER_STEPS = ("raw_applications", "application_features", "scores", "decisions")
+# A day's decisions are read, hashed and written this many rows at a time.
+LEDGER_ROWS_PER_FRAME = 500_000
 
 DECISION_ROWS_SQL = """
 select d.application_id, cast(d.application_date as varchar) as application_date,
@@ -83,19 +85,30 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         if asset == "raw_applications" and materialization is not None:
             contract_version = getattr(materialization.metadata.get("contract_version"), "value", None)
     steps["decision_ledger"] = context.run_id
+    # The same on every row of the day: stored once per column, not once per row.
+    same_on_every_row = {
+        "contract_version": contract_version,
+        "code_version": json.dumps({"git": git_commit(), "assets": code_versions}, sort_keys=True),
+        "run_ids": json.dumps(steps, sort_keys=True),
+    }
     with warehouse.connect() as con:
-        rows = query_frame(con, DECISION_ROWS_SQL, [day])
-        # The same on every row of the day: stored once per column, not once per row.
-        rows["contract_version"] = constant_column(contract_version, len(rows))
-        rows["code_version"] = constant_column(json.dumps({"git": git_commit(), "assets": code_versions}, sort_keys=True), len(rows))
-        rows["run_ids"] = constant_column(json.dumps(steps, sort_keys=True), len(rows))
         now = dt.datetime.now(dt.timezone.utc).isoformat()
-        batch = append_batch(con, rows, day, "decision", context.run_id, now)
+        # The day's rows stream from a second cursor a frame at a time while the batch is written on the first.
+        reader = con.cursor()
+        try:
+            frames = (
+                frame.assign(**{name: constant_column(value, len(frame)) for name, value in same_on_every_row.items()})
+                for frame in query_frames(reader, DECISION_ROWS_SQL, [day], rows_per_frame=LEDGER_ROWS_PER_FRAME)
+            )
+            batch = append_batch_in_order(con, frames, day, "decision", context.run_id, now)
+        finally:
+            reader.close()
+        day_rows = fetch_one(con, "select count(*) from decisioning.decisions where application_date = cast(? as date)", [day])[0]
         outcome_days = _append_outcome_events(con, context.run_id, now)
         total = fetch_one(con, "select count(*) from audit.ledger_batches")[0]
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(len(rows)),
+            "dagster/row_count": dg.MetadataValue.int(int(day_rows)),
             "appended": batch is not None,
             "batch_digest": batch.digest if batch else "unchanged: nothing appended",
             "ledger_batches": dg.MetadataValue.int(int(total)),

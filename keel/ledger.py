@@ -10,7 +10,7 @@ the first day where it breaks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,6 +202,31 @@ def canonical_chunks(frame: pd.DataFrame, chunk_rows: int = HASH_CHUNK_ROWS) -> 
     row's line followed by a newline. Chunks bound the memory a large day needs.
     """
     ordered = frame.sort_values(["event_type", "application_id"], kind="stable") if len(frame) else frame
+    yield from _chunks_in_order(ordered, chunk_rows)
+
+
+def canonical_chunks_in_order(frames: Iterable[pd.DataFrame], chunk_rows: int = HASH_CHUNK_ROWS) -> Iterator[tuple[pa.Table, memoryview]]:
+    """canonical_chunks of one event type's rows arriving a frame at a time, already in ledger order.
+
+    Nothing holds the whole batch: a ten-million-row day is read, turned into
+    text and hashed a frame at a time. The bytes are those canonical_chunks
+    gives for all the frames stacked; rows out of application_id order raise
+    rather than hash differently.
+    """
+    last_id = None
+    for number, frame in enumerate(frames, start=1):
+        if not len(frame):
+            continue
+        ids = frame["application_id"]
+        if not ids.is_monotonic_increasing or (last_id is not None and ids.iloc[0] < last_id):
+            raise ValueError(f"ledger rows must arrive in application_id order; frame {number} does not follow on")
+        if frame["event_type"].nunique(dropna=False) != 1:
+            raise ValueError("a batch holds one event type")
+        last_id = ids.iloc[-1]
+        yield from _chunks_in_order(frame, chunk_rows)
+
+
+def _chunks_in_order(ordered: pd.DataFrame, chunk_rows: int) -> Iterator[tuple[pa.Table, memoryview]]:
     ordered = ordered.reindex(columns=list(LEDGER_COLUMNS))
     for start in range(0, len(ordered), chunk_rows):
         chunk = ordered.iloc[start : start + chunk_rows]
@@ -232,11 +257,13 @@ class Batch:
     digest: str
 
 
-def next_batch(rows: pd.DataFrame, ledger_day: str, last: Batch | None, rows_digest: str | None = None) -> Batch:
+def next_batch(rows: pd.DataFrame | None, ledger_day: str, last: Batch | None, rows_digest: str | None = None, row_count: int | None = None) -> Batch:
+    """The batch after `last` for `rows` (or, for rows hashed as they streamed by, their digest and count)."""
     seq = 1 if last is None else last.batch_seq + 1
     previous = GENESIS_DIGEST if last is None else last.digest
     rows_digest = rows_digest or rows_sha256(rows)
-    return Batch(seq, ledger_day, len(rows), rows_digest, previous, chain_digest(previous, ledger_day, seq, rows_digest, len(rows)))
+    row_count = len(rows) if row_count is None else row_count
+    return Batch(seq, ledger_day, row_count, rows_digest, previous, chain_digest(previous, ledger_day, seq, rows_digest, row_count))
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ batch that supersedes the earlier ones; nothing is updated or deleted.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks, constant_column, next_batch, verify_chain
+from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, constant_column, next_batch, verify_chain
 from keel.warehouse import fetch_one, table_exists
 
 LEDGER_TABLE = "audit.decision_ledger"
@@ -34,23 +35,36 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:
-    """Append `rows` as one batch unless they equal the day's last batch of that event type.
+    """Append `rows` (in any order) as one batch unless they equal the day's last batch of that event type."""
+    ordered = rows.sort_values("application_id", kind="stable") if len(rows) else rows
+    return append_batch_in_order(con, [ordered], ledger_day, event_type, run_id, appended_at)
+
+
+def append_batch_in_order(
+    con: duckdb.DuckDBPyConnection, frames: Iterable[pd.DataFrame], ledger_day: str, event_type: str, run_id: str, appended_at: str
+) -> Batch | None:
+    """Append the rows of `frames`, in application_id order, as one batch unless they equal the day's last batch.
 
     The rows are turned into canonical text, hashed and inserted a chunk at a
-    time inside one transaction (a million-row day never holds all its text at
-    once); when the digest shows they equal the last batch, the transaction is
-    rolled back and nothing is appended.
+    time inside one transaction (a large day never holds all its rows or text
+    at once); when the digest shows they equal the last batch of the day and
+    event type, the transaction is rolled back and nothing is appended.
     """
     _ensure(con)
-    rows = rows.assign(event_type=constant_column(event_type, len(rows)), ledger_day=constant_column(ledger_day, len(rows)))
     con.execute("begin transaction")
     try:
         last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
         previous = Batch(*last) if last else None
         batch_seq = 1 if previous is None else previous.batch_seq + 1
         digest = hashlib.sha256()
-        for texts, lines in canonical_chunks(rows):
+        row_count = 0
+        labelled = (
+            frame.assign(event_type=constant_column(event_type, len(frame)), ledger_day=constant_column(ledger_day, len(frame)))
+            for frame in frames
+        )
+        for texts, lines in canonical_chunks_in_order(labelled):
             digest.update(lines)
+            row_count += texts.num_rows
             con.register("ledger_rows", texts.append_column("batch_seq", pa.array(np.full(texts.num_rows, batch_seq, dtype=np.int32))))
             try:
                 con.execute(f"insert into {LEDGER_TABLE} by name select * from ledger_rows")
@@ -65,7 +79,7 @@ def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day:
         if last_same and last_same[0] == rows_digest:
             con.execute("rollback")
             return None
-        batch = next_batch(rows, ledger_day, previous, rows_digest)
+        batch = next_batch(None, ledger_day, previous, rows_digest, row_count)
         con.execute(
             f"insert into {BATCHES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [batch.batch_seq, ledger_day, event_type, batch.row_count, batch.rows_sha256, batch.previous_digest, batch.digest, run_id, appended_at],

@@ -54,3 +54,55 @@ def test_cumulative_batches_keep_every_event_in_the_current_view_and_the_chain_i
         assert append_batch(con, rows, day, OUTCOME, "run", "t") is None, "unchanged outcomes append nothing"
     assert current_rows(con, OUTCOME, "2026-01-02")["repayment_status"].tolist() == ["bad"]
     assert verify(con).ok
+
+
+def _decision_rows(count: int) -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "application_id": [f"A{i:07d}" for i in range(count)],
+            "application_date": "2026-01-02",
+            "score": rng.random(count),
+            "route": rng.choice(["approve", "decline", "review"], count),
+            "reason_codes": '["R1"]',
+            "source_row_number": pd.array([None if i % 97 == 0 else i for i in range(count)], dtype="Int64"),
+            "model_version": "m-1",
+        }
+    )
+
+
+def test_a_batch_streamed_from_the_warehouse_a_frame_at_a_time_is_the_batch_of_the_whole_frame(tmp_path):
+    """What the decision ledger does for a large day: same rows, digest, chain and stored text as one frame."""
+    from keel.ledger_store import append_batch_in_order
+    from keel.warehouse import query_frames
+
+    rows = _decision_rows(2_500)
+    whole = duckdb.connect(str(tmp_path / "whole.duckdb"))
+    streamed = duckdb.connect(str(tmp_path / "streamed.duckdb"))
+    streamed.register("day_rows", rows)
+    streamed.execute("create table day as select * from day_rows")
+    reader = streamed.cursor()
+    # Frames of 300 rows: some hold no missing row number (int64), others do (Int64).
+    frames = query_frames(reader, "select * from day order by application_id", rows_per_frame=300)
+    by_frames = append_batch_in_order(streamed, frames, "2026-01-02", "decision", "run", "t")
+    by_whole = append_batch(whole, rows.sample(frac=1, random_state=1), "2026-01-02", "decision", "run", "t")
+    assert (by_frames.row_count, by_frames.rows_sha256, by_frames.digest) == (2_500, by_whole.rows_sha256, by_whole.digest)
+    pd.testing.assert_frame_equal(current_rows(streamed, "decision"), current_rows(whole, "decision"))
+    assert verify(streamed).ok
+
+
+def test_frames_out_of_ledger_order_are_refused_and_nothing_is_appended(tmp_path):
+    import pytest
+
+    from keel.ledger_store import append_batch_in_order
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    rows = _decision_rows(10)
+    with pytest.raises(ValueError, match="application_id order"):
+        append_batch_in_order(con, [rows.iloc[5:], rows.iloc[:5]], "2026-01-02", "decision", "run", "t")
+    with pytest.raises(ValueError, match="application_id order"):
+        append_batch_in_order(con, [rows.iloc[::-1]], "2026-01-02", "decision", "run", "t")
+    assert con.execute("select count(*) from audit.decision_ledger").fetchone()[0] == 0
+    assert con.execute("select count(*) from audit.ledger_batches").fetchone()[0] == 0
