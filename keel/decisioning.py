@@ -8,6 +8,7 @@ control store so every row records the versions that produced it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,8 +86,9 @@ def training_profile_for(store: ControlStore, model_version: str | None) -> Trai
     return TrainingProfile.from_dict(raw) if raw else None
 
 
-def _decide_with(merged: pd.DataFrame, column: str, version: str | None, policy: Policy, store: ControlStore) -> pd.DataFrame:
-    available = version is not None and merged[column].notna().all()
+def _decide_with(merged: pd.DataFrame, column: str, version: str | None, complete: bool, policy: Policy, store: ControlStore) -> pd.DataFrame:
+    """The policy's routes with `column` as the score; the model counts as available only if it scored the whole day."""
+    available = version is not None and complete
     return decide(merged, merged[column], policy, training_profile=training_profile_for(store, version), model_available=bool(available))
 
 
@@ -107,8 +109,8 @@ def shadow_comparison(features: pd.DataFrame, scores: pd.DataFrame, store: Contr
     merged = features.merge(scores, on=[APPLICATION_ID, APPLICATION_DATE], how="left", validate="one_to_one")
     champion_version = next(iter(merged["model_version"].dropna().unique()), None)
     challenger_version = next(iter(merged["challenger_version"].dropna().unique()), None)
-    champion = _decide_with(merged, SCORE, champion_version, policy, store)["route"].to_numpy()
-    challenger = _decide_with(merged, CHALLENGER_SCORE, challenger_version, policy, store)["route"].to_numpy()
+    champion = _decide_with(merged, SCORE, champion_version, bool(merged[SCORE].notna().all()), policy, store)["route"].to_numpy()
+    challenger = _decide_with(merged, CHALLENGER_SCORE, challenger_version, bool(merged[CHALLENGER_SCORE].notna().all()), policy, store)["route"].to_numpy()
     differ = champion != challenger
     flips: dict[str, int] = {}
     for a, b in zip(champion[differ], challenger[differ]):
@@ -122,27 +124,104 @@ def shadow_comparison(features: pd.DataFrame, scores: pd.DataFrame, store: Contr
     }
 
 
+@dataclass(frozen=True)
+class DayScoring:
+    """What the whole day's scores say, settled before any row is routed.
+
+    The model decides only a day it scored completely, so a large day routed
+    a frame at a time needs these facts of the whole day first.
+    """
+
+    applications: int
+    model_version: str | None
+    champion_complete: bool  # every application of the day has a champion score
+    challenger_version: str | None
+    challenger_complete: bool
+
+    @classmethod
+    def of(cls, merged: pd.DataFrame) -> "DayScoring":
+        """From the day's features merged with its scores, in application_id order."""
+        challenger = merged[CHALLENGER_SCORE] if CHALLENGER_SCORE in merged.columns else None
+        return cls(
+            applications=len(merged),
+            model_version=next(iter(merged["model_version"].dropna().unique()), None),
+            champion_complete=bool(merged[SCORE].notna().all()),
+            challenger_version=next(iter(merged["challenger_version"].dropna().unique()), None) if challenger is not None else None,
+            challenger_complete=bool(challenger is not None and challenger.notna().all()),
+        )
+
+
+def record_policy_in_force(store: ControlStore, policy: Policy) -> None:
+    store.record_policy_version(**policy.record(), recorded_by="keel", reason="policy in force when decisions were made")
+
+
 def decide_day(features: pd.DataFrame, scores: pd.DataFrame, store: ControlStore, home: KeelHome, policy: Policy | None = None) -> DecidedDay:
     """Route each application; a rollout share of it is decided by the challenger when one scored the day."""
     policy = policy or current_policy()
-    store.record_policy_version(**policy.record(), recorded_by="keel", reason="policy in force when decisions were made")
+    record_policy_in_force(store, policy)
     columns = [APPLICATION_ID, SCORE, "model_version"] + [c for c in (CHALLENGER_SCORE, "challenger_version") if c in scores.columns]
     merged = features.merge(scores[columns], on=APPLICATION_ID, how="left", validate="one_to_one")
-    model_version = next(iter(merged["model_version"].dropna().unique()), None)
-    decided = _decide_with(merged, SCORE, model_version, policy, store)
+    return DecidedDay(decide_rows(merged, DayScoring.of(merged), policy, store), policy.version)
+
+
+def decide_rows(merged: pd.DataFrame, day: DayScoring, policy: Policy, store: ControlStore) -> pd.DataFrame:
+    """The routes of some of the day's applications (features merged with scores), given the whole day's scoring."""
+    model_version = day.model_version
+    decided = _decide_with(merged, SCORE, model_version, day.champion_complete, policy, store)
     decided_by_model = pd.Series([model_version] * len(merged), dtype="object")
-    has_challenger = CHALLENGER_SCORE in merged.columns and merged[CHALLENGER_SCORE].notna().all() and len(merged)
+    has_challenger = day.challenger_complete and day.applications
     if has_challenger and model_version and policy.rollout.challenger_share > 0:
-        challenger_version = next(iter(merged["challenger_version"].dropna().unique()))
+        challenger_version = day.challenger_version
         rollout = in_rollout(merged[APPLICATION_ID], policy.rollout.challenger_share)
-        by_challenger = _decide_with(merged, CHALLENGER_SCORE, challenger_version, policy, store)
+        by_challenger = _decide_with(merged, CHALLENGER_SCORE, challenger_version, True, policy, store)
         decided = decided.copy()
         decided.loc[rollout] = by_challenger.loc[rollout].to_numpy()
         decided_by_model[rollout] = challenger_version
     frame = merged[[APPLICATION_ID, APPLICATION_DATE, SCORE, "model_version"]].merge(decided, on=APPLICATION_ID, validate="one_to_one")
     # Which model's score decided each row (None when the fallback rules did).
     frame["decided_by_model"] = np.where(frame["model_unavailable"].to_numpy(dtype=bool), None, decided_by_model.to_numpy())
-    return DecidedDay(frame, policy.version)
+    return frame
+
+
+# The day's features with their scores, as decide_day merges them, in application_id order.
+_DAY_INPUTS = """
+from marts.application_features f
+left join (
+    select application_id, p_bad, model_version, challenger_p_bad, challenger_version
+    from decisioning.scores where application_date = cast(? as date)
+) s using (application_id)
+where f.application_date = cast(? as date)
+"""
+DECISION_INPUTS_SQL = f"select f.*, s.p_bad, s.model_version, s.challenger_p_bad, s.challenger_version {_DAY_INPUTS} order by f.application_id"
+# DayScoring.of in SQL: a score is missing when NULL or NaN; versions are the first found in application_id order.
+DAY_SCORING_SQL = f"""
+select count(*),
+       arg_min(s.model_version, f.application_id) filter (where s.model_version is not null),
+       count(*) filter (where s.p_bad is null or isnan(s.p_bad)) = 0,
+       arg_min(s.challenger_version, f.application_id) filter (where s.challenger_version is not null),
+       count(*) filter (where s.challenger_p_bad is null or isnan(s.challenger_p_bad)) = 0
+{_DAY_INPUTS}
+"""
+
+
+def day_scoring_in(con, day: str) -> DayScoring:
+    """DayScoring of a day from the warehouse, without reading its rows into memory."""
+    applications, model_version, champion_complete, challenger_version, challenger_complete = con.execute(DAY_SCORING_SQL, [day, day]).fetchall()[0]
+    return DayScoring(int(applications), model_version, bool(champion_complete), challenger_version, bool(challenger_complete))
+
+
+def decide_day_in_frames(con, day: str, store: ControlStore, policy: Policy, rows_per_frame: int) -> Iterator[pd.DataFrame]:
+    """The day's routes a frame at a time (what decide_day gives, without holding the whole day).
+
+    `con` must be a cursor of its own: the frames stream from it while the
+    caller writes them elsewhere.
+    """
+    from keel.warehouse import query_frames
+
+    scoring = day_scoring_in(con, day)
+    record_policy_in_force(store, policy)
+    for merged in query_frames(con, DECISION_INPUTS_SQL, [day, day], rows_per_frame=rows_per_frame):
+        yield decide_rows(merged, scoring, policy, store)
 
 
 def build_review_queue(decisions: pd.DataFrame, day: str) -> pd.DataFrame:
