@@ -6,6 +6,7 @@ here covers the CLI reading while a step holds the file for a moment.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -20,10 +21,25 @@ import pyarrow.compute as pc
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 LOCK_WAIT_SECONDS = 120.0
+# How much memory DuckDB may use before it works out of core (spilling to
+# <warehouse>.tmp): a size such as 2GB or 1.5GiB, or a share of RAM such as 40%.
+# The same variable reaches dbt's connection through profiles.yml.
+MEMORY_LIMIT_ENV = "KEEL_DUCKDB_MEMORY_LIMIT"
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$", re.IGNORECASE)
 
 
 class WarehouseBusy(RuntimeError):
     """The warehouse stayed locked by another process for too long."""
+
+
+def memory_limit() -> str | None:
+    """The DuckDB memory limit from KEEL_DUCKDB_MEMORY_LIMIT, validated; None when unset (DuckDB's default)."""
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not value:
+        return None
+    if not _MEMORY_LIMIT.match(value):
+        raise ValueError(f"{MEMORY_LIMIT_ENV}: expected a size such as 2GB, 1.5GiB or 40%, found {value!r}")
+    return value
 
 
 def safe_identifier(name: str) -> str:
@@ -45,6 +61,7 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT
     if read_only and not path.exists():
         raise FileNotFoundError(f"{path}: no warehouse yet; land a day and run it first (keel land / keel run)")
     path.parent.mkdir(parents=True, exist_ok=True)
+    limit = memory_limit()
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
@@ -59,6 +76,10 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     try:
+        if limit is not None:
+            # SET, not connect(config=...): DuckDB refuses a second connection to the
+            # file with another configuration (dbt's, in an in-process run).
+            con.execute(f"set memory_limit = '{limit}'")
         yield con
     finally:
         con.close()

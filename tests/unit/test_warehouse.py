@@ -73,3 +73,25 @@ def test_append_rows_creates_then_appends_and_keeps_earlier_rows(tmp_path):
         warehouse.append_rows(con, "review", "events", pd.DataFrame({"seq": [1], "who": ["ana"]}))
         warehouse.append_rows(con, "review", "events", pd.DataFrame({"seq": [2], "who": ["ben"], "why": ["late"]}))
         assert con.execute("select seq, who, why from review.events order by seq").fetchall() == [(1, "ana", None), (2, "ben", "late")]
+
+
+def test_the_memory_limit_from_the_environment_reaches_every_connection(tmp_path, monkeypatch):
+    path = tmp_path / "w.duckdb"
+    with warehouse.connect(path) as con:
+        default = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    monkeypatch.setenv(warehouse.MEMORY_LIMIT_ENV, "256MB")
+    with warehouse.connect(path) as con:
+        limited = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    with warehouse.connect(path, read_only=True) as con:
+        limited_read = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert limited == limited_read != default
+    assert limited.startswith("244") or limited.startswith("256"), f"DuckDB reports 256MB as {limited}"
+
+
+@pytest.mark.parametrize("value", ["lots", "2GB; drop table raw.t", "-1GB", "GB"])
+def test_a_malformed_memory_limit_is_refused_naming_the_variable(tmp_path, monkeypatch, value):
+    monkeypatch.setenv(warehouse.MEMORY_LIMIT_ENV, value)
+    with pytest.raises(ValueError, match=f"{warehouse.MEMORY_LIMIT_ENV}: expected a size.*found"):
+        with warehouse.connect(tmp_path / "w.duckdb"):
+            pass
+    assert not (tmp_path / "w.duckdb").exists(), "refused before the file is opened"
