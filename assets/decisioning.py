@@ -2,7 +2,6 @@
 
 
 import dagster as dg
-import numpy as np
 
 from assets.constants import (
     CHECK_MODEL_AVAILABLE,
@@ -15,12 +14,14 @@ from assets.constants import (
 from keel import decisioning
 from keel.columns import ROUTES
 from keel import warehouse as wh
+from keel.scoring import SCORE_CHUNK_ROWS
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
-FEATURES_SQL = "select * from marts.application_features where application_date = cast(? as date) order by application_id"
 DECISION_ROWS_PER_FRAME = 500_000
+# The model predicts SCORE_CHUNK_ROWS at a time anyway; a frame of that size keeps the step's memory flat.
+SCORE_ROWS_PER_FRAME = SCORE_CHUNK_ROWS
 # What the routes-complete check and the metadata need, counted in the stored decisions of the day.
 DAY_DECISION_COUNTS_SQL = f"""
 select (select count(*) from marts.application_features where application_date = cast(? as date)),
@@ -63,35 +64,42 @@ def scores(
     control_store: ControlStoreResource,
 ):
     day = context.partition_key
-    with warehouse.connect() as con:
-        features = wh.query_frame(con, FEATURES_SQL, [day])
     store = control_store.open()
-    scored = decisioning.score_day(features, store, keel_home.home)
+    models = decisioning.DayModels.load(store, keel_home.home)
+    tally = decisioning.ScoringTally()
     with warehouse.connect() as con:
-        wh.replace_rows(con, "decisioning", "scores", scored.frame, "application_date", [day])
-    shadow = decisioning.shadow_comparison(features, scored.frame, store) if scored.challenger_version else None
-    challenger = {"challenger_version": scored.challenger_version or scored.challenger_reason or "none"}
-    if shadow:
+        # Features are read, scored and written a frame at a time: a ten-million-row day never sits in memory whole.
+        reader = con.cursor()
+        try:
+            scored = decisioning.score_day_in_frames(reader, day, models, store, tally, rows_per_frame=SCORE_ROWS_PER_FRAME)
+            wh.replace_rows_in_frames(con, "decisioning", "scores", scored, "application_date", [day])
+        finally:
+            reader.close()
+    model_available = models.champion is not None
+    challenger = {"challenger_version": models.challenger.version if models.challenger else models.challenger_reason or "none"}
+    if tally.shadow:
+        shadow = tally.shadow.result()
         challenger.update(
             challenger_agreement=dg.MetadataValue.float(round(shadow["agreement"], 4)),
             decision_flips=dg.MetadataValue.int(shadow["decision_flips"]),
             challenger_flips=dg.MetadataValue.json(shadow["flips"]),
         )
+    model_version = models.champion.version if models.champion else "unavailable"
     yield dg.MaterializeResult(
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(len(scored.frame)),
-            "model_version": scored.model_version or "unavailable",
-            "model_available": scored.model_available,
-            "mean_p_bad": dg.MetadataValue.float(float(np.nanmean(scored.frame["p_bad"])) if scored.model_available and len(scored.frame) else 0.0),
+            "dagster/row_count": dg.MetadataValue.int(tally.rows),
+            "model_version": model_version,
+            "model_available": model_available,
+            "mean_p_bad": dg.MetadataValue.float(tally.mean_p_bad if model_available else 0.0),
             **challenger,
         }
     )
     yield dg.AssetCheckResult(
         check_name=CHECK_MODEL_AVAILABLE,
-        passed=scored.model_available,
+        passed=model_available,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=None if scored.model_available else f"model unavailable, fallback rules decide: {scored.unavailable_reason}",
-        metadata={"model_version": scored.model_version or "unavailable"},
+        description=None if model_available else f"model unavailable, fallback rules decide: {models.unavailable_reason}",
+        metadata={"model_version": model_version},
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,10 @@ from keel.columns import APPLICATION_DATE, APPLICATION_ID, ROUTE_REVIEW, SCORE
 from keel.control_store import ControlStore
 from keel.home import REPO_ROOT, KeelHome
 from keel.policy import Policy, TrainingProfile, decide, load_policy
-from keel.scoring import CHAMPION, ModelUnavailable, load_alias, score
+from keel.scoring import CHAMPION, LoadedModel, ModelUnavailable, load_alias, score
 
 POLICY_PATH = REPO_ROOT / "policies" / "credit_policy.yaml"
+DAY_FEATURES_SQL = "select * from marts.application_features where application_date = cast(? as date) order by application_id"
 
 
 def current_policy() -> Policy:
@@ -43,32 +44,87 @@ class ScoredDay:
     challenger_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class DayModels:
+    """The models that score a day, loaded and hash-checked once for all of its frames."""
+
+    champion: LoadedModel | None
+    unavailable_reason: str | None = None
+    challenger: LoadedModel | None = None
+    challenger_reason: str | None = None
+
+    @classmethod
+    def load(cls, store: ControlStore, home: KeelHome) -> "DayModels":
+        from keel.models.artifacts import ModelStore  # skops and sklearn load with the first score
+
+        models = ModelStore(home.models)
+        challenger, challenger_reason = None, None
+        if store.current_alias(CHALLENGER) and store.current_alias(CHALLENGER) != store.current_alias(CHAMPION):
+            try:
+                challenger = load_alias(store, models, CHALLENGER)
+            except ModelUnavailable as reason:
+                challenger_reason = str(reason)  # the champion still decides; the shadow is just missing
+        try:
+            return cls(load_alias(store, models, CHAMPION), None, challenger, challenger_reason)
+        except ModelUnavailable as reason:
+            return cls(None, str(reason), challenger, challenger_reason)
+
+    def score(self, features: pd.DataFrame) -> pd.DataFrame:
+        """The scores of these applications: p_bad and model_version (empty when the champion is unavailable), the challenger's in shadow."""
+        base = features[[APPLICATION_ID, APPLICATION_DATE]].copy()
+        base[CHALLENGER_SCORE] = score(self.challenger.pipeline, features) if self.challenger else np.nan
+        base["challenger_version"] = self.challenger.version if self.challenger else None
+        base[SCORE] = score(self.champion.pipeline, features) if self.champion else np.nan
+        base["model_version"] = self.champion.version if self.champion else None
+        return base
+
+    def scored_day(self, features: pd.DataFrame) -> "ScoredDay":
+        champion, challenger = self.champion, self.challenger
+        return ScoredDay(
+            self.score(features),
+            champion.version if champion else None,
+            champion is not None,
+            self.unavailable_reason,
+            challenger.version if challenger else None,
+            self.challenger_reason,
+        )
+
+
 def score_day(features: pd.DataFrame, store: ControlStore, home: KeelHome) -> ScoredDay:
     """Score the day's applications with the champion (and the challenger in shadow, when one is set)."""
-    from keel.models.artifacts import ModelStore  # skops and sklearn load with the first score
+    return DayModels.load(store, home).scored_day(features)
 
-    base = features[[APPLICATION_ID, APPLICATION_DATE]].copy()
-    models = ModelStore(home.models)
-    challenger_version, challenger_reason = None, None
-    base[CHALLENGER_SCORE] = np.nan
-    base["challenger_version"] = None
-    if store.current_alias(CHALLENGER) and store.current_alias(CHALLENGER) != store.current_alias(CHAMPION):
-        try:
-            challenger = load_alias(store, models, CHALLENGER)
-            base[CHALLENGER_SCORE] = score(challenger.pipeline, features)
-            base["challenger_version"] = challenger.version
-            challenger_version = challenger.version
-        except ModelUnavailable as reason:
-            challenger_reason = str(reason)  # the champion still decides; the shadow is just missing
-    try:
-        model = load_alias(store, models, CHAMPION)
-    except ModelUnavailable as reason:
-        base[SCORE] = np.nan
-        base["model_version"] = None
-        return ScoredDay(base, None, False, str(reason), challenger_version, challenger_reason)
-    base[SCORE] = score(model.pipeline, features)
-    base["model_version"] = model.version
-    return ScoredDay(base, model.version, True, None, challenger_version, challenger_reason)
+
+@dataclass
+class ScoringTally:
+    """What the scores step reports about a day scored a frame at a time."""
+
+    rows: int = 0
+    p_bad_sum: float = 0.0
+    shadow: "ShadowTally | None" = None
+
+    @property
+    def mean_p_bad(self) -> float:
+        return self.p_bad_sum / self.rows if self.rows else 0.0
+
+
+def score_day_in_frames(con, day: str, models: DayModels, store: ControlStore, tally: ScoringTally, rows_per_frame: int) -> Iterator[pd.DataFrame]:
+    """The day's scores a frame of features at a time (what score_day gives, without holding the whole day); `tally` adds up as they go.
+
+    `con` must be a cursor of its own: the features stream from it while the
+    caller writes the scores elsewhere.
+    """
+    from keel.warehouse import query_frames
+
+    policy = current_policy()
+    for features in query_frames(con, DAY_FEATURES_SQL, [day], rows_per_frame=rows_per_frame):
+        scored = models.score(features)
+        tally.rows += len(scored)
+        tally.p_bad_sum += float(np.nansum(scored[SCORE].to_numpy(dtype="float64")))
+        if models.challenger is not None and len(scored):
+            tally.shadow = tally.shadow or ShadowTally()
+            tally.shadow.add(features, scored, store, policy, champion_complete=models.champion is not None, challenger_complete=True)
+        yield scored
 
 
 @dataclass
@@ -101,27 +157,57 @@ def in_rollout(application_ids: pd.Series, share: float) -> np.ndarray:
     return qa_uniform(application_ids.astype("str").tolist(), ROLLOUT_SALT) < share
 
 
+@dataclass
+class ShadowTally:
+    """How the challenger's decisions would differ from the champion's, added up over a day's frames."""
+
+    challenger_version: str | None = None
+    compared: int = 0
+    differ: int = 0
+    flips: dict[str, int] = field(default_factory=dict)
+    abs_difference_sum: float = 0.0
+    abs_difference_count: int = 0
+
+    def add(self, features: pd.DataFrame, scores: pd.DataFrame, store: ControlStore, policy: Policy, champion_complete: bool, challenger_complete: bool) -> None:
+        """Compare on these applications; `*_complete` say whether each model scored the whole day (else its fallback rules decide)."""
+        merged = features.merge(scores, on=[APPLICATION_ID, APPLICATION_DATE], how="left", validate="one_to_one")
+        champion_version = next(iter(merged["model_version"].dropna().unique()), None)
+        self.challenger_version = self.challenger_version or next(iter(merged["challenger_version"].dropna().unique()), None)
+        champion = _decide_with(merged, SCORE, champion_version, champion_complete, policy, store)["route"].to_numpy()
+        challenger = _decide_with(merged, CHALLENGER_SCORE, self.challenger_version, challenger_complete, policy, store)["route"].to_numpy()
+        differ = champion != challenger
+        for a, b in zip(champion[differ], challenger[differ]):
+            self.flips[f"{a}->{b}"] = self.flips.get(f"{a}->{b}", 0) + 1
+        self.compared += len(differ)
+        self.differ += int(differ.sum())
+        difference = np.abs(merged[SCORE].to_numpy(dtype="float64") - merged[CHALLENGER_SCORE].to_numpy(dtype="float64"))
+        self.abs_difference_sum += float(np.nansum(difference))
+        self.abs_difference_count += int(np.count_nonzero(~np.isnan(difference)))
+
+    def result(self) -> dict:
+        return {
+            "challenger_version": self.challenger_version,
+            "agreement": 1.0 - self.differ / self.compared if self.compared else 1.0,
+            "decision_flips": self.differ,
+            "flips": dict(sorted(self.flips.items())),
+            "mean_abs_score_difference": self.abs_difference_sum / self.abs_difference_count if self.abs_difference_count else float("nan"),
+        }
+
+
 def shadow_comparison(features: pd.DataFrame, scores: pd.DataFrame, store: ControlStore) -> dict | None:
     """How the challenger's decisions would differ from the champion's on the day (None without a challenger)."""
     if CHALLENGER_SCORE not in scores.columns or scores[CHALLENGER_SCORE].isna().all():
         return None
-    policy = current_policy()
-    merged = features.merge(scores, on=[APPLICATION_ID, APPLICATION_DATE], how="left", validate="one_to_one")
-    champion_version = next(iter(merged["model_version"].dropna().unique()), None)
-    challenger_version = next(iter(merged["challenger_version"].dropna().unique()), None)
-    champion = _decide_with(merged, SCORE, champion_version, bool(merged[SCORE].notna().all()), policy, store)["route"].to_numpy()
-    challenger = _decide_with(merged, CHALLENGER_SCORE, challenger_version, bool(merged[CHALLENGER_SCORE].notna().all()), policy, store)["route"].to_numpy()
-    differ = champion != challenger
-    flips: dict[str, int] = {}
-    for a, b in zip(champion[differ], challenger[differ]):
-        flips[f"{a}->{b}"] = flips.get(f"{a}->{b}", 0) + 1
-    return {
-        "challenger_version": challenger_version,
-        "agreement": float(1.0 - differ.mean()) if len(differ) else 1.0,
-        "decision_flips": int(differ.sum()),
-        "flips": dict(sorted(flips.items())),
-        "mean_abs_score_difference": float(np.nanmean(np.abs(merged[SCORE] - merged[CHALLENGER_SCORE]))) if champion_version else float("nan"),
-    }
+    tally = ShadowTally()
+    tally.add(
+        features,
+        scores,
+        store,
+        current_policy(),
+        champion_complete=bool(scores[SCORE].notna().all()),
+        challenger_complete=bool(scores[CHALLENGER_SCORE].notna().all()),
+    )
+    return tally.result()
 
 
 @dataclass(frozen=True)
