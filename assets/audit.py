@@ -16,7 +16,7 @@ from resources.warehouse import WarehouseResource
 
 LEDGER_STEPS = ("raw_applications", "application_features", "scores", "decisions")
 # A day's decisions are read, hashed and written this many rows at a time.
-LEDGER_ROWS_PER_FRAME = 500_000
+LEDGER_ROWS_PER_FRAME = 250_000
 
 DECISION_ROWS_SQL = """
 select d.application_id, cast(d.application_date as varchar) as application_date,
