@@ -29,6 +29,7 @@ from assets.constants import (
 )
 from keel import warehouse as wh
 from keel.alerts import SCORING_DAY_METADATA
+from keel.decisioning import DAY_FEATURES_SQL
 from keel.landing_zone import write_atomically
 from keel.monitoring import load_monitoring_config
 from keel.monitoring.daily import (
@@ -54,7 +55,6 @@ MONITORING_SCHEMA = "monitoring"
 CODE_VERSION = "1"
 HISTORY_DAYS = 30
 
-FEATURES_SQL = "select * from marts.application_features where application_date = cast(? as date) order by application_id"
 SCORES_SQL = "select application_id, p_bad, model_version from decisioning.scores where application_date = cast(? as date) order by application_id"
 DECISIONS_SQL = """
 select d.application_id, d.application_date, d.p_bad, d.route, f.age_band, f.home, f.marital, f.job
@@ -235,7 +235,7 @@ def daily_monitoring(
     config = load_monitoring_config()
     window_start = (day - dt.timedelta(days=max(config.performance.window_days, config.segments.window_days) - 1)).isoformat()
     with warehouse.connect() as con:
-        features = wh.query_frame(con, FEATURES_SQL, [day.isoformat()])
+        features = wh.query_frame(con, DAY_FEATURES_SQL, [day.isoformat()])
         scores = wh.query_frame(con, SCORES_SQL, [day.isoformat()])
         decisions = wh.query_frame(con, DECISIONS_SQL, [window_start, day.isoformat()])
         outcomes = (
