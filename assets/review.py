@@ -18,6 +18,7 @@ from assets.constants import (
 )
 from keel import decisioning
 from keel import warehouse as wh
+from keel.columns import ROUTE_REVIEW
 from keel.ledger_events import REVIEW, review_event_rows
 from keel.ledger_store import append_batch
 from keel.review import review_measures
@@ -52,10 +53,9 @@ def review_queue(context: dg.AssetExecutionContext, keel_home: KeelHomeResource,
 
     day = context.partition_key
     with warehouse.connect() as con:
-        day_decisions = wh.query_frame(
-            con, "select * from decisioning.decisions where application_date = cast(? as date) order by application_id", [day]
-        )
-    queue = decisioning.build_review_queue(day_decisions, day)
+        # Only the cases routed to a person: the day's automatic decisions (most of a large day) stay in DuckDB.
+        routed_to_review = wh.query_frame(con, decisioning.REVIEW_ROUTED_SQL, [day, ROUTE_REVIEW])
+    queue = decisioning.build_review_queue(routed_to_review, day)
     with warehouse.connect() as con:
         wh.replace_rows(con, "review", "review_queue", queue, "application_date", [day])
         # Explaining costs a prediction per feature: done for the cases shown here, the rest when a reviewer lists them.

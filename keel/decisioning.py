@@ -310,6 +310,12 @@ def decide_day_in_frames(con, day: str, store: ControlStore, policy: Policy, row
         yield decide_rows(merged, scoring, policy, store)
 
 
+# The day's decisions that build_review_queue keeps, read without the automatic ones.
+REVIEW_ROUTED_SQL = (
+    "select * from decisioning.decisions where application_date = cast(? as date) and route = ? order by application_id"
+)
+
+
 def build_review_queue(decisions: pd.DataFrame, day: str) -> pd.DataFrame:
     """The cases sent to review, with what a reviewer needs and when they are due.
 

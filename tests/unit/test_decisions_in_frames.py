@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from keel.control_store import ControlStore
-from keel.decisioning import DayScoring, current_policy, day_scoring_in, decide_day, decide_day_in_frames
+from keel.columns import ROUTE_REVIEW
+from keel.decisioning import REVIEW_ROUTED_SQL, DayScoring, build_review_queue, current_policy, day_scoring_in, decide_day, decide_day_in_frames
 from keel.home import KeelHome
 from keel.models.seed_features import seed_feature_frame
 from keel.policy import TrainingProfile
@@ -93,3 +94,16 @@ def test_the_facts_of_the_day_come_from_the_whole_day_not_a_frame(tmp_path):
     frames = list(decide_day_in_frames(con.cursor(), DAY, _store(tmp_path), current_policy(), rows_per_frame=400))
     # The missing score sits in the second frame; every frame is decided by the fallback rules.
     assert all((frame["decided_by"] == "fallback_rules").all() for frame in frames)
+
+
+def test_the_review_queue_read_in_sql_is_the_queue_of_the_whole_day(tmp_path):
+    con = _warehouse(tmp_path, _scores(CHAMPION, CHALLENGER))
+    features, day_scores = query_frame(con, FEATURES_SQL, [DAY]), query_frame(con, SCORES_SQL, [DAY])
+    decided = decide_day(features, day_scores, _store(tmp_path), KeelHome(tmp_path), current_policy()).frame
+    con.register("decided_in", decided)
+    con.execute("create table decisioning.decisions as select * from decided_in")
+
+    whole_day = query_frame(con, "select * from decisioning.decisions order by application_id", [])
+    from_sql = query_frame(con, REVIEW_ROUTED_SQL, [DAY, ROUTE_REVIEW])
+    assert 0 < len(from_sql) < len(whole_day)
+    pd.testing.assert_frame_equal(build_review_queue(from_sql, DAY), build_review_queue(whole_day, DAY))
