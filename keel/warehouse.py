@@ -171,11 +171,24 @@ def _write_rows(con, schema: str, table: str, frames: pd.DataFrame | Iterable[pd
     return written
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """The table's (or view's) column names in their order; empty when it does not exist."""
+    return [row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? order by ordinal_position", [schema, table]
+    ).fetchall()]
+
+
+def select_columns_sql(schema: str, table: str, columns: list[str]) -> str:
+    """`select <columns> from schema.table`, every name checked: for reading only what a step needs."""
+    if not columns:
+        raise ValueError(f"select from {schema}.{table}: no columns named")
+    names = ", ".join(safe_identifier(c) for c in columns)
+    return f"select {names} from {safe_identifier(schema)}.{safe_identifier(table)}"
+
+
 def _add_new_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
     """Columns the incoming rows have and the table lacks are added (older rows get NULL), like dbt's append_new_columns."""
-    existing = {row[0] for row in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchall()}
+    existing = set(table_columns(con, schema, table))
     for name, kind, *_ in con.execute("describe select * from incoming_rows").fetchall():
         if name not in existing:
             con.execute(f"alter table {schema}.{table} add column {safe_identifier(name)} {kind}")

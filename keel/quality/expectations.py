@@ -106,8 +106,14 @@ def _plain(value: Any) -> Any:
     return round(value, 6) if isinstance(value, float) else value
 
 
-def suite_columns(config: dict, frame: pd.DataFrame) -> list[str]:
-    """The columns of `frame` the suite's expectations name, in frame order; every column if one is table-wide."""
+def suite_columns(config: dict, available: list[str]) -> list[str]:
+    """The `available` columns the suite's expectations name, in their order; every column if one is table-wide.
+
+    What a caller reads from the warehouse before validating: a large day's
+    provenance columns (file names, hashes) are most of its bytes and no
+    expectation reads them.
+    """
+    available = list(available)
     named: set[str] = set()
     for expectation in config["expectations"]:
         kwargs = expectation.get("kwargs") or {}
@@ -116,9 +122,9 @@ def suite_columns(config: dict, frame: pd.DataFrame) -> list[str]:
         elif "column_list" in kwargs or "column_A" in kwargs:
             named.update(kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")])
         elif not expectation.get("type", "").startswith("expect_table_row_count"):
-            return list(frame.columns)  # a table-wide expectation (columns to match, ...) sees the whole frame
-    # A named column the frame lacks stays lacking, and GX reports it as it would have.
-    return [c for c in frame.columns if c in named]
+            return available  # a table-wide expectation (columns to match, ...) sees the whole frame
+    # A named column the table lacks stays lacking, and GX reports it as it would have.
+    return [c for c in available if c in named]
 
 
 def validate_frame(frame: pd.DataFrame, suite_path: Path, docs_dir: Path | None = None, run_name: str = "adhoc") -> SuiteOutcome:
@@ -143,7 +149,7 @@ def validate_frame(frame: pd.DataFrame, suite_path: Path, docs_dir: Path | None 
         )
         actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
     # GX filters and hashes the whole frame for each expectation: hand it only the columns the suite reads.
-    frame = frame[suite_columns(config, frame)]
+    frame = frame[suite_columns(config, list(frame.columns))]
     batch = context.data_sources.add_pandas("keel").add_dataframe_asset(config["name"]).add_batch_definition_whole_dataframe("day")
     suite = context.suites.add(ExpectationSuite(name=config["name"], expectations=config["expectations"], meta=config.get("meta") or {}))
     validation = context.validation_definitions.add(gx.ValidationDefinition(name=f"{config['name']}_{run_name}", data=batch, suite=suite))

@@ -89,3 +89,17 @@ def test_dbt_models_carry_column_lineage(demo_template):
     assert deps["loan_to_price"] == {("stg_applications", "amount"), ("stg_applications", "price")}
     schema = event.asset_materialization.metadata["dagster/column_schema"].value
     assert "installment_to_income" in {column.name for column in schema.columns}
+
+
+def test_the_feature_expectations_saw_every_accepted_row_of_the_last_day(demo_template):
+    import dagster as dg
+
+    home, summary = demo_template
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    key = dg.AssetCheckKey(dg.AssetKey("application_features"), "feature_expectations")
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+    evaluation = record.event.dagster_event.event_specific_data
+    assert evaluation.passed, evaluation.description
+    # Read with only the suite's columns; still every row of the day's mart.
+    assert evaluation.metadata["rows_validated"].value == summary["days"][-1]["accepted"]
+    assert evaluation.metadata["expectations_evaluated"].value == 20

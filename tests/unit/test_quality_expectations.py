@@ -62,10 +62,10 @@ def test_the_suite_sees_only_the_columns_it_names_and_a_missing_one_still_fails(
     from keel.quality.expectations import suite_columns
 
     config = load_suite_config(SUITE)
-    named = suite_columns(config, day)
+    named = suite_columns(config, list(day.columns))
     assert "application_id" in named and "age" in named
     assert len(named) < len(day.columns), "columns no expectation reads are not handed to GX"
     table_wide = {**config, "expectations": [*config["expectations"], {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["a"]}}]}
-    assert suite_columns(table_wide, day) == list(day.columns)
+    assert suite_columns(table_wide, list(day.columns)) == list(day.columns)
     outcome = validate_frame(day.drop(columns=["age"]), SUITE, run_name="no-age")
     assert outcome.severity == "error" and any(o.column == "age" for o in outcome.failed)

@@ -95,3 +95,17 @@ def test_a_malformed_memory_limit_is_refused_naming_the_variable(tmp_path, monke
         with warehouse.connect(tmp_path / "w.duckdb"):
             pass
     assert not (tmp_path / "w.duckdb").exists(), "refused before the file is opened"
+
+
+def test_a_step_reads_only_the_columns_it_names_in_table_order(tmp_path):
+    day = pd.DataFrame({"application_id": ["A1", "A2"], "age": [30, 40], "raw_row_hash": ["f" * 64, "e" * 64]})
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.replace_rows(con, "marts", "features", day.assign(partition_date="2026-01-01"), "partition_date", ["2026-01-01"])
+        assert warehouse.table_columns(con, "marts", "features") == ["application_id", "age", "raw_row_hash", "partition_date"]
+        assert warehouse.table_columns(con, "marts", "absent") == []
+        sql = warehouse.select_columns_sql("marts", "features", ["application_id", "age"]) + " order by application_id"
+        assert warehouse.query_frame(con, sql).columns.tolist() == ["application_id", "age"]
+    with pytest.raises(ValueError, match="not a safe SQL identifier"):
+        warehouse.select_columns_sql("marts", "features", ["age; drop table marts.features"])
+    with pytest.raises(ValueError, match="no columns named"):
+        warehouse.select_columns_sql("marts", "features", [])
