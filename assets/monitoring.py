@@ -29,7 +29,6 @@ from assets.constants import (
 )
 from keel import warehouse as wh
 from keel.alerts import SCORING_DAY_METADATA
-from keel.decisioning import DAY_FEATURES_SQL
 from keel.landing_zone import write_atomically
 from keel.monitoring import load_monitoring_config
 from keel.monitoring.daily import (
@@ -44,6 +43,7 @@ from keel.monitoring.daily import (
     segments_check_description,
     summary_frame,
 )
+from keel.monitoring.drift import columns_for_drift
 from keel.monitoring.severity import severity_rank
 from keel.scoring import CHAMPION
 from keel.tables import markdown_table
@@ -55,6 +55,8 @@ MONITORING_SCHEMA = "monitoring"
 CODE_VERSION = "1"
 HISTORY_DAYS = 30
 
+FEATURES_TABLE = ("marts", "application_features")
+DAY_WHERE = " where application_date = cast(? as date) order by application_id"
 SCORES_SQL = "select application_id, p_bad, model_version from decisioning.scores where application_date = cast(? as date) order by application_id"
 DECISIONS_SQL = """
 select d.application_id, d.application_date, d.p_bad, d.route, f.age_band, f.home, f.marital, f.job
@@ -235,8 +237,10 @@ def daily_monitoring(
     config = load_monitoring_config()
     window_start = (day - dt.timedelta(days=max(config.performance.window_days, config.segments.window_days) - 1)).isoformat()
     with warehouse.connect() as con:
-        features = wh.query_frame(con, DAY_FEATURES_SQL, [day.isoformat()])
         scores = wh.query_frame(con, SCORES_SQL, [day.isoformat()])
+        model_version, profile, no_reference = _reference(control_store, scores)
+        columns = columns_for_drift(profile, wh.table_columns(con, *FEATURES_TABLE))
+        features = wh.query_frame(con, wh.select_columns_sql(*FEATURES_TABLE, columns) + DAY_WHERE, [day.isoformat()])
         decisions = wh.query_frame(con, DECISIONS_SQL, [window_start, day.isoformat()])
         outcomes = (
             con.execute(OUTCOMES_SQL, [window_start, day.isoformat(), day.isoformat()]).df()
@@ -248,7 +252,6 @@ def daily_monitoring(
             if wh.table_exists(con, MONITORING_SCHEMA, "daily_summary")
             else pd.DataFrame()
         )
-    model_version, profile, no_reference = _reference(control_store, scores)
     scored = features[["application_id"]].merge(scores, on="application_id", how="left")
     monitoring = monitor_day(
         day,

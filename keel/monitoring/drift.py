@@ -59,6 +59,17 @@ FEATURE_DRIFT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def columns_for_drift(profile: dict | None, available: list[str]) -> list[str]:
+    """The `available` columns a day's drift reads: the key and the profiled features, in table order.
+
+    A large day's other columns (provenance hashes, file names) are most of
+    its bytes; a profiled feature the table lacks is left for feature_drift
+    to report.
+    """
+    profiled = set() if profile is None else {*profile["numeric"], *profile["categorical"]}
+    return [c for c in available if c == "application_id" or c in profiled]
+
+
 def feature_drift(profile: dict, current: pd.DataFrame, config: MonitoringConfig) -> pd.DataFrame:
     """One row per profiled feature comparing today's rows with the reference (columns: FEATURE_DRIFT_COLUMNS).
 

@@ -137,3 +137,20 @@ def test_daily_summary_is_json_and_names_the_alerts(split):
     assert summary["severity"] == ALERT and summary["dataset_drift"] is False
     assert summary["config_sha256"] == CONFIG.sha256
     json.dumps(summary)
+
+
+def test_drift_reads_the_key_and_the_profiled_features_only_and_measures_the_same(split):
+    from keel.monitoring.drift import columns_for_drift
+
+    profile, _, current, _ = split
+    table = [*current.columns, "source_file", "source_sha256", "raw_row_hash"]
+    columns = columns_for_drift(profile, table)
+    assert columns[0] == "application_id"
+    assert set(columns[1:]) == {*profile["numeric"], *profile["categorical"]}
+    assert not {"source_file", "source_sha256", "raw_row_hash"} & set(columns)
+    pd.testing.assert_frame_equal(feature_drift(profile, current[columns], CONFIG), feature_drift(profile, current, CONFIG))
+    assert columns_for_drift(None, table) == ["application_id"], "without a profile only the key is read"
+    # A profiled feature the table lacks is not invented; feature_drift reports it.
+    without_income = columns_for_drift(profile, [c for c in table if c != "income"])
+    with pytest.raises(ValueError, match="lacks the profiled features \\['income'\\]"):
+        feature_drift(profile, current[without_income], CONFIG)
