@@ -9,11 +9,15 @@ seeded: the same N and seed give the same file.
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from keel.columns import APPLICATION_DATE, APPLICATION_ID, SOURCE_APPLICATION_COLUMNS
+from keel.home import KeelHome
+from keel.landing_zone import frame_to_bytes, landing_file_name, write_atomically
 from keel.seed import load_seed_applications
 
 # The contract's id pattern is A + 6 to 9 digits. Scaled ids are A9 + 8 digits:
@@ -31,3 +35,15 @@ def scaled_applications(rows: int, day: dt.date, seed: int = 0) -> pd.DataFrame:
     frame[APPLICATION_ID] = "A9" + pd.Series(np.arange(1, rows + 1)).astype("str").str.zfill(8)
     frame[APPLICATION_DATE] = day.isoformat()
     return frame[list(SOURCE_APPLICATION_COLUMNS)]
+
+
+def land_scaled_day(home: KeelHome, rows: int, day: dt.date) -> Path:
+    """Write the scaled day as the day's applications CSV in `home`'s landing zone."""
+    path = home.landing_dir("applications") / landing_file_name("applications", day, "csv")
+    return write_atomically(path, frame_to_bytes(scaled_applications(rows, day), "csv"))
+
+
+if __name__ == "__main__":
+    # python -m keel.bench.scaled_day KEEL_HOME ROWS DAY: prints the landed file's path.
+    root, rows, day = sys.argv[1:4]
+    print(land_scaled_day(KeelHome(Path(root)), int(rows), dt.date.fromisoformat(day)))
