@@ -13,27 +13,39 @@ Rows the reader could not read in full arrive marked and are quarantined with
 the reader's reason. A blocked file accepts nothing: each of its rows is
 quarantined under the blocking check, so that the counts balance and the
 partition cannot pass downstream.
+
+A large file is judged a chunk of rows at a time (ContractChunks): what only
+the whole file can decide (the header, whether a column changed type, which
+copy of a repeated key is kept) is settled first over the whole file, cheaply;
+every other check is about one row, so each chunk's result holds exactly that
+chunk's rows, and the chunks' results together are the whole file's.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from keel.contracts.checks import INCOMPATIBLE_TYPE, TYPE, type_in_words
 from keel.contracts.contract import Contract
-from keel.contracts.duplicates import find_duplicates
+from keel.contracts.duplicates import DuplicateRows, find_duplicates
 from keel.contracts.header import HeaderMatch, match_header
 from keel.contracts.parsing import PANDAS_DTYPES, ParsedColumn, parse_column
 from keel.contracts.quarantine import blocked_records, landing_problem_records, value_failure_records
-from keel.contracts.result import ContractResult, count_rows
+from keel.contracts.result import ContractResult, count_rows, merge_results
 from keel.contracts.row_hash import raw_row_hashes
 from keel.contracts.schema import schema_failures
 from keel.landing.row_problems import PROBLEM_CHECK, PROBLEM_COLUMN, PROBLEM_COLUMNS, PROBLEM_REASON, PROBLEM_VALUE, ROW_NUMBER
 
 _EXAMPLES_SHOWN = 3
+# Whether a column changed type is usually settled by its first rows: one value that parses is enough.
+_TYPE_PROBE_ROWS = 1_000
 
 
 def apply_contract(
@@ -48,75 +60,205 @@ def apply_contract(
     quarantine records, duplicates: with the provenance columns), for benchmarks and
     the asset's metadata.
     """
-    clock = _Clock(timings)
-    row_numbers = _row_numbers(frame)
-    header = match_header([c for c in frame.columns if c not in PROBLEM_COLUMNS], contract, source_file)
-    raw = _received_values(frame, contract, header)
-    clock.lap("header")
-    hashes = raw_row_hashes(raw)
-    clock.lap("row_hashes")
-    landing = _landing_problems(frame)
+    return merge_results(list(ContractChunks(frame, contract, source_file, source_sha256, timings=timings).results()))
 
-    def result(accepted, quarantine, duplicates, blocking_errors=(), new_categories=None) -> ContractResult:
-        return ContractResult(
-            contract_name=contract.name,
-            contract_version=contract.version,
-            contract_sha256=contract.sha256,
-            source_file=source_file,
-            source_sha256=source_sha256,
-            accepted=accepted,
-            quarantine=quarantine,
-            duplicates=duplicates,
-            added_columns=list(header.added),
-            renamed_columns=dict(header.renamed),
-            blocking_errors=list(blocking_errors),
-            new_categories=new_categories or {},
-            counts=count_rows(accepted, quarantine, duplicates, len(frame)),
+
+@dataclass(frozen=True)
+class _Repeats:
+    """Which rows of the whole file are dropped as duplicates, and their records (file positions, ascending)."""
+
+    dropped: np.ndarray
+    records: pd.DataFrame
+
+
+class ContractChunks:
+    """One file's rows judged against its contract a chunk of `rows_per_chunk` rows at a time.
+
+    The file-wide verdicts are settled on construction: `blocking_errors`
+    (a header problem or a column in which no value parses) is known before
+    any chunk is judged, so that a caller streaming accepted rows into the
+    warehouse knows whether to write any. results() then yields one
+    ContractResult per chunk, in row order, each balanced on its own rows;
+    merge_results of them equals apply_contract on the whole frame.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        contract: Contract,
+        source_file: str,
+        source_sha256: str,
+        rows_per_chunk: int | None = None,
+        timings: dict[str, float] | None = None,
+    ):
+        self.frame, self.contract = frame, contract
+        self.source_file, self.source_sha256 = source_file, source_sha256
+        self.rows_per_chunk = max(1, rows_per_chunk or len(frame) or 1)
+        self.clock = _Clock(timings)
+        self.row_numbers = _row_numbers(frame)
+        self.header = match_header([c for c in frame.columns if c not in PROBLEM_COLUMNS], contract, source_file)
+        self.clock.lap("header")
+        self.damaged = np.zeros(len(frame), dtype=bool)
+        self.damaged[_landing_problems(frame)["position"].to_numpy()] = True
+        self.problems: list[tuple[str, str, str]] = [(p.check, p.column, p.message) for p in self.header.problems]
+        if not self.problems:
+            self.problems = self._type_changes()
+            self.clock.lap("parse")
+        self.repeats = None if self.problems else self._repeats()
+        self.clock.lap("duplicates")
+
+    @property
+    def blocking_errors(self) -> list[str]:
+        return [message for _, _, message in self.problems]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.problems)
+
+    def results(self) -> Iterator[ContractResult]:
+        size = len(self.frame)
+        for start in range(0, max(size, 1), self.rows_per_chunk):
+            yield self._judge(start, min(start + self.rows_per_chunk, size))
+
+    # --- what only the whole file can decide ------------------------------------------------
+
+    def _raw_column(self, name: str, start: int = 0, end: int | None = None) -> pd.Series:
+        source = self.header.source_of.get(name)
+        end = len(self.frame) if end is None else end
+        if source is None:
+            return pd.Series([None] * (end - start), dtype="str")
+        return self.frame[source].iloc[start:end].reset_index(drop=True)
+
+    def _type_changes(self) -> list[tuple[str, str, str]]:
+        """A column with values of which none parses: the source changed its type (checked over the whole file)."""
+        size = len(self.frame)
+        edges = [0, *range(min(_TYPE_PROBE_ROWS, size), size, self.rows_per_chunk), size]
+        changes = []
+        for spec in self.contract.columns:
+            if spec.name not in self.header.source_of:
+                continue
+            seen_values = False
+            for start, end in zip(edges, edges[1:]):
+                parsed = parse_column(self._raw_column(spec.name, start, end), spec, self.contract.null_values)
+                present = parsed.present & ~self.damaged[start:end]
+                seen_values |= bool(present.any())
+                if (present & ~parsed.unparseable).any():
+                    break
+            else:
+                if seen_values:
+                    raw = self._raw_column(spec.name)
+                    column = parse_column(raw, spec, self.contract.null_values)
+                    changes.append((INCOMPATIBLE_TYPE, spec.name, _type_change_message(self.contract, spec.name, column, raw, self.damaged, self.source_file)))
+        return changes
+
+    def _repeats(self) -> _Repeats:
+        """Rows dropped as repeats of a kept row's key, decided over the whole file by the contract's rule.
+
+        Only rows that pass the contract compete for a key, and passing is a
+        matter of the row alone: so only rows whose key repeats somewhere in
+        the file (usually none) are judged here, and the rule picks among those
+        that pass.
+        """
+        contract, rule = self.contract, self.contract.duplicates
+        none = _Repeats(np.array([], dtype="int64"), _empty_duplicates(contract))
+        if len(self.frame) == 0:
+            return none
+        keys = parse_column(self._raw_column(contract.key), contract.column(contract.key), contract.null_values).values
+        if len(pc.unique(pa.array(keys.array))) == len(keys):
+            return none  # the usual day: every key once (Arrow's hash is the fastest way to know)
+        suspects = np.flatnonzero(keys.duplicated(keep=False).to_numpy())
+        judged = self._judge_rows(self.frame.iloc[suspects], self.damaged[suspects])
+        order_by = parse_column(self._raw_column(rule.by), contract.column(rule.by), contract.null_values).values if rule.by else None
+        repeated = find_duplicates(keys, order_by, rule, suspects[judged.passed])
+        if len(repeated.dropped) == 0:
+            return none
+        hash_at = pd.Series(judged.hashes.array, index=suspects)
+        records = _duplicate_records(
+            contract,
+            keys.iloc[repeated.dropped].reset_index(drop=True),
+            repeated,
+            self.row_numbers,
+            hash_at.loc[repeated.dropped].to_numpy(dtype=object),
+            hash_at.loc[repeated.kept_for_dropped].to_numpy(dtype=object),
+            self.source_file,
+            self.source_sha256,
         )
+        return _Repeats(repeated.dropped, records)
 
-    def blocked(problems: list[tuple[str, str, str]]) -> ContractResult:
+    # --- each chunk's rows --------------------------------------------------------------------
+
+    def _judge_rows(self, rows: pd.DataFrame, damaged: np.ndarray) -> "_JudgedRows":
+        raw = _received_values(rows, self.contract, self.header)
+        hashes = raw_row_hashes(raw)
+        self.clock.lap("row_hashes")
+        parsed = {spec.name: parse_column(raw[spec.name], spec, self.contract.null_values) for spec in self.contract.columns}
+        typed = pd.DataFrame({name: column.values for name, column in parsed.items()})
+        self.clock.lap("parse")
+        failures = _value_failures(self.contract, typed, parsed, damaged)
+        passed = ~damaged
+        passed[failures["position"].to_numpy()] = False
+        return _JudgedRows(raw, hashes, typed, failures, passed)
+
+    def _judge(self, start: int, end: int) -> ContractResult:
+        contract, source_file, source_sha256 = self.contract, self.source_file, self.source_sha256
+        rows = self.frame.iloc[start:end]
+        row_numbers = self.row_numbers[start:end]
+
+        def result(accepted, quarantine, duplicates, new_categories=None) -> ContractResult:
+            return ContractResult(
+                contract_name=contract.name,
+                contract_version=contract.version,
+                contract_sha256=contract.sha256,
+                source_file=source_file,
+                source_sha256=source_sha256,
+                accepted=accepted,
+                quarantine=quarantine,
+                duplicates=duplicates,
+                added_columns=list(self.header.added),
+                renamed_columns=dict(self.header.renamed),
+                blocking_errors=self.blocking_errors,
+                new_categories=new_categories or {},
+                counts=count_rows(accepted, quarantine, duplicates, len(rows)),
+            )
+
+        if self.problems:
+            raw = _received_values(rows, contract, self.header)
+            hashes = raw_row_hashes(raw)
+            quarantine = pd.concat(
+                [blocked_records(check, column, message, raw, row_numbers, hashes, source_file, source_sha256) for check, column, message in self.problems],
+                ignore_index=True,
+            ).sort_values("row_number", kind="stable", ignore_index=True)
+            return result(_empty_accepted(contract), quarantine, _empty_duplicates(contract))
+
+        damaged = self.damaged[start:end].copy()
+        judged = self._judge_rows(rows, damaged)
         quarantine = pd.concat(
-            [blocked_records(check, column, message, raw, row_numbers, hashes, source_file, source_sha256) for check, column, message in problems],
+            [
+                landing_problem_records(_landing_problems(rows), row_numbers, judged.hashes, source_file, source_sha256),
+                value_failure_records(contract, judged.failures, judged.raw, row_numbers, judged.hashes, source_file, source_sha256),
+            ],
             ignore_index=True,
         ).sort_values("row_number", kind="stable", ignore_index=True)
-        return result(_empty_accepted(contract), quarantine, _empty_duplicates(contract), [message for _, _, message in problems])
+        self.clock.lap("validate")
 
-    if header.problems:
-        return blocked([(p.check, p.column, p.message) for p in header.problems])
+        in_chunk = (self.repeats.dropped >= start) & (self.repeats.dropped < end)
+        keep = judged.passed.copy()
+        keep[self.repeats.dropped[in_chunk] - start] = False
+        typed = judged.typed
+        accepted = _with_provenance(typed if keep.all() else typed[keep], row_numbers[keep], judged.hashes[keep], source_file, source_sha256)
+        duplicates = self.repeats.records[in_chunk].reset_index(drop=True) if in_chunk.any() else _empty_duplicates(contract)
+        judged_chunk = result(accepted, quarantine, duplicates, new_categories=_new_categories(contract, accepted))
+        self.clock.lap("duplicates")
+        return judged_chunk
 
-    damaged = np.zeros(len(frame), dtype=bool)
-    damaged[landing["position"].to_numpy()] = True
-    parsed = {spec.name: parse_column(raw[spec.name], spec, contract.null_values) for spec in contract.columns}
-    type_changes = [
-        (INCOMPATIBLE_TYPE, name, _type_change_message(contract, name, column, raw[name], damaged, source_file))
-        for name, column in parsed.items()
-        if _no_value_parses(column, damaged)
-    ]
-    if type_changes:
-        return blocked(type_changes)
 
-    typed = pd.DataFrame({name: column.values for name, column in parsed.items()})
-    clock.lap("parse")
-    failures = _value_failures(contract, typed, parsed, damaged)
-    quarantine = pd.concat(
-        [
-            landing_problem_records(landing, row_numbers, hashes, source_file, source_sha256),
-            value_failure_records(contract, failures, raw, row_numbers, hashes, source_file, source_sha256),
-        ],
-        ignore_index=True,
-    ).sort_values("row_number", kind="stable", ignore_index=True)
-    clock.lap("validate")
-
-    passed = ~damaged
-    passed[failures["position"].to_numpy()] = False
-    rule = contract.duplicates
-    repeated = find_duplicates(typed[contract.key], typed[rule.by] if rule.by else None, rule, np.flatnonzero(passed))
-    keep = passed.copy()
-    keep[repeated.dropped] = False
-    accepted = _with_provenance(typed if keep.all() else typed[keep], row_numbers[keep], hashes[keep], source_file, source_sha256)
-    duplicates = _duplicate_records(contract, typed, repeated, row_numbers, hashes, source_file, source_sha256)
-    clock.lap("duplicates")
-    return result(accepted, quarantine, duplicates, new_categories=_new_categories(contract, accepted))
+@dataclass(frozen=True)
+class _JudgedRows:
+    raw: pd.DataFrame  # the received values under the contract's names
+    hashes: pd.Series
+    typed: pd.DataFrame
+    failures: pd.DataFrame  # (position, column, check) of value failures
+    passed: np.ndarray  # bool per row: read in full and no value failure
 
 
 class _Clock:
@@ -163,11 +305,6 @@ def _landing_problems(frame: pd.DataFrame) -> pd.DataFrame:
             "reason": rows[PROBLEM_REASON].to_numpy(dtype=object),
         }
     )
-
-
-def _no_value_parses(column: ParsedColumn, damaged: np.ndarray) -> bool:
-    present = column.present & ~damaged
-    return bool(present.any()) and not bool((present & ~column.unparseable).any())
 
 
 def _type_change_message(contract: Contract, name: str, column: ParsedColumn, raw: pd.Series, damaged: np.ndarray, source_file: str) -> str:
@@ -218,18 +355,23 @@ def _empty_accepted(contract: Contract) -> pd.DataFrame:
     return _with_provenance(typed, np.array([], dtype="int64"), pd.Series([], dtype="str"), "", "")
 
 
-def _duplicate_records(contract, typed, repeated, row_numbers, hashes, source_file, source_sha256) -> pd.DataFrame:
-    if len(repeated.dropped) == 0:
-        return _empty_duplicates(contract)
+def _duplicate_records(
+    contract: Contract,
+    dropped_keys: pd.Series,
+    repeated: DuplicateRows,
+    row_numbers: np.ndarray,
+    dropped_hashes: np.ndarray,
+    kept_hashes: np.ndarray,
+    source_file: str,
+    source_sha256: str,
+) -> pd.DataFrame:
     count = len(repeated.dropped)
-    dropped_hashes = hashes.iloc[repeated.dropped].to_numpy(dtype=object)
-    kept_hashes = hashes.iloc[repeated.kept_for_dropped].to_numpy(dtype=object)
     return pd.DataFrame(
         {
             "source_file": pd.Series(np.full(count, source_file, dtype=object), dtype="str"),
             "source_sha256": pd.Series(np.full(count, source_sha256, dtype=object), dtype="str"),
             "row_number": pd.Series(row_numbers[repeated.dropped], dtype="Int64"),
-            contract.key: typed[contract.key].iloc[repeated.dropped].reset_index(drop=True),
+            contract.key: dropped_keys,
             "kept_row_number": pd.Series(row_numbers[repeated.kept_for_dropped], dtype="Int64"),
             "rule": pd.Series(np.full(count, contract.duplicates.describe(), dtype=object), dtype="str"),
             "identical_to_kept": pd.Series(dropped_hashes == kept_hashes, dtype="bool"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -58,6 +58,35 @@ class ContractResult:
             return {}
         counts = self.quarantine.drop_duplicates(["row_number", "check"])["check"].value_counts()
         return {str(check): int(n) for check, n in sorted(counts.items())}
+
+
+def merge_results(chunks: list[ContractResult]) -> ContractResult:
+    """The results of one file's chunks (in row order) as the file's: rows stacked, counts and new categories added up."""
+    if len(chunks) == 1:
+        return chunks[0]
+    first = chunks[0]
+    new_categories: dict[str, dict[str, int]] = {}
+    for chunk in chunks:
+        for column, found in chunk.new_categories.items():
+            merged = new_categories.setdefault(column, {})
+            for value, n in found.items():
+                merged[value] = merged.get(value, 0) + n
+    return replace(
+        first,
+        accepted=_stack([c.accepted for c in chunks]),
+        quarantine=_stack([c.quarantine for c in chunks]),
+        duplicates=_stack([c.duplicates for c in chunks]),
+        new_categories={column: dict(sorted(found.items())) for column, found in new_categories.items()},
+        counts={key: sum(c.counts.get(key, 0) for c in chunks) for key in COUNT_KEYS},
+    )
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    # Empty frames are left out: concatenating them would loosen the others' dtypes.
+    filled = [f for f in frames if len(f)]
+    if not filled:
+        return frames[0]
+    return filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True)
 
 
 def count_rows(accepted: pd.DataFrame, quarantine: pd.DataFrame, duplicates: pd.DataFrame, received: int) -> dict[str, int]:
