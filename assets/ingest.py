@@ -16,7 +16,7 @@ from assets.constants import (
     WAREHOUSE_POOL,
 )
 from keel.freshness import assess_arrival, latest_due_day, next_expected_day
-from keel.ingest import IngestOutcome, contract_for, ingest_file, nothing_landed, store_outcome
+from keel.ingest import IngestOutcome, contract_for, ingest_file_into, nothing_landed, store_outcome
 from keel.landing_zone import find_landing_file, parse_date
 from keel.tables import markdown_table
 from resources.keel_home import KeelHomeResource
@@ -103,8 +103,8 @@ def _ingest_day(context: dg.AssetExecutionContext, source: str, day: str, keel_h
             f"(expected {source}_{day}.csv, .parquet or .jsonl): the source has not delivered it yet",
             allow_retries=False,
         )
-    outcome = ingest_file(path, source, parse_date(day))
-    _store(warehouse, source, day, outcome)
+    with warehouse.connect() as con:
+        outcome = ingest_file_into(con, path, source, parse_date(day))
     context.log.info(f"{path.name}: {outcome.counts}" + (f" BLOCKED: {outcome.blocking_errors}" if outcome.blocked else ""))
     return outcome
 

@@ -1,0 +1,74 @@
+"""A day's file through its contract into DuckDB a chunk at a time: the warehouse holds what one pass would give."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from keel import warehouse as wh
+from keel.contracts import apply_contract
+from keel.ingest import DAY_COLUMN, contract_for, ingest_file_into, quarantine_rows_of_other_days
+from keel.landing import read_landing_file
+from keel.landing_zone import frame_to_bytes
+from tests.unit.test_contracts_apply import rows
+
+DAY = dt.date(2026, 1, 3)
+FILE = "applications_2026-01-03.csv"
+
+
+def _land(tmp_path, frame: pd.DataFrame):
+    path = tmp_path / FILE
+    path.write_bytes(frame_to_bytes(frame, "csv"))
+    return path
+
+
+def _table(con, name: str) -> pd.DataFrame:
+    return wh.query_frame(con, f"select * exclude (partition_date) from raw.{name} order by all")
+
+
+def test_chunks_store_the_rows_one_pass_would(tmp_path):
+    frame = rows(
+        {}, {"age": "7"}, {"application_id": "A000001"}, {"application_date": "2026-01-02"}, {}, {"job": "gig"},
+        {"application_id": "A000005", "amount": "900"}, {"time": "twelve"}, {},
+    )  # fmt: skip
+    path = _land(tmp_path, frame)
+    landed = read_landing_file(path)
+    whole = quarantine_rows_of_other_days(apply_contract(landed.frame, contract_for("applications"), FILE, landed.sha256), DAY_COLUMN["applications"], DAY)
+
+    with wh.connect(tmp_path / "w.duckdb") as con:
+        outcome = ingest_file_into(con, path, "applications", DAY, rows_per_chunk=2)
+        assert outcome.counts == whole.counts == {"received": 9, "accepted": 4, "quarantined": 3, "duplicates": 2}
+        assert outcome.accepted.empty, "the accepted rows are in the warehouse, not held"
+        stored = _table(con, "applications")
+        expected = whole.accepted.sort_values(list(whole.accepted.columns), ignore_index=True)
+        assert stored["source_row_number"].tolist() == expected["source_row_number"].tolist()
+        assert stored["raw_row_hash"].tolist() == expected["raw_row_hash"].tolist()
+        pd.testing.assert_frame_equal(outcome.quarantine, whole.quarantine)
+        assert outcome.quarantine["row_number"].is_monotonic_increasing
+        assert _table(con, "applications_quarantine")["row_number"].tolist() == [2, 4, 8]
+        assert _table(con, "applications_duplicates")[["row_number", "kept_row_number"]].values.tolist() == [[3, 1], [7, 5]]
+        assert outcome.result.new_categories == {"job": {"gig": 1}}
+
+        # The same day again: one copy of each row.
+        again = ingest_file_into(con, path, "applications", DAY, rows_per_chunk=4)
+        assert again.counts == outcome.counts
+        assert len(_table(con, "applications")) == 4 and len(_table(con, "applications_quarantine")) == 3
+
+
+def test_a_blocked_day_keeps_its_earlier_accepted_rows_and_quarantines_every_row(tmp_path):
+    with wh.connect(tmp_path / "w.duckdb") as con:
+        ingest_file_into(con, _land(tmp_path, rows({}, {})), "applications", DAY, rows_per_chunk=1)
+        blocked = ingest_file_into(con, _land(tmp_path, rows(*[{"time": "long"}] * 3)), "applications", DAY, rows_per_chunk=1)
+        assert blocked.blocked and blocked.counts == {"received": 3, "accepted": 0, "quarantined": 3, "duplicates": 0}
+        assert len(_table(con, "applications")) == 2, "a blocked resend does not wipe the day's good rows"
+        assert set(_table(con, "applications_quarantine")["check"]) == {"incompatible_type"}
+
+
+def test_an_unreadable_file_is_reported_not_raised(tmp_path):
+    path = tmp_path / FILE
+    path.write_bytes(b"")
+    with wh.connect(tmp_path / "w.duckdb") as con:
+        outcome = ingest_file_into(con, path, "applications", DAY)
+        assert outcome.file_problem == "empty_file" and outcome.blocked
+        assert not wh.table_exists(con, "raw", "applications")
