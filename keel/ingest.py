@@ -174,7 +174,7 @@ def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk:
     def accepted_rows():
         for result in chunks.results():
             result = quarantine_rows_of_other_days(result, DAY_COLUMN[source], day)
-            judged.append(replace(result, accepted=result.accepted.head(0)))
+            judged.append(replace(result, accepted=_no_rows(result.accepted)))
             yield result.accepted.assign(partition_date=day.isoformat())
 
     if chunks.blocked:
@@ -194,6 +194,11 @@ def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk:
     )
     _store_held_back(con, source, day.isoformat(), outcome)
     return outcome
+
+
+def _no_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame`'s columns and dtypes without its rows (an empty slice of Arrow-backed text would keep its buffers)."""
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in frame.dtypes.items()})
 
 
 def store_outcome(con, source: str, day: str, outcome: IngestOutcome) -> None:

@@ -13,8 +13,10 @@ with the wrong number of fields instead of guessing at them.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,9 @@ from keel.landing.utf8 import BAD_BYTES_MARKER, BadBytes, decode_marking_bad_byt
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_NOT_BLANK = re.compile(rb"\S")
+# A large file is checked for UTF-8 a slice at a time: decoding it whole would hold a copy of it as text.
+_UTF8_CHECK_BYTES = 1 << 24
 
 
 def read_csv_landing(data: bytes, file_name: str, sha256: str) -> tuple[pd.DataFrame, str | None, str | None]:
@@ -35,10 +40,9 @@ def read_csv_landing(data: bytes, file_name: str, sha256: str) -> tuple[pd.DataF
     refuse_empty(data, file_name, sha256)
     offset = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
     body = data[offset:]
-    try:
-        body.decode("utf-8")
+    if _is_utf8(body):
         bad_bytes: list[BadBytes] = []
-    except UnicodeDecodeError:
+    else:
         text, bad_bytes = decode_marking_bad_bytes(body, base_offset=offset)
         body = text.encode("utf-8")
 
@@ -58,8 +62,7 @@ def read_csv_landing(data: bytes, file_name: str, sha256: str) -> tuple[pd.DataF
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise refuse(UNREADABLE, f"the header names {', '.join(repr(n) for n in repeated)} more than once; each column must be named once")
-    rest = b"" if header_end < 0 else body[header_end + 1 :]
-    if not rest.strip():
+    if header_end < 0 or _NOT_BLANK.search(body, header_end + 1) is None:
         raise refuse(
             HEADER_ONLY,
             f"has a header ({len(header)} columns: {', '.join(header[:20])}) but no data rows ({len(data)} bytes); "
@@ -97,6 +100,18 @@ def read_csv_landing(data: bytes, file_name: str, sha256: str) -> tuple[pd.DataF
         frame, encoding_problems = _mark_bad_bytes(frame, bad_bytes, file_name, {p.row_number for p in problems})
         problems.extend(encoding_problems)
     return mark_row_problems(frame, problems), file_problem, file_message
+
+
+def _is_utf8(data: bytes) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), _UTF8_CHECK_BYTES):
+            decoder.decode(view[start : start + _UTF8_CHECK_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _fields(line: bytes) -> list[str]:

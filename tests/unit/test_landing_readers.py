@@ -106,6 +106,19 @@ def test_csv_non_utf8_bytes_mark_their_row_with_column_and_offset(tmp_path):
     assert landed.frame.loc[3, "home"] == "owner"
 
 
+@pytest.mark.parametrize("slice_bytes", [1, 2, 3, 7])
+def test_utf8_is_checked_a_slice_at_a_time_and_a_character_may_straddle_slices(tmp_path, monkeypatch, slice_bytes):
+    from keel.landing import csv_reader
+
+    monkeypatch.setattr(csv_reader, "_UTF8_CHECK_BYTES", slice_bytes)
+    good = HEADER + "A000001,30,propriétaire\nA000002,41,€uro\n".encode()
+    landed = read_landing_file(land(tmp_path, "good.csv", good))
+    assert landed.problem_rows.empty and landed.frame["home"].tolist() == ["propriétaire", "€uro"]
+    cut_character = HEADER + b"A000001,30,rent\nA000002,41,\xe2\x82\n"  # the first two of the three bytes of a euro sign
+    (problem,) = read_landing_file(land(tmp_path, "bad.csv", cut_character)).problem_rows.to_dict("records")
+    assert problem["row_number"] == 2 and problem["check"] == "not_utf8"
+
+
 def test_utf8_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     landed = read_landing_file(land(tmp_path, "a.csv", b"\xef\xbb\xbf" + HEADER + b"A000001,30,rent\n"))
     assert list(landed.frame.columns) == ["application_id", "age", "home"]
