@@ -28,7 +28,7 @@ CONTRACTS_DIR = REPO_ROOT / "policies" / "contracts"
 DAY_COLUMN = {"applications": "application_date", "outcomes": "outcome_date"}
 CHECK_WRONG_DAY = "in_file_day"
 # Rows judged and written at once: about 250 MB of a step's memory for applications.
-INGEST_ROWS_PER_CHUNK = 500_000
+INGEST_ROWS_PER_CHUNK = 250_000
 
 
 def contract_for(source: str) -> Contract:

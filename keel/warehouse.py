@@ -21,6 +21,10 @@ import pyarrow.compute as pc
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 LOCK_WAIT_SECONDS = 120.0
+# The name rows being written go by while they are checked against the table (a registered frame or a view).
+INCOMING = "incoming_rows"
+# replace_rows_in_frames stages a day's frames in <table>__incoming before moving them in.
+STAGING_SUFFIX = "__incoming"
 # How much memory DuckDB may use before it works out of core (spilling to
 # <warehouse>.tmp): a size such as 2GB or 1.5GiB, or a share of RAM such as 40%.
 # The same variable reaches dbt's connection through profiles.yml.
@@ -133,37 +137,61 @@ def replace_rows_in_frames(
     where_column: str,
     values: list[str],
 ) -> int:
-    """replace_rows for rows that arrive a frame at a time (a large day): one transaction, one frame held at once.
+    """replace_rows for rows that arrive a frame at a time (a large day), holding one frame at once.
 
-    `frames` should yield at least one frame (an empty one for an empty day),
-    so that a missing table is created with its columns.
+    The frames are appended to a staging table, a transaction each, then
+    moved into `table` in one transaction in SQL: DuckDB keeps an open
+    transaction's appended rows in memory (about 400 bytes a row of
+    applications, gigabytes for a 10M-row day), while a move inside DuckDB
+    stays within its memory limit. Readers of `table` see the old day or the
+    new one, never part of it; a run killed before the move leaves the
+    staging table, which the next write drops. `frames` should yield at least
+    one frame (an empty one for an empty day), so that a missing table is
+    created with its columns.
     """
-    return _write_rows(con, schema, table, frames, safe_identifier(where_column), values)
+    schema, table, where_column = safe_identifier(schema), safe_identifier(table), safe_identifier(where_column)
+    staging = safe_identifier(f"{table}{STAGING_SUFFIX}")
+    con.execute(f"drop table if exists {schema}.{staging}")
+    try:
+        written = sum(_write_rows(con, schema, staging, frame) for frame in frames)
+        if not table_exists(con, schema, staging):
+            return 0
+        _write_rows(con, schema, table, f"{schema}.{staging}", where_column, values)
+    finally:
+        con.execute(f"drop table if exists {schema}.{staging}")
+    return written
 
 
-def _write_rows(con, schema: str, table: str, frames: pd.DataFrame | Iterable[pd.DataFrame], where_column: str | None = None, values: list[str] | None = None) -> int:
-    """Insert the frame(s) in one transaction, first deleting the rows of the days `values` when given."""
+def _write_rows(
+    con, schema: str, table: str, rows: pd.DataFrame | str, where_column: str | None = None, values: list[str] | None = None
+) -> int:
+    """Insert `rows` (a frame, or a table already in the warehouse) in one transaction, first deleting the rows of the days `values` when given."""
     schema, table = safe_identifier(schema), safe_identifier(table)
     qualified = f"{schema}.{table}"
     con.execute(f"create schema if not exists {schema}")
-    written = 0
     con.execute("begin transaction")
     try:
-        for number, frame in enumerate([frames] if isinstance(frames, pd.DataFrame) else frames):
-            con.register("incoming_rows", frame)
-            try:
-                if not table_exists(con, schema, table):
-                    con.execute(f"create table {qualified} as select * from incoming_rows limit 0")
-                _type_untyped_columns(con, schema, table)
-                _add_new_columns(con, schema, table)
-                if number == 0 and where_column and values:
-                    # Partitions are days; a day may be stored as text, date or timestamp.
-                    placeholders = ", ".join("cast(? as date)" for _ in values)
-                    con.execute(f"delete from {qualified} where cast({where_column} as date) in ({placeholders})", values)
-                con.execute(f"insert into {qualified} by name select * from incoming_rows")
-            finally:
-                con.unregister("incoming_rows")
-            written += len(frame)
+        if isinstance(rows, pd.DataFrame):
+            con.register(INCOMING, rows)
+            written = len(rows)
+        else:
+            con.execute(f"create or replace temp view {INCOMING} as select * from {rows}")
+            written = int(con.execute(f"select count(*) from {INCOMING}").fetchone()[0])
+        try:
+            if not table_exists(con, schema, table):
+                con.execute(f"create table {qualified} as select * from {INCOMING} limit 0")
+            _type_untyped_columns(con, schema, table)
+            _add_new_columns(con, schema, table)
+            if where_column and values:
+                # Partitions are days; a day may be stored as text, date or timestamp.
+                placeholders = ", ".join("cast(? as date)" for _ in values)
+                con.execute(f"delete from {qualified} where cast({where_column} as date) in ({placeholders})", values)
+            con.execute(f"insert into {qualified} by name select * from {INCOMING}")
+        finally:
+            if isinstance(rows, pd.DataFrame):
+                con.unregister(INCOMING)
+            else:
+                con.execute(f"drop view if exists {INCOMING}")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -189,7 +217,7 @@ def select_columns_sql(schema: str, table: str, columns: list[str]) -> str:
 def _add_new_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
     """Columns the incoming rows have and the table lacks are added (older rows get NULL), like dbt's append_new_columns."""
     existing = set(table_columns(con, schema, table))
-    for name, kind, *_ in con.execute("describe select * from incoming_rows").fetchall():
+    for name, kind, *_ in con.execute(f"describe select * from {INCOMING}").fetchall():
         if name not in existing:
             con.execute(f"alter table {schema}.{table} add column {safe_identifier(name)} {kind}")
 
@@ -207,7 +235,7 @@ def _type_untyped_columns(con: duckdb.DuckDBPyConnection, schema: str, table: st
     ).fetchall()
     if not untyped:
         return
-    incoming = {name: kind for name, kind, *_ in con.execute("describe select * from incoming_rows").fetchall()}
+    incoming = {name: kind for name, kind, *_ in con.execute(f"describe select * from {INCOMING}").fetchall()}
     for (column,) in untyped:
         kind = incoming.get(column)
         if kind and kind != '"NULL"':

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pyarrow as pa
+
 from keel.landing.csv_reader import read_csv_landing
 from keel.landing.errors import UNREADABLE, LandingFileError
 from keel.landing.jsonl_reader import read_jsonl_landing
@@ -32,4 +34,6 @@ def read_landing_file(path: Path | str) -> LandingFile:
             UNREADABLE, path.name, f"{path.name}: unknown landing file format {path.suffix!r}; expected .csv, .parquet or .jsonl", sha256, len(data)
         )
     frame, problem, message = reader(data, path.name, sha256)
+    # The parsers' scratch memory stays with Arrow's allocator unless handed back (about half the file's size).
+    pa.default_memory_pool().release_unused()
     return LandingFile(path=path, format=fmt, sha256=sha256, size_bytes=len(data), frame=frame, problem=problem, problem_message=message)
