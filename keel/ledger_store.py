@@ -12,15 +12,14 @@ import hashlib
 from collections.abc import Iterable
 
 import duckdb
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, constant_column, next_batch, verify_chain
-from keel.warehouse import fetch_one, table_exists
+from keel.warehouse import STAGING_SUFFIX, fetch_one, table_exists
 
 LEDGER_TABLE = "audit.decision_ledger"
 BATCHES_TABLE = "audit.ledger_batches"
+LEDGER_STAGING = f"{LEDGER_TABLE}{STAGING_SUFFIX}"
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -45,17 +44,17 @@ def append_batch_in_order(
 ) -> Batch | None:
     """Append the rows of `frames`, in application_id order, as one batch unless they equal the day's last batch.
 
-    The rows are turned into canonical text, hashed and inserted a chunk at a
-    time inside one transaction (a large day never holds all its rows or text
-    at once); when the digest shows they equal the last batch of the day and
-    event type, the transaction is rolled back and nothing is appended.
+    The rows are turned into canonical text, hashed and written to a staging
+    table a chunk at a time (a large day never holds all its rows or text at
+    once, and DuckDB would hold an open transaction's rows in memory). When
+    the digest shows they equal the last batch of the day and event type,
+    nothing is appended; otherwise the rows move into the ledger together
+    with their batch record, in one transaction.
     """
     _ensure(con)
-    con.execute("begin transaction")
+    con.execute(f"drop table if exists {LEDGER_STAGING}")
+    con.execute(f"create table {LEDGER_STAGING} as select * from {LEDGER_TABLE} limit 0")
     try:
-        last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
-        previous = Batch(*last) if last else None
-        batch_seq = 1 if previous is None else previous.batch_seq + 1
         digest = hashlib.sha256()
         row_count = 0
         labelled = (
@@ -65,12 +64,19 @@ def append_batch_in_order(
         for texts, lines in canonical_chunks_in_order(labelled):
             digest.update(lines)
             row_count += texts.num_rows
-            con.register("ledger_rows", texts.append_column("batch_seq", pa.array(np.full(texts.num_rows, batch_seq, dtype=np.int32))))
+            con.register("ledger_rows", texts)
             try:
-                con.execute(f"insert into {LEDGER_TABLE} by name select * from ledger_rows")
+                con.execute(f"insert into {LEDGER_STAGING} by name select * from ledger_rows")
             finally:
                 con.unregister("ledger_rows")
-        rows_digest = digest.hexdigest()
+        return _append_staged(con, digest.hexdigest(), row_count, ledger_day, event_type, run_id, appended_at)
+    finally:
+        con.execute(f"drop table if exists {LEDGER_STAGING}")
+
+
+def _append_staged(con, rows_digest: str, row_count: int, ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:
+    con.execute("begin transaction")
+    try:
         last_same = fetch_one(
             con,
             f"select rows_sha256 from {BATCHES_TABLE} where ledger_day = ? and event_type = ? order by batch_seq desc limit 1",
@@ -79,7 +85,9 @@ def append_batch_in_order(
         if last_same and last_same[0] == rows_digest:
             con.execute("rollback")
             return None
-        batch = next_batch(None, ledger_day, previous, rows_digest, row_count)
+        last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
+        batch = next_batch(None, ledger_day, Batch(*last) if last else None, rows_digest, row_count)
+        con.execute(f"insert into {LEDGER_TABLE} by name select * replace (cast(? as integer) as batch_seq) from {LEDGER_STAGING}", [batch.batch_seq])
         con.execute(
             f"insert into {BATCHES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [batch.batch_seq, ledger_day, event_type, batch.row_count, batch.rows_sha256, batch.previous_digest, batch.digest, run_id, appended_at],

@@ -91,6 +91,10 @@ def test_a_batch_streamed_from_the_warehouse_a_frame_at_a_time_is_the_batch_of_t
     assert (by_frames.row_count, by_frames.rows_sha256, by_frames.digest) == (2_500, by_whole.rows_sha256, by_whole.digest)
     pd.testing.assert_frame_equal(current_rows(streamed, "decision"), current_rows(whole, "decision"))
     assert verify(streamed).ok
+    again = query_frames(streamed.cursor(), "select * from day order by application_id", rows_per_frame=700)
+    assert append_batch_in_order(streamed, again, "2026-01-02", "decision", "run", "t") is None, "the same rows again append nothing"
+    assert streamed.execute("select count(*) from audit.decision_ledger").fetchone()[0] == 2_500
+    assert _audit_tables(streamed) == ["decision_ledger", "ledger_batches"]
 
 
 def test_frames_out_of_ledger_order_are_refused_and_nothing_is_appended(tmp_path):
@@ -106,3 +110,8 @@ def test_frames_out_of_ledger_order_are_refused_and_nothing_is_appended(tmp_path
         append_batch_in_order(con, [rows.iloc[::-1]], "2026-01-02", "decision", "run", "t")
     assert con.execute("select count(*) from audit.decision_ledger").fetchone()[0] == 0
     assert con.execute("select count(*) from audit.ledger_batches").fetchone()[0] == 0
+    assert _audit_tables(con) == ["decision_ledger", "ledger_batches"], "the staged rows are dropped"
+
+
+def _audit_tables(con) -> list[str]:
+    return [r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'audit' order by 1").fetchall()]
