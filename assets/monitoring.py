@@ -29,6 +29,7 @@ from assets.constants import (
 )
 from keel import warehouse as wh
 from keel.alerts import SCORING_DAY_METADATA
+from keel.decisioning import FEATURES_MART
 from keel.landing_zone import write_atomically
 from keel.monitoring import load_monitoring_config
 from keel.monitoring.daily import (
@@ -55,7 +56,6 @@ MONITORING_SCHEMA = "monitoring"
 CODE_VERSION = "1"
 HISTORY_DAYS = 30
 
-FEATURES_TABLE = ("marts", "application_features")
 DAY_WHERE = " where application_date = cast(? as date) order by application_id"
 SCORES_SQL = "select application_id, p_bad, model_version from decisioning.scores where application_date = cast(? as date) order by application_id"
 DECISIONS_SQL = """
@@ -239,8 +239,8 @@ def daily_monitoring(
     with warehouse.connect() as con:
         scores = wh.query_frame(con, SCORES_SQL, [day.isoformat()])
         model_version, profile, no_reference = _reference(control_store, scores)
-        columns = columns_for_drift(profile, wh.table_columns(con, *FEATURES_TABLE))
-        features = wh.query_frame(con, wh.select_columns_sql(*FEATURES_TABLE, columns) + DAY_WHERE, [day.isoformat()])
+        columns = columns_for_drift(profile, wh.table_columns(con, *FEATURES_MART))
+        features = wh.query_frame(con, wh.select_columns_sql(*FEATURES_MART, columns) + DAY_WHERE, [day.isoformat()])
         decisions = wh.query_frame(con, DECISIONS_SQL, [window_start, day.isoformat()])
         outcomes = (
             con.execute(OUTCOMES_SQL, [window_start, day.isoformat(), day.isoformat()]).df()

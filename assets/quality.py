@@ -6,13 +6,13 @@ import dagster as dg
 from assets.constants import CHECK_FEATURE_EXPECTATIONS, WAREHOUSE_POOL
 from keel.home import REPO_ROOT
 from keel import warehouse as wh
+from keel.decisioning import FEATURES_MART
 from keel.quality import validate_frame
 from keel.quality.expectations import load_suite_config, suite_columns
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
 FEATURE_SUITE = REPO_ROOT / "policies" / "expectations" / "application_features.json"
-FEATURES_SCHEMA, FEATURES_TABLE = "marts", "application_features"
 DAYS_WHERE = " where application_date between cast(? as date) and cast(? as date) order by application_id"
 
 
@@ -30,8 +30,8 @@ DAYS_WHERE = " where application_date between cast(? as date) and cast(? as date
 def feature_expectations(context: dg.AssetCheckExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     days = context.partition_keys
     with warehouse.connect() as con:
-        columns = suite_columns(load_suite_config(FEATURE_SUITE), wh.table_columns(con, FEATURES_SCHEMA, FEATURES_TABLE))
-        frame = wh.query_frame(con, wh.select_columns_sql(FEATURES_SCHEMA, FEATURES_TABLE, columns) + DAYS_WHERE, [days[0], days[-1]])
+        columns = suite_columns(load_suite_config(FEATURE_SUITE), wh.table_columns(con, *FEATURES_MART))
+        frame = wh.query_frame(con, wh.select_columns_sql(*FEATURES_MART, columns) + DAYS_WHERE, [days[0], days[-1]])
     # Not "D1..D2": GX parses a run name as a date for its Data Docs title, and that one breaks it.
     run_name = days[0] if len(days) == 1 else f"{days[0]}_to_{days[-1]}"
     outcome = validate_frame(frame, FEATURE_SUITE, keel_home.home.reports / "data_docs", run_name=run_name)

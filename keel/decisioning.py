@@ -21,6 +21,8 @@ from keel.policy import Policy, TrainingProfile, decide, load_policy
 from keel.scoring import CHAMPION, LoadedModel, ModelUnavailable, load_alias, score
 
 POLICY_PATH = REPO_ROOT / "policies" / "credit_policy.yaml"
+# The feature mart dbt builds: (schema, table).
+FEATURES_MART = ("marts", "application_features")
 DAY_FEATURES_SQL = "select * from marts.application_features where application_date = cast(? as date) order by application_id"
 
 

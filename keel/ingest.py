@@ -4,7 +4,7 @@ This is the functional core behind the raw_applications and raw_outcomes
 assets: it reads the day's file, applies the source's contract, checks that
 every row belongs to the file's day and stores the rows in the warehouse's
 raw schema. A large day is judged and stored a chunk of rows at a time
-(keel.contracts.ContractChunks), so the step holds the file as read and one
+(keel.contracts.apply.ContractChunks), so the step holds the file as read and one
 chunk's rows, not the whole day typed several times over.
 """
 
@@ -146,8 +146,9 @@ def quarantine_rows_of_other_days(result: ContractResult, column: str, day: dt.d
 def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk: int = INGEST_ROWS_PER_CHUNK) -> IngestOutcome:
     """Read `path`, apply the source's contract and store the day's rows; bad data is reported, never raised.
 
-    Accepted rows replace the day's in raw.<source>, a chunk at a time in one
-    transaction (a blocked file leaves them as they were); the day's
+    Accepted rows replace the day's in raw.<source>, written a chunk at a time
+    and moved in together (keel.warehouse.replace_rows_in_frames; a blocked
+    file leaves them as they were); the day's
     quarantined and duplicate rows replace theirs (store_outcome). The
     outcome has the counts, the quarantine and the duplicates of the whole
     file; its accepted frame is empty, the rows being in the warehouse.
