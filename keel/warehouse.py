@@ -141,8 +141,8 @@ def replace_rows_in_frames(
 
     The frames are appended to a staging table, a transaction each, then
     moved into `table` in one transaction in SQL: DuckDB keeps an open
-    transaction's appended rows in memory (about 400 bytes a row of
-    applications, gigabytes for a 10M-row day), while a move inside DuckDB
+    transaction's appended rows in memory, outside its memory limit (they
+    grow with every frame of a large day), while a move inside DuckDB
     stays within its memory limit. Readers of `table` see the old day or the
     new one, never part of it; a run killed before the move leaves the
     staging table, which the next write drops. `frames` should yield at least

@@ -51,8 +51,8 @@ def prepare_home(home: KeelHome, progress: Progress) -> dict:
 def land_scaled_day_apart(home: KeelHome, rows: int, day: dt.date) -> Path:
     """keel.bench.scaled_day.land_scaled_day in a process of its own.
 
-    Generating the day costs the generator's memory (about 1.5 GB at 10M
-    rows) and the allocator keeps much of it after the frame is freed; in the
+    Generating the day costs the generator's memory, and the allocator keeps
+    much of it after the frame is freed; in the
     CLI process that would be counted in keel's peak, though no step holds it.
     """
     import subprocess
