@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
 from keel.executables import venv_tool
+from resources.dbt_fork import dbt_forked_from_this_process
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
@@ -23,7 +24,7 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 
 
 class VenvDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI resource for the dbt installed beside this Python.
+    """dagster-dbt's dbt CLI resource for the dbt installed beside this Python, forked rather than started.
 
     dagster-dbt asks the executable for its version (`dbt --version`, a ~2 s
     subprocess) once per resource instance, which is once per run. The
@@ -34,6 +35,18 @@ class VenvDbtCliResource(DbtCliResource):
     @property
     def _cli_version(self) -> version.Version:
         return installed_dbt_version()
+
+    def cli(self, args, **kwargs):
+        """dagster-dbt's invocation, with dbt forked from this process (resources/dbt_fork.py) unless KEEL_DBT_FORK=0."""
+        if not fork_dbt():
+            return super().cli(args, **kwargs)
+        with dbt_forked_from_this_process():
+            return super().cli(args, **kwargs)
+
+
+def fork_dbt() -> bool:
+    """Whether dbt runs in a child forked from the step (the default) or as the `dbt` executable (KEEL_DBT_FORK=0)."""
+    return hasattr(os, "fork") and os.environ.get("KEEL_DBT_FORK", "1") != "0"
 
 
 def installed_dbt_version() -> version.Version:
