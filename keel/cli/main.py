@@ -335,6 +335,37 @@ def bench_ingest(
     )
 
 
+@app.command("bench-overhead")
+@one_line_errors
+def bench_overhead(
+    loads: int = typer.Option(5, "--loads", min=1, help="Definitions loads, each in a fresh interpreter."),
+    files: int = typer.Option(1_000, "--files", min=0, help="Files in the landing folder for the sensor ticks."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Time what keel costs outside a run: loading the definitions, and a landing sensor tick over many files."""
+    import tempfile
+
+    from rich.progress import Progress
+
+    from keel.bench.overhead import measure_overhead
+
+    with tempfile.TemporaryDirectory(prefix="keel-bench-overhead-") as workdir, Progress(transient=True, disable=json_out) as progress:
+        task = progress.add_task("overhead", total=None)
+        result = measure_overhead(Path(workdir), loads, files, progress=lambda msg: progress.update(task, description=msg))
+    if json_out:
+        emit_json(result)
+        return
+    typer.echo(
+        f"definitions load: median {result['definitions_load_median_s']} s, max {result['definitions_load_max_s']} s "
+        f"({', '.join(map(str, result['definitions_load_s']))})"
+    )
+    typer.echo(
+        f"landing sensor, {result['landing_files']:,} files: first tick {result['landing_first_tick_s']} s "
+        f"({result['landing_first_tick_run_requests']} runs requested), next tick {result['landing_next_tick_s']} s "
+        f"({result['landing_next_tick_run_requests']})"
+    )
+
+
 @app.command()
 @one_line_errors
 def serve(
