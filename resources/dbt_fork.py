@@ -134,11 +134,6 @@ def forked_dbt(args: Sequence[str], env: Mapping[str, str], cwd: str | Path) -> 
     return ForkedCall(args, lambda: run_dbt(dbt_args, environment, cwd))
 
 
-def popen_forking_dbt(args: Sequence[str], *, env: Mapping[str, str], cwd: str | Path, **_: Any) -> ForkedCall:
-    """Stands in for subprocess.Popen in dagster-dbt's invocation (which passes stdout=PIPE, stderr=STDOUT)."""
-    return forked_dbt(args, env, cwd)
-
-
 @contextmanager
 def dbt_forked_from_this_process():
     """While open, dagster-dbt's dbt invocations fork from this process instead of starting `dbt`.
@@ -160,10 +155,10 @@ def dbt_forked_from_this_process():
 class _ForkingSubprocess:
     """subprocess as dagster-dbt's invocation module sees it, but Popen forks."""
 
-    Popen = staticmethod(popen_forking_dbt)
-    PIPE = subprocess.PIPE
-    STDOUT = subprocess.STDOUT
-    TimeoutExpired = subprocess.TimeoutExpired
+    @staticmethod
+    def Popen(args: Sequence[str], *, env: Mapping[str, str], cwd: str | Path, **_: Any) -> ForkedCall:  # noqa: N802 - subprocess's name
+        # dagster-dbt asks for stdout=PIPE, stderr=STDOUT: what ForkedCall always does.
+        return forked_dbt(args, env, cwd)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(subprocess, name)

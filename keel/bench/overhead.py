@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 from keel.home import KeelHome
@@ -46,45 +45,34 @@ def measure_definitions_load(repeats: int, home: Path, progress: Callable[[str],
     return seconds
 
 
-def land_tick_files(home: Path, files: int, today: dt.date) -> None:
+def land_tick_files(home: KeelHome, files: int, today: dt.date) -> None:
     """`files` small landing files, applications and outcomes alternately, one per source and day back from yesterday."""
     for index in range(files):
         source = SOURCES[index % len(SOURCES)]
         day = today - dt.timedelta(days=1 + index // len(SOURCES))
-        folder = KeelHome(home).landing_dir(source)
+        folder = home.landing_dir(source)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / landing_file_name(source, day)).write_text(f"application_id,application_date\nA{index:08d},{day.isoformat()}\n")
-
-
-@contextmanager
-def _keel_home(home: Path):
-    previous = os.environ.get("KEEL_HOME")
-    os.environ["KEEL_HOME"] = str(home)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("KEEL_HOME", None)
-        else:
-            os.environ["KEEL_HOME"] = previous
 
 
 def measure_landing_ticks(workdir: Path, files: int, progress: Callable[[str], None] = lambda _: None) -> dict:
     """The landing sensor's first tick over `files` new files (each hashed), and the next tick (nothing changed).
 
     The sensor runs against a real Dagster instance in `workdir` with an
-    empty event log, as on a new installation.
+    empty event log, as on a new installation; this process is pointed at a
+    KEEL_HOME in `workdir` (as `keel bench` is).
     """
     import dagster as dg
 
     from sensors.landing import landing_sensor
 
-    home = workdir / "home"
+    home = KeelHome(workdir / "home")
     progress(f"landing {files} files")
     land_tick_files(home, files, dt.date.today())
+    home.export_env()
     instance_dir = workdir / "dagster"
     instance_dir.mkdir(parents=True, exist_ok=True)
-    with _keel_home(home), dg.DagsterInstance.local_temp(str(instance_dir)) as instance:
+    with dg.DagsterInstance.local_temp(str(instance_dir)) as instance:
         progress("first landing sensor tick")
         started = time.perf_counter()
         first = landing_sensor(dg.build_sensor_context(instance=instance, cursor=None))
