@@ -135,3 +135,18 @@ def test_dagster_dbts_invocation_runs_forked_and_reads_the_childs_events(tmp_pat
     assert [event.raw_event["info"]["name"] for event in events][:2] == ["MainReportVersion", "AdapterRegistered"]
     monkeypatch.setenv("KEEL_DBT_FORK", "0")
     assert isinstance(dbt_resource().cli(["parse"], target_path=tmp_path / "again").wait().process, subprocess.Popen)
+
+
+def test_a_failing_forked_dbt_raises_dagster_dbts_error_with_the_exit_code(tmp_path, monkeypatch):
+    from dagster_dbt import DagsterDbtCliRuntimeError
+
+    from resources.dbt import dbt_resource, release_duckdb_connection
+
+    monkeypatch.setenv("KEEL_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    try:
+        invocation = dbt_resource().cli(["run-operation", "no_such_macro"], target_path=tmp_path / "target")
+        with pytest.raises(DagsterDbtCliRuntimeError, match="failed with exit code `[12]`"):
+            invocation.wait()
+    finally:
+        release_duckdb_connection()
+    assert isinstance(invocation.process, ForkedCall)
