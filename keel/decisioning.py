@@ -23,7 +23,7 @@ from keel.scoring import CHAMPION, LoadedModel, ModelUnavailable, load_alias, sc
 POLICY_PATH = REPO_ROOT / "policies" / "credit_policy.yaml"
 # The feature mart dbt builds: (schema, table).
 FEATURES_MART = ("marts", "application_features")
-DAY_FEATURES_SQL = "select * from marts.application_features where application_date = cast(? as date) order by application_id"
+DAY_FEATURES_SQL = f"select * from {'.'.join(FEATURES_MART)} where application_date = cast(? as date) order by application_id"
 
 
 def current_policy() -> Policy:

@@ -1,7 +1,8 @@
 """dbt run in a child forked from the step, instead of a fresh `dbt` interpreter.
 
 dagster-dbt starts `dbt <command>` as a subprocess, and that interpreter
-spends ~4.6 s importing dbt before it reads the project: on every daily run,
+spends seconds importing dbt before it reads the project (docs/BENCHMARKS.md,
+"Profiling": 7.5 of 17 profiled seconds in a 10k day): on every daily run,
 at every size of day. The step that starts it has imported dbt already
 (dagster-dbt builds a dbt adapter in it to read column metadata), so a child
 forked from the step runs the same command through dbt's programmatic entry
