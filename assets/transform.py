@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from assets.constants import DAILY_PARTITIONS, GROUP_TRANSFORM, OWNER_DATA, WAREHOUSE_POOL
 from keel.dbt_window import partition_window_env
 from resources.dbt import dbt_project, release_duckdb_connection, scratch_target
+from resources.dbt_events import dbt_events_without_busy_wait
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
@@ -54,7 +55,7 @@ def dbt_transform(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     # an environment variable when its value changes.
     os.environ.update(partition_window_env(window.start.date(), window.end.date()))
     # Column schema and lineage (sqlglot over the compiled SQL) are fetched per model after it builds.
-    with scratch_target(keel_home.home.dbt_state) as target:
+    with scratch_target(keel_home.home.dbt_state) as target, dbt_events_without_busy_wait():
         try:
             yield from dbt.cli(["build"], context=context, target_path=target).stream().fetch_column_metadata()
         finally:

@@ -1,0 +1,87 @@
+"""dagster-dbt's event post-processing mapped in order, lazily, and without spinning while it waits."""
+
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from dagster._core.utils import imap as dagster_imap
+
+from resources.dbt_events import dbt_events_without_busy_wait, ordered_threadpool_map
+
+
+def _slow_square(value: int) -> int:
+    time.sleep(random.Random(value).uniform(0, 0.01))
+    return value * value
+
+
+def test_results_come_in_input_order_as_with_dagsters_imap():
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        ours = list(ordered_threadpool_map(executor, iter(range(60)), _slow_square))
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        theirs = list(dagster_imap(executor, iter(range(60)), _slow_square))
+    assert ours == theirs == [value * value for value in range(60)]
+
+
+def test_the_first_result_comes_before_the_input_is_exhausted():
+    first_result_seen = threading.Event()
+
+    def events():
+        yield 1
+        if not first_result_seen.wait(timeout=10):
+            raise AssertionError("the map waited for the whole input before giving its first result")
+        yield 2
+
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        results = ordered_threadpool_map(executor, events(), _slow_square)
+        assert next(results) == 1
+        first_result_seen.set()
+        assert list(results) == [4]
+
+
+def test_an_error_in_the_input_comes_after_the_results_before_it():
+    def events():
+        yield 2
+        yield 3
+        raise ValueError("dbt's output ended badly")
+
+    seen = []
+    with ThreadPoolExecutor(max_workers=2) as executor, pytest.raises(ValueError, match="ended badly"):
+        for result in ordered_threadpool_map(executor, events(), _slow_square):
+            seen.append(result)
+    assert seen == [4, 9]
+
+
+def test_an_error_in_the_function_reaches_the_caller():
+    def fail_on_three(value: int) -> int:
+        if value == 3:
+            raise RuntimeError("no column metadata for 3")
+        return value
+
+    with ThreadPoolExecutor(max_workers=2) as executor, pytest.raises(RuntimeError, match="for 3"):
+        list(ordered_threadpool_map(executor, iter(range(5)), fail_on_three))
+
+
+def test_waiting_for_slow_input_costs_the_caller_no_cpu():
+    # The reason for the replacement: Dagster's imap loops without sleeping here.
+    def slow_events():
+        time.sleep(1.0)
+        yield 5
+
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        cpu_before = time.thread_time()
+        assert list(ordered_threadpool_map(executor, slow_events(), _slow_square)) == [25]
+        cpu_spent = time.thread_time() - cpu_before
+    assert cpu_spent < 0.3, f"the caller's thread used {cpu_spent:.2f} s of CPU waiting one second for input"
+
+
+def test_the_swap_is_scoped_to_the_block():
+    from dagster_dbt.core import dbt_event_iterator
+
+    original = dbt_event_iterator.imap
+    with pytest.raises(KeyError):
+        with dbt_events_without_busy_wait():
+            assert dbt_event_iterator.imap is ordered_threadpool_map
+            raise KeyError("a failing dbt step")
+    assert dbt_event_iterator.imap is original
