@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import skops.io
+from skops.io.exceptions import UntrustedTypesFoundException
 
 ARTIFACT_SUFFIX = ".skops"
 SCHEMA_ENTRY = "schema.json"
@@ -219,13 +220,15 @@ class ModelStore:
         if cached is not None:
             _LOADED.move_to_end(found)
             return cached
-        refused = refused_types(data)
-        if refused:
+        # skops audits every type in the file against its defaults and keel's allow-list before
+        # constructing anything; the types are listed (a second pass) only when it refuses.
+        try:
+            model_pipeline = skops.io.loads(data, trusted=sorted(TRUSTED_TYPES))
+        except UntrustedTypesFoundException:
             raise ArtifactUntrusted(
                 f"model {version}: artifact {path} (sha256 {found}) asks to construct types outside keel's allow-list: "
-                f"{', '.join(refused)}; it is not loaded (see TRUSTED_TYPES in keel/models/artifacts.py)"
-            )
-        model_pipeline = skops.io.loads(data, trusted=sorted(skops.io.get_untrusted_types(data=data)))
+                f"{', '.join(refused_types(data))}; it is not loaded (see TRUSTED_TYPES in keel/models/artifacts.py)"
+            ) from None
         _LOADED[found] = model_pipeline
         while len(_LOADED) > LOADED_MODELS_KEPT:
             _LOADED.popitem(last=False)
