@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 
-from keel.bench.memory import TreeMemorySampler, process_memory_kb, process_tree
+from keel.bench.memory import LOWEST_PRIORITY, TreeMemorySampler, process_memory_kb, process_tree, thread_nice
 
 # A child that starts a grandchild holding ~300 MB, like the executor's forkserver starting a step.
 GRANDCHILD = "import time; block = bytearray(300 * 1024 * 1024); block[::4096] = b'x' * len(block[::4096]); time.sleep(3)"
@@ -47,3 +48,15 @@ def test_a_peak_is_attributed_to_the_window_it_happened_in():
     assert during >= before + 290, (before, during)
     assert during >= after + 290, (after, during)
     assert sampler.peak_between(0, 1) == 0.0
+
+
+def test_the_sampler_yields_the_cpu_to_what_it_measures():
+    # Reading /proc/PID/smaps_rollup of large processes took up to half a core at five samples a second.
+    main_nice = thread_nice(threading.get_native_id())
+    with TreeMemorySampler(interval_s=0.05) as sampler:
+        deadline = time.monotonic() + 10
+        while sampler.samples < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert thread_nice(sampler._thread.native_id) == LOWEST_PRIORITY
+        assert thread_nice(threading.get_native_id()) == main_nice
+    assert sampler.samples >= 2
