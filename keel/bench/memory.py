@@ -6,11 +6,11 @@ they were missed. This samples the whole process tree instead and reports the
 largest total at any instant, counting pages shared between forked processes
 once (PSS, from /proc/PID/smaps_rollup; RSS where that is not readable).
 
-Reading smaps_rollup walks the process's page tables in the kernel, tens of
-milliseconds for each large Python process: five times a second over the
-CLI, the forkserver and a step, the sampler took a fifth to a half of one of
-the two cores, and the model's predictions, which split each chunk of rows
-between two threads and wait for the slower, slowed by as much (`keel bench
+Reading smaps_rollup walks the process's page tables in the kernel, which
+is slow for a large Python process: five times a second over the
+CLI, the forkserver and a step, the sampler kept a core busy enough that the
+model's predictions, which split each chunk of rows between two threads and
+wait for the slower, slowed measurably (`keel bench
 --rows 300000`: scores 27.4 s against the bare script's 22.2 s). So the
 sampler's thread runs at the lowest CPU priority (nice 19): it samples freely
 on an idle core and yields to the work it measures when both are busy.
