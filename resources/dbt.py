@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib.metadata
+import logging
 import os
 import shutil
 import tempfile
@@ -23,6 +26,12 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # `keel serve`), never at definitions load: parsing costs seconds.
 
 
+logger = logging.getLogger(__name__)
+
+# Set while dagster-dbt starts dbt: the arguments its adapter is to be built with, once dbt runs.
+_ADAPTER_ARGS_PENDING: contextvars.ContextVar[list | None] = contextvars.ContextVar("keel_dbt_adapter_args_pending", default=None)
+
+
 class VenvDbtCliResource(DbtCliResource):
     """dagster-dbt's dbt CLI resource for the dbt installed beside this Python, forked rather than started.
 
@@ -30,18 +39,46 @@ class VenvDbtCliResource(DbtCliResource):
     subprocess) once per resource instance, which is once per run. The
     executable here is always the venv's own dbt, so the version is the
     installed dbt-core package's.
+
+    dagster-dbt also builds a dbt adapter in the step before it starts dbt
+    (parsing dbt's macros, ~1.4 s of every dbt step), though it uses the
+    adapter only to read column metadata, and on DuckDB only after dbt has
+    finished (one writer at a time). Here dbt starts first and the adapter
+    is built while dbt runs in its own process.
     """
 
     @property
     def _cli_version(self) -> version.Version:
         return installed_dbt_version()
 
+    def _initialize_dbt_core_adapter(self, args):
+        pending = _ADAPTER_ARGS_PENDING.get()
+        if pending is None:
+            return super()._initialize_dbt_core_adapter(args)
+        pending.append(list(args))
+        return None
+
     def cli(self, args, **kwargs):
         """dagster-dbt's invocation, with dbt forked from this process (resources/dbt_fork.py) unless KEEL_DBT_FORK=0."""
-        if not fork_dbt():
-            return super().cli(args, **kwargs)
-        with dbt_forked_from_this_process():
-            return super().cli(args, **kwargs)
+        pending: list = []
+        token = _ADAPTER_ARGS_PENDING.set(pending)
+        try:
+            with dbt_forked_from_this_process() if fork_dbt() else contextlib.nullcontext():
+                invocation = super().cli(args, **kwargs)
+        finally:
+            _ADAPTER_ARGS_PENDING.reset(token)
+        if pending and invocation.adapter is None:
+            invocation.adapter = self._adapter_for(invocation, pending[0])
+        return invocation
+
+    def _adapter_for(self, invocation, args: list):
+        """dagster-dbt's adapter for a started invocation, built as it builds it (in the project directory; a failure is a warning, and no adapter)."""
+        try:
+            with contextlib.chdir(invocation.project_dir):
+                return super()._initialize_dbt_core_adapter(args)
+        except Exception:
+            logger.warning("An error was encountered when creating a handle to the dbt adapter in Dagster.", exc_info=True)
+            return None
 
 
 def fork_dbt() -> bool:

@@ -150,3 +150,47 @@ def test_a_failing_forked_dbt_raises_dagster_dbts_error_with_the_exit_code(tmp_p
     finally:
         release_duckdb_connection()
     assert isinstance(invocation.process, ForkedCall)
+
+
+def _watching_resource(seen: list):
+    """keel's dbt resource, noting the dbt process that is running when the adapter starts to be built."""
+    from resources.dbt import DBT_PROJECT_DIR, VenvDbtCliResource, dbt_project
+
+    class Watching(VenvDbtCliResource):
+        def _adapter_for(self, invocation, args):
+            seen.append((invocation.process.pid, invocation.process.poll()))
+            return super()._adapter_for(invocation, args)
+
+    return Watching(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=venv_tool("dbt"))
+
+
+@pytest.mark.parametrize("fork", ["1", "0"])
+def test_dbt_starts_before_the_step_builds_dagster_dbts_adapter(tmp_path, monkeypatch, fork):
+    from resources.dbt import release_duckdb_connection
+
+    monkeypatch.setenv("KEEL_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("KEEL_DBT_FORK", fork)
+    seen: list = []
+    try:
+        invocation = _watching_resource(seen).cli(["parse"], target_path=tmp_path / "target")
+        events = list(invocation.stream_raw_events())
+        assert invocation.is_successful()
+    finally:
+        release_duckdb_connection()
+    # The adapter was built once, for the dbt process this invocation started, and it is the one dagster-dbt uses.
+    assert [pid for pid, _ in seen] == [invocation.process.pid]
+    assert type(invocation.adapter).__name__ == "DuckDBAdapter"
+    assert events[0].raw_event["info"]["name"] == "MainReportVersion"
+
+
+def test_the_forked_childs_output_pipe_holds_a_megabyte():
+    import fcntl
+
+    from resources.dbt_fork import CHILD_OUTPUT_PIPE_BYTES
+
+    call = ForkedCall(["true"], lambda: EXIT_SUCCESS)
+    try:
+        assert fcntl.fcntl(call.stdout.fileno(), fcntl.F_GETPIPE_SZ) == CHILD_OUTPUT_PIPE_BYTES
+    finally:
+        _lines(call)
+        call.wait()
