@@ -297,6 +297,8 @@ def bench(
             f"{result['rows']:,} rows: keel {result['keel_s']} s, baseline {result['baseline_s']} s, ratio {result['ratio']}x; "
             f"{result['rows_per_s']:,} rows/s; peak RSS {result['peak_rss_mb']} MB"
         )
+        if result["first_step_after_s"] is not None:
+            typer.echo(f"  {result['first_step_after_s']:8.2f} s  (the run's start to its first step)")
         for step, seconds in result["stages"].items():
             typer.echo(f"  {seconds:8.2f} s  {step}")
         typer.echo("  baseline: " + ", ".join(f"{name} {seconds} s" for name, seconds in result["baseline_stages"].items()))

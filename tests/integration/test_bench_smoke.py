@@ -24,6 +24,7 @@ def test_a_small_benchmark_day_reports_every_figure(tmp_path):
         assert result[key], key
     assert DAILY_STEPS <= set(result["stages"]), sorted(result["stages"])
     assert set(result["baseline_stages"]) == {"read", "features", "score", "decide", "write"}
+    assert 0 < result["first_step_after_s"] < result["keel_s"] - max(result["stages"].values())
     assert result["ratio"] == pytest.approx(result["keel_s"] / result["baseline_s"], rel=0.01)
     # The tree sampler sees the step processes: more than the CLI process alone holds.
     assert result["peak_rss_mb"] >= result["peak_rss_one_process_mb"] > 100
