@@ -15,7 +15,10 @@ import sensors.definitions
 # model code (scikit-learn, skops) is preloaded too: four steps of a day use it.
 # The instance's SQLite storage (SQLAlchemy, alembic) too: every step opens the
 # instance, and importing it cost each step ~0.7 s.
-PRELOADED = ["definitions", "dagster._core.storage.sqlite_storage", "keel.models.training", "keel.models.artifacts"]
+# skops comes first: at import it looks up each scipy ufunc in every module
+# already imported, in import order, so after Dagster and dbt its import took
+# ~3 s longer than before them.
+PRELOADED = ["keel.models.artifacts", "keel.models.training", "definitions", "dagster._core.storage.sqlite_storage"]
 # The forkserver imports PRELOADED by name with only its working directory on
 # sys.path, and silently skips what it cannot import. dbt changes the working
 # directory of the process that runs it, so a later forkserver preloaded nothing

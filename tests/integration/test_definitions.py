@@ -120,7 +120,10 @@ import definitions
 os.chdir({str(tmp_path)!r})
 
 def modules_in_step(queue):
-    queue.put(sorted(m for m in ("definitions", "dagster._core.storage.sqlite_storage", "sklearn") if m in sys.modules))
+    imported = list(sys.modules)
+    preloaded = sorted(m for m in ("definitions", "dagster._core.storage.sqlite_storage", "sklearn", "skops.io") if m in sys.modules)
+    # skops before Dagster and dbt: its import searches every module already imported (definitions.py).
+    queue.put(str(preloaded) + (" skops first" if "skops.io" in preloaded and imported.index("skops.io") < imported.index("dagster") else ""))
 
 if __name__ == "__main__":
     context = multiprocessing.get_context("forkserver")
@@ -136,4 +139,4 @@ if __name__ == "__main__":
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "['dagster._core.storage.sqlite_storage', 'definitions', 'sklearn']"
+    assert result.stdout.strip().splitlines()[-1] == "['dagster._core.storage.sqlite_storage', 'definitions', 'sklearn', 'skops.io'] skops first"
