@@ -17,8 +17,15 @@ import sensors.definitions
 # instance, and importing it cost each step ~0.7 s.
 # skops comes first: at import it looks up each scipy ufunc in every module
 # already imported, in import order, so after Dagster and dbt its import took
-# ~3 s longer than before them.
-PRELOADED = ["keel.models.artifacts", "keel.models.training", "definitions", "dagster._core.storage.sqlite_storage"]
+# ~3 s longer than before them. Dagster puts its executor module ahead of a
+# preload list that does not name it, so the list names it, after skops.
+PRELOADED = [
+    "keel.models.artifacts",
+    "keel.models.training",
+    "dagster._core.executor.multiprocess",
+    "definitions",
+    "dagster._core.storage.sqlite_storage",
+]
 # The forkserver imports PRELOADED by name with only its working directory on
 # sys.path, and silently skips what it cannot import. dbt changes the working
 # directory of the process that runs it, so a later forkserver preloaded nothing

@@ -127,7 +127,11 @@ def modules_in_step(queue):
 
 if __name__ == "__main__":
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(definitions.PRELOADED)
+    # What Dagster's multiprocess executor does with the list: its own module first, unless the list names it.
+    preload = list(definitions.PRELOADED)
+    if "dagster._core.executor.multiprocess" not in preload:
+        preload = ["dagster._core.executor.multiprocess", *preload]
+    context.set_forkserver_preload(preload)
     queue = context.Queue()
     step = context.Process(target=modules_in_step, args=(queue,))
     step.start()
