@@ -67,7 +67,7 @@ class VenvDbtCliResource(DbtCliResource):
                 invocation = super().cli(args, **kwargs)
         finally:
             _ADAPTER_ARGS_PENDING.reset(token)
-        if pending and invocation.adapter is None:
+        if pending:
             invocation.adapter = self._adapter_for(invocation, pending[0])
         return invocation
 

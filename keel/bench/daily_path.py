@@ -26,11 +26,11 @@ Progress = Callable[[str], None]
 EXECUTORS = ("multiprocess", "in_process")
 
 
-def step_windows(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
-    """Unix start and end time of each step of a run, from its STEP_START and STEP_SUCCESS/FAILURE events."""
+def step_windows(entries: list) -> dict[str, tuple[float, float]]:
+    """Unix start and end time of each step of a run, from its event log's STEP_START and STEP_SUCCESS/FAILURE events."""
     starts: dict[str, float] = {}
     windows: dict[str, tuple[float, float]] = {}
-    for entry in instance.all_logs(run_id):
+    for entry in entries:
         event = entry.dagster_event
         if event is None or event.step_key is None:
             continue
@@ -41,10 +41,10 @@ def step_windows(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[f
     return windows
 
 
-def seconds_before_first_step(instance: dg.DagsterInstance, run_id: str) -> float | None:
-    """From the run's start event to its first STEP_START: the executor's start-up (for multiprocess, the forkserver importing keel)."""
+def seconds_before_first_step(entries: list) -> float | None:
+    """From the run's start event to its first STEP_START, in its event log: the executor's start-up (for multiprocess, the forkserver importing keel)."""
     started = first_step = None
-    for entry in instance.all_logs(run_id):
+    for entry in entries:
         event = entry.dagster_event
         if event is None:
             continue
@@ -99,8 +99,9 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         started = time.perf_counter()
         outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "bench"})
         keel_s = time.perf_counter() - started
-    windows = step_windows(instance_for(home), outcome.run_id)
-    before_first_step = seconds_before_first_step(instance_for(home), outcome.run_id)
+    run_events = instance_for(home).all_logs(outcome.run_id)
+    windows = step_windows(run_events)
+    before_first_step = seconds_before_first_step(run_events)
     stages = {step: round(end - start, 3) for step, (start, end) in windows.items()}
     stage_memory = {step: round(keel_memory.peak_between(start, end), 1) for step, (start, end) in windows.items()}
 

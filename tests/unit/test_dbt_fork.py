@@ -153,12 +153,12 @@ def test_a_failing_forked_dbt_raises_dagster_dbts_error_with_the_exit_code(tmp_p
 
 
 def _watching_resource(seen: list):
-    """keel's dbt resource, noting the dbt process that is running when the adapter starts to be built."""
+    """keel's dbt resource, noting the dbt process already started when the adapter starts to be built."""
     from resources.dbt import DBT_PROJECT_DIR, VenvDbtCliResource, dbt_project
 
     class Watching(VenvDbtCliResource):
         def _adapter_for(self, invocation, args):
-            seen.append((invocation.process.pid, invocation.process.poll()))
+            seen.append(invocation.process.pid)
             return super()._adapter_for(invocation, args)
 
     return Watching(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=venv_tool("dbt"))
@@ -178,7 +178,7 @@ def test_dbt_starts_before_the_step_builds_dagster_dbts_adapter(tmp_path, monkey
     finally:
         release_duckdb_connection()
     # The adapter was built once, for the dbt process this invocation started, and it is the one dagster-dbt uses.
-    assert [pid for pid, _ in seen] == [invocation.process.pid]
+    assert seen == [invocation.process.pid]
     assert type(invocation.adapter).__name__ == "DuckDBAdapter"
     assert events[0].raw_event["info"]["name"] == "MainReportVersion"
 
