@@ -10,8 +10,9 @@ Reading smaps_rollup walks the process's page tables in the kernel, which
 is slow for a large Python process: five times a second over the
 CLI, the forkserver and a step, the sampler kept a core busy enough that the
 model's predictions, which split each chunk of rows between two threads and
-wait for the slower, slowed measurably (`keel bench
---rows 300000`: scores 27.4 s against the bare script's 22.2 s). So the
+wait for the slower, slowed measurably (`KEEL_DUCKDB_MEMORY_LIMIT=2GB keel
+bench --rows 300000 --json`: scores 27.4 s against the bare script's
+scoring, 22.2 s). So the
 sampler's thread runs at the lowest CPU priority (nice 19): it samples freely
 on an idle core and yields to the work it measures when both are busy.
 """
