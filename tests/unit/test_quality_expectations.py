@@ -69,3 +69,28 @@ def test_the_suite_sees_only_the_columns_it_names_and_a_missing_one_still_fails(
     assert suite_columns(table_wide, list(day.columns)) == list(day.columns)
     outcome = validate_frame(day.drop(columns=["age"]), SUITE, run_name="no-age")
     assert outcome.severity == "error" and any(o.column == "age" for o in outcome.failed)
+
+
+def test_narrow_numbers_are_widened_for_gx_and_judged_the_same(day, monkeypatch):
+    from keel.quality.expectations import with_wide_numbers
+
+    ages = day["age"].to_numpy(dtype="int64", copy=True)
+    ages[:3] = [7, 150, 151]  # outside the suite's range for age
+    narrow = day.assign(age=ages).astype({"age": "int32", "loan_term_months": "int16", "loan_to_price": "float32"})
+    widened = with_wide_numbers(narrow)
+    assert str(widened["age"].dtype) == "int64" and str(widened["loan_term_months"].dtype) == "int64"
+    assert str(widened["loan_to_price"].dtype) == "float64"
+    untouched = [c for c in narrow.columns if c not in ("age", "loan_term_months", "loan_to_price")]
+    assert (widened[untouched].dtypes == narrow[untouched].dtypes).all()
+    assert widened["age"].tolist() == narrow["age"].tolist()
+
+    def judged(frame):
+        return [(o.expectation, o.column, o.success, o.unexpected_count) for o in validate_frame(frame, SUITE, run_name="narrow").outcomes]
+
+    as_gx_got_it_before = judged(narrow.astype({"age": "int64"}))
+    mapped = []
+    series_map = pd.Series.map
+    monkeypatch.setattr(pd.Series, "map", lambda self, func, *a, **k: mapped.append(getattr(func, "__name__", "")) or series_map(self, func, *a, **k))
+    assert judged(narrow) == as_gx_got_it_before
+    assert ("expect_column_values_to_be_between", "age", False, 3) in as_gx_got_it_before
+    assert "is_between" not in mapped, "GX checked a range value by value in Python"
