@@ -34,8 +34,15 @@ PRELOADED = [
 _REPOSITORY = str(Path(__file__).resolve().parent)
 if _REPOSITORY not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPOSITORY, os.environ.get("PYTHONPATH")]))
+# One step of a run at a time: nearly every step is in the one-writer
+# `warehouse` pool (the others are short: the freshness check, the model
+# registry and its evaluation), so two seldom ran at once anyway. With more, the
+# executor started a second step, found the pool taken and retried its claim
+# after a back-off that grows by a tenth per try (up to 15 s): the step
+# started up to seconds after the slot was free. Steps of concurrent runs
+# still queue on the pool.
 EXECUTOR = dg.multiprocess_executor.configured(
-    {"start_method": {"forkserver": {"preload_modules": PRELOADED}}}, name="keel_multiprocess"
+    {"max_concurrent": 1, "start_method": {"forkserver": {"preload_modules": PRELOADED}}}, name="keel_multiprocess"
 )
 
 defs = dg.Definitions.merge(

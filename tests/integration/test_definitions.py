@@ -144,3 +144,27 @@ if __name__ == "__main__":
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "['dagster._core.storage.sqlite_storage', 'definitions', 'sklearn', 'skops.io'] skops first"
+
+
+def test_steps_of_a_run_start_one_at_a_time_without_waiting_on_their_pool(tmp_path):
+    """keel's executor runs a run's steps one after another (its steps share the one-writer warehouse pool).
+
+    With two at once, the executor started the second step, found the pool
+    taken and retried after a growing back-off (1 s, 1.1 s, ...): the step
+    started up to seconds after the pool was free.
+    """
+    from tests.integration import pool_probe_job
+
+    instance = dg.DagsterInstance.local_temp(str(tmp_path), overrides={"concurrency": {"pools": {"default_limit": 1, "granularity": "op"}}})
+    with dg.execute_job(dg.reconstructable(pool_probe_job.two_steps_in_one_pool), instance=instance) as result:
+        assert result.success
+        events = instance.all_logs(result.run_id)
+    blocked = [e.user_message for e in events if "blocked by limit for pool" in (e.user_message or "")]
+    assert blocked == [], blocked
+    windows = {}
+    for event in events:
+        if event.dagster_event and event.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS"):
+            windows.setdefault(event.step_key, []).append(event.timestamp)
+    assert set(windows) == {"first_in_pool", "second_in_pool"}
+    (first_start, first_end), (second_start, second_end) = sorted(windows.values())
+    assert first_end <= second_start, "the two steps overlapped"
