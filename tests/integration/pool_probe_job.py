@@ -1,5 +1,7 @@
 """A job of two independent steps in one pool, run by keel's executor (test_definitions imports it by name)."""
 
+import time
+
 import dagster as dg
 
 import definitions
@@ -10,8 +12,6 @@ POOL = "probe"
 @dg.asset(pool=POOL)
 def first_in_pool() -> None:
     """Holds the pool long enough for the executor to try starting the other step meanwhile, if it would."""
-    import time
-
     time.sleep(3)
 
 
@@ -25,4 +25,4 @@ def two_steps_in_one_pool() -> dg.JobDefinition:
         assets=[first_in_pool, second_in_pool],
         jobs=[dg.define_asset_job("two_steps_in_one_pool")],
         executor=definitions.EXECUTOR,
-    ).get_job_def("two_steps_in_one_pool")
+    ).resolve_job_def("two_steps_in_one_pool")
