@@ -34,9 +34,10 @@ PRELOADED = [
 _REPOSITORY = str(Path(__file__).resolve().parent)
 if _REPOSITORY not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_REPOSITORY, os.environ.get("PYTHONPATH")]))
-# One step of a run at a time: nearly every step is in the one-writer
-# `warehouse` pool (the others are short: the freshness check, the model
-# registry and its evaluation), so two seldom ran at once anyway. With more, the
+# One step of a run at a time: every step of the daily job but the source
+# freshness check (a tenth of a second) is in the one-writer `warehouse` pool,
+# and the training job is a chain, so only that check could run beside
+# another step. With more, the
 # executor started a second step, found the pool taken and retried its claim
 # after a back-off that grows by a tenth per try (up to 15 s): the step
 # started up to seconds after the slot was free. Steps of concurrent runs
