@@ -18,6 +18,7 @@ from packaging import version
 
 from keel.executables import venv_tool
 from resources.dbt_fork import dbt_forked_from_this_process
+from resources.dbt_schemas import json_schema_file
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
@@ -45,7 +46,12 @@ class VenvDbtCliResource(DbtCliResource):
     adapter only to read column metadata, and on DuckDB only after dbt has
     finished (one writer at a time). Here dbt starts first and the adapter
     is built while dbt runs in its own process.
+
+    `json_schema_dir` is where the forked dbt keeps the JSON schemas of its
+    config classes between invocations (resources/dbt_schemas.py).
     """
+
+    json_schema_dir: str | None = None
 
     @property
     def _cli_version(self) -> version.Version:
@@ -63,13 +69,16 @@ class VenvDbtCliResource(DbtCliResource):
         pending: list = []
         token = _ADAPTER_ARGS_PENDING.set(pending)
         try:
-            with dbt_forked_from_this_process() if fork_dbt() else contextlib.nullcontext():
+            with dbt_forked_from_this_process(self._json_schema_file()) if fork_dbt() else contextlib.nullcontext():
                 invocation = super().cli(args, **kwargs)
         finally:
             _ADAPTER_ARGS_PENDING.reset(token)
         if pending:
             invocation.adapter = self._adapter_for(invocation, pending[0])
         return invocation
+
+    def _json_schema_file(self) -> Path | None:
+        return json_schema_file(Path(self.json_schema_dir)) if self.json_schema_dir else None
 
     def _adapter_for(self, invocation, args: list):
         """dagster-dbt's adapter for a started invocation, built as it builds it (in the project directory; a failure is a warning, and no adapter)."""
@@ -90,9 +99,14 @@ def installed_dbt_version() -> version.Version:
     return version.parse(importlib.metadata.version("dbt-core"))
 
 
-def dbt_resource() -> DbtCliResource:
+def dbt_resource(json_schema_dir: Path | None = None) -> DbtCliResource:
     # The dbt installed beside this Python, whether or not the venv is on PATH.
-    return VenvDbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=venv_tool("dbt"))
+    return VenvDbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=venv_tool("dbt"),
+        json_schema_dir=str(json_schema_dir) if json_schema_dir else None,
+    )
 
 
 def release_duckdb_connection() -> None:

@@ -137,8 +137,11 @@ def _run_in_child(call: Callable[[], int], write_end: int) -> None:
             os._exit(code)
 
 
-def run_dbt(dbt_args: Sequence[str], env: Mapping[str, str], cwd: str | Path) -> int:
-    """`dbt <dbt_args>` in this process, in `cwd` with exactly `env`; the `dbt` executable's exit code."""
+def run_dbt(dbt_args: Sequence[str], env: Mapping[str, str], cwd: str | Path, json_schemas: Path | None = None) -> int:
+    """`dbt <dbt_args>` in this process, in `cwd` with exactly `env`; the `dbt` executable's exit code.
+
+    dbt's config schemas are read from and saved to `json_schemas` (resources/dbt_schemas.py) when given.
+    """
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
@@ -146,21 +149,24 @@ def run_dbt(dbt_args: Sequence[str], env: Mapping[str, str], cwd: str | Path) ->
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
+    from resources.dbt_schemas import json_schemas_kept_in
+
     DuckDBConnectionManager._ENV = None
-    result = dbtRunner().invoke(list(dbt_args))
+    with json_schemas_kept_in(json_schemas):
+        result = dbtRunner().invoke(list(dbt_args))
     if result.success:
         return EXIT_SUCCESS
     return EXIT_DBT_FAILED if result.exception is not None else EXIT_NODE_FAILED
 
 
-def forked_dbt(args: Sequence[str], env: Mapping[str, str], cwd: str | Path) -> ForkedCall:
+def forked_dbt(args: Sequence[str], env: Mapping[str, str], cwd: str | Path, json_schemas: Path | None = None) -> ForkedCall:
     """`args` as dagster-dbt builds them ([dbt executable, *dbt args]), run by a forked child."""
     dbt_args, environment = list(args[1:]), dict(env)
-    return ForkedCall(args, lambda: run_dbt(dbt_args, environment, cwd))
+    return ForkedCall(args, lambda: run_dbt(dbt_args, environment, cwd, json_schemas))
 
 
 @contextmanager
-def dbt_forked_from_this_process():
+def dbt_forked_from_this_process(json_schemas: Path | None = None):
     """While open, dagster-dbt's dbt invocations fork from this process instead of starting `dbt`.
 
     dagster-dbt offers no hook for how the dbt process starts, so its module's
@@ -170,7 +176,7 @@ def dbt_forked_from_this_process():
     from dagster_dbt.core import dbt_cli_invocation
 
     original = dbt_cli_invocation.subprocess
-    dbt_cli_invocation.subprocess = _ForkingSubprocess()
+    dbt_cli_invocation.subprocess = _ForkingSubprocess(json_schemas)
     try:
         yield
     finally:
@@ -180,10 +186,12 @@ def dbt_forked_from_this_process():
 class _ForkingSubprocess:
     """subprocess as dagster-dbt's invocation module sees it, but Popen forks."""
 
-    @staticmethod
-    def Popen(args: Sequence[str], *, env: Mapping[str, str], cwd: str | Path, **_: Any) -> ForkedCall:  # noqa: N802 - subprocess's name
+    def __init__(self, json_schemas: Path | None = None):
+        self.json_schemas = json_schemas
+
+    def Popen(self, args: Sequence[str], *, env: Mapping[str, str], cwd: str | Path, **_: Any) -> ForkedCall:  # noqa: N802 - subprocess's name
         # dagster-dbt asks for stdout=PIPE, stderr=STDOUT: what ForkedCall always does.
-        return forked_dbt(args, env, cwd)
+        return forked_dbt(args, env, cwd, self.json_schemas)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(subprocess, name)

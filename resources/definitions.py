@@ -17,7 +17,7 @@ def build_resources(home: KeelHome | None = None) -> dict[str, object]:
         "keel_home": KeelHomeResource(root=str(home.root)),
         "warehouse": WarehouseResource(path=str(home.warehouse)),
         "control_store": ControlStoreResource(path=str(home.control_store)),
-        "dbt": dbt_resource(),
+        "dbt": dbt_resource(json_schema_dir=home.dbt_state),
     }
 
 

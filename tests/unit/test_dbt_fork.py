@@ -85,6 +85,22 @@ def test_forked_dbt_parses_the_project_and_logs_the_executables_json_lines(tmp_p
     assert (tmp_path / "forked" / "target" / "manifest.json").is_file()
 
 
+def test_forked_dbt_keeps_its_config_schemas_and_logs_the_same_events_with_them(tmp_path):
+    schemas = tmp_path / "schemas" / "dbt_json_schemas.json"
+    runs = []
+    for name in ("without", "deriving", "reading"):
+        call = forked_dbt(["dbt", "parse"], _dbt_env(tmp_path / name), DBT_PROJECT_DIR, None if name == "without" else schemas)
+        runs.append([json.loads(line)["info"]["code"] for line in _lines(call)])
+        assert call.wait() == EXIT_SUCCESS
+        if name == "deriving":
+            saved = json.loads(schemas.read_text())
+            written = schemas.stat().st_mtime_ns
+    assert runs[0] == runs[1] == runs[2]
+    # The project, the profile's credentials and the nodes' configs, derived once and read after.
+    assert {"dbt.contracts.project.Project", "dbt.adapters.duckdb.credentials.DuckDBCredentials", "dbt.contracts.graph.nodes.ModelNode"} <= set(saved)
+    assert schemas.stat().st_mtime_ns == written
+
+
 @pytest.mark.parametrize(
     "dbt_args",
     [["run-operation", "no_such_macro"], ["build", "--no-such-flag"]],
