@@ -306,6 +306,30 @@ def bench(
         fail(f"the benchmark day's run failed: {result['failure']} (run {result['run_id']})")
 
 
+@app.command("bench-runs")
+@one_line_errors
+def bench_runs(
+    job: str = typer.Option("daily_decisioning", "--job", help="The job whose runs to read."),
+    last: int = typer.Option(None, "--last", min=1, help="Only the latest N successful runs."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """How long this KEEL_HOME's successful runs of a job took: median and longest, per run and per step."""
+    from keel.bench.run_times import successful_run_times, summarize_run_times
+    from keel.orchestrate import instance_for
+
+    home = _home()
+    result = summarize_run_times(job, successful_run_times(instance_for(home), job, last))
+    if json_out:
+        emit_json(result)
+        return
+    if not result["runs"]:
+        typer.echo(f"no successful runs of {job} in {home.root}")
+        return
+    typer.echo(f"{result['runs']} successful runs of {job}: median {result['run_s']['median']} s, longest {result['run_s']['max']} s")
+    for step, spread in result["steps"].items():
+        typer.echo(f"  {spread['median']:8.2f} s median  {spread['max']:8.2f} s longest  {step} ({spread['runs']} runs)")
+
+
 @app.command("bench-ingest")
 @one_line_errors
 def bench_ingest(
