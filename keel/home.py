@@ -10,6 +10,7 @@
       review/inbox          reviewers' decisions (JSON Lines)
       review/rejected       inbox lines that were refused, with the reason
       reports/              monitoring reports and data docs
+      dbt/                  dbt's saved parse and its config schemas, reused by the next run
       dagster/              DAGSTER_HOME of the local instance
 """
 
