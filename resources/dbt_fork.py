@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from resources.dbt_schemas import json_schemas_kept_in
+
 EXIT_SUCCESS = 0
 EXIT_NODE_FAILED = 1
 EXIT_DBT_FAILED = 2
@@ -148,8 +150,6 @@ def run_dbt(dbt_args: Sequence[str], env: Mapping[str, str], cwd: str | Path, js
     # dbt-duckdb keeps its DuckDB instance at class level; one inherited from the parent is the parent's.
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
-
-    from resources.dbt_schemas import json_schemas_kept_in
 
     DuckDBConnectionManager._ENV = None
     with json_schemas_kept_in(json_schemas):
