@@ -181,7 +181,7 @@ def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk:
     if chunks.blocked:
         judged = list(chunks.results())
     else:
-        wh.replace_rows_in_frames(con, "raw", source, accepted_rows(), "partition_date", [day.isoformat()])
+        wh.replace_rows_in_frames(con, "raw", source, accepted_rows(), "partition_date", [day.isoformat()], expected_rows=len(landed.frame))
     result = merge_results(judged)
     outcome = IngestOutcome(
         source_file=path.name,

@@ -119,23 +119,47 @@ def _tables(con) -> list[str]:
     return [row[0] for row in con.execute("select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
 
 
-def test_frames_replace_the_day_through_a_staging_table_that_is_gone_after(tmp_path):
+# A day of unknown size is staged; one expected to be small is written in one transaction.
+WRITE_PATHS = pytest.mark.parametrize("expected_rows", [None, 3], ids=["staged", "one_transaction"])
+
+
+@WRITE_PATHS
+def test_frames_replace_the_day_and_leave_no_staging_table(tmp_path, expected_rows):
     with warehouse.connect(tmp_path / "w.duckdb") as con:
         warehouse.replace_rows(con, "raw", "t", pd.concat([_day("2026-01-01", [1]), _day("2026-01-02", [9, 9])]), "partition_date", ["2026-01-01", "2026-01-02"])
         frames = [_day("2026-01-02", [2, 3]), _day("2026-01-02", [4])]
         for _ in range(2):  # a rerun leaves one copy
-            assert warehouse.replace_rows_in_frames(con, "raw", "t", iter(frames), "partition_date", ["2026-01-02"]) == 3
+            assert warehouse.replace_rows_in_frames(con, "raw", "t", iter(frames), "partition_date", ["2026-01-02"], expected_rows=expected_rows) == 3
             assert con.execute("select partition_date, v from raw.t order by v").fetchall() == [
                 ("2026-01-01", 1), ("2026-01-02", 2), ("2026-01-02", 3), ("2026-01-02", 4),
             ]  # fmt: skip
         assert _tables(con) == ["t"]
         # A later frame may bring a column, or the first typed value of a column that began all missing.
         later = [_day("2026-01-03", [5], note=[None]), _day("2026-01-03", [6], note=["late"], extra=[1.5])]
-        warehouse.replace_rows_in_frames(con, "raw", "t", later, "partition_date", ["2026-01-03"])
+        warehouse.replace_rows_in_frames(con, "raw", "t", later, "partition_date", ["2026-01-03"], expected_rows=expected_rows)
         assert con.execute("select v, note, extra from raw.t where v >= 5 order by v").fetchall() == [(5, None, None), (6, "late", 1.5)]
 
 
-def test_a_stream_that_fails_half_way_leaves_the_day_as_it_was(tmp_path):
+@pytest.mark.parametrize(
+    ("expected_rows", "staged"),
+    [(None, True), (3, False), (warehouse.ONE_TRANSACTION_MAX_ROWS, False), (warehouse.ONE_TRANSACTION_MAX_ROWS + 1, True)],
+)
+def test_a_day_is_staged_only_when_larger_than_one_transaction_should_hold_or_of_unknown_size(tmp_path, expected_rows, staged):
+    staging_seen = []
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+
+        def frames():
+            for values in ([2, 3], [4]):
+                yield _day("2026-01-02", values)
+                staging_seen.append("t__incoming" in _tables(con))
+
+        assert warehouse.replace_rows_in_frames(con, "raw", "t", frames(), "partition_date", ["2026-01-02"], expected_rows=expected_rows) == 3
+        assert staging_seen == [staged, staged]
+        assert con.execute("select v from raw.t order by v").fetchall() == [(2,), (3,), (4,)]
+
+
+@WRITE_PATHS
+def test_a_stream_that_fails_half_way_leaves_the_day_as_it_was(tmp_path, expected_rows):
     def failing():
         yield _day("2026-01-01", [2])
         raise RuntimeError("the scoring step died")
@@ -143,10 +167,10 @@ def test_a_stream_that_fails_half_way_leaves_the_day_as_it_was(tmp_path):
     with warehouse.connect(tmp_path / "w.duckdb") as con:
         warehouse.replace_rows(con, "raw", "t", _day("2026-01-01", [1]), "partition_date", ["2026-01-01"])
         with pytest.raises(RuntimeError, match="scoring step died"):
-            warehouse.replace_rows_in_frames(con, "raw", "t", failing(), "partition_date", ["2026-01-01"])
+            warehouse.replace_rows_in_frames(con, "raw", "t", failing(), "partition_date", ["2026-01-01"], expected_rows=expected_rows)
         assert con.execute("select v from raw.t").fetchall() == [(1,)]
         assert _tables(con) == ["t"], "the staging table is dropped"
         # A staging table left by a killed run is dropped by the next write; no frames change nothing.
         con.execute("create table raw.t__incoming as select 99 as v, '2026-01-01' as partition_date")
-        assert warehouse.replace_rows_in_frames(con, "raw", "t", [], "partition_date", ["2026-01-01"]) == 0
+        assert warehouse.replace_rows_in_frames(con, "raw", "t", [], "partition_date", ["2026-01-01"], expected_rows=expected_rows) == 0
         assert con.execute("select v from raw.t").fetchall() == [(1,)] and _tables(con) == ["t"]
