@@ -93,7 +93,6 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     }
     with warehouse.connect() as con:
         now = dt.datetime.now(dt.timezone.utc).isoformat()
-        day_rows = int(fetch_one(con, "select count(*) from decisioning.decisions where application_date = cast(? as date)", [day])[0])
         # The day's rows stream from a second cursor a frame at a time while the batch is written on the first.
         reader = con.cursor()
         try:
@@ -101,9 +100,10 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
                 frame.assign(**{name: constant_column(value, len(frame)) for name, value in same_on_every_row.items()})
                 for frame in query_frames(reader, DECISION_ROWS_SQL, [day], rows_per_frame=LEDGER_ROWS_PER_FRAME)
             )
-            batch = append_batch_in_order(con, frames, day, "decision", context.run_id, now, expected_rows=day_rows)
+            batch = append_batch_in_order(con, frames, day, "decision", context.run_id, now)
         finally:
             reader.close()
+        day_rows = fetch_one(con, "select count(*) from decisioning.decisions where application_date = cast(? as date)", [day])[0]
         outcome_days = _append_outcome_events(con, context.run_id, now)
         total = fetch_one(con, "select count(*) from audit.ledger_batches")[0]
     return dg.MaterializeResult(

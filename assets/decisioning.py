@@ -72,8 +72,7 @@ def scores(
         reader = con.cursor()
         try:
             scored = decisioning.score_day_in_frames(reader, day, models, store, tally, rows_per_frame=SCORE_ROWS_PER_FRAME)
-            expected = decisioning.day_applications(con, day)
-            wh.replace_rows_in_frames(con, "decisioning", "scores", scored, "application_date", [day], expected_rows=expected)
+            wh.replace_rows_in_frames(con, "decisioning", "scores", scored, "application_date", [day])
         finally:
             reader.close()
     model_available = models.champion is not None
@@ -134,8 +133,7 @@ def decisions(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, wa
         reader = con.cursor()
         try:
             routed = decisioning.decide_day_in_frames(reader, day, control_store.open(), policy, rows_per_frame=DECISION_ROWS_PER_FRAME)
-            expected = decisioning.day_applications(con, day)
-            wh.replace_rows_in_frames(con, "decisioning", "decisions", routed, "application_date", [day], expected_rows=expected)
+            wh.replace_rows_in_frames(con, "decisioning", "decisions", routed, "application_date", [day])
         finally:
             reader.close()
         counts = wh.fetch_one(con, DAY_DECISION_COUNTS_SQL, [day, day])

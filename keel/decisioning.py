@@ -24,14 +24,6 @@ POLICY_PATH = REPO_ROOT / "policies" / "credit_policy.yaml"
 # The feature mart dbt builds: (schema, table).
 FEATURES_MART = ("marts", "application_features")
 DAY_FEATURES_SQL = f"select * from {'.'.join(FEATURES_MART)} where application_date = cast(? as date) order by application_id"
-DAY_APPLICATIONS_SQL = f"select count(*) from {'.'.join(FEATURES_MART)} where application_date = cast(? as date)"
-
-
-def day_applications(con, day: str) -> int:
-    """How many applications the day's features hold: the rows its scores and decisions will have."""
-    from keel.warehouse import fetch_one
-
-    return int(fetch_one(con, DAY_APPLICATIONS_SQL, [day])[0])
 
 
 def current_policy() -> Policy:

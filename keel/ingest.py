@@ -147,8 +147,9 @@ def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk:
     """Read `path`, apply the source's contract and store the day's rows; bad data is reported, never raised.
 
     Accepted rows replace the day's in raw.<source>, written a chunk at a time
-    and moved in together (keel.warehouse.replace_rows_in_frames; a blocked
-    file leaves them as they were); the day's
+    in one transaction, or for a file of over a million rows staged and moved
+    in together (keel.warehouse.replace_rows_in_frames; a blocked file leaves
+    them as they were); the day's
     quarantined and duplicate rows replace theirs (store_outcome). The
     outcome has the counts, the quarantine and the duplicates of the whole
     file; its accepted frame is empty, the rows being in the warehouse.

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, constant_column, next_batch, verify_chain
-from keel.warehouse import ONE_TRANSACTION_MAX_ROWS, STAGING_SUFFIX, fetch_one, table_exists
+from keel.warehouse import STAGING_SUFFIX, fetch_one, table_exists
 
 LEDGER_TABLE = "audit.decision_ledger"
 BATCHES_TABLE = "audit.ledger_batches"
@@ -36,120 +36,67 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
 def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:
     """Append `rows` (in any order) as one batch unless they equal the day's last batch of that event type."""
     ordered = rows.sort_values("application_id", kind="stable") if len(rows) else rows
-    return append_batch_in_order(con, [ordered], ledger_day, event_type, run_id, appended_at, expected_rows=len(ordered))
+    return append_batch_in_order(con, [ordered], ledger_day, event_type, run_id, appended_at)
 
 
 def append_batch_in_order(
-    con: duckdb.DuckDBPyConnection,
-    frames: Iterable[pd.DataFrame],
-    ledger_day: str,
-    event_type: str,
-    run_id: str,
-    appended_at: str,
-    expected_rows: int | None = None,
+    con: duckdb.DuckDBPyConnection, frames: Iterable[pd.DataFrame], ledger_day: str, event_type: str, run_id: str, appended_at: str
 ) -> Batch | None:
     """Append the rows of `frames`, in application_id order, as one batch unless they equal the day's last batch.
 
-    The rows are turned into canonical text and hashed a chunk at a time (a
-    large day never holds all its rows or text at once). When the digest
-    shows they equal the last batch of the day and event type, nothing is
-    appended; otherwise the rows enter the ledger together with their batch
-    record, in one transaction. A batch expected to hold at most
-    ONE_TRANSACTION_MAX_ROWS rows is written straight into the ledger inside
-    that transaction; a larger one, or one of unknown size, is written to a
-    staging table first, a transaction per chunk, and moved in (DuckDB holds
-    an open transaction's rows in memory).
+    The rows are turned into canonical text, hashed and written to a staging
+    table a chunk at a time (a large day never holds all its rows or text at
+    once, and DuckDB would hold an open transaction's rows in memory). When
+    the digest shows they equal the last batch of the day and event type,
+    nothing is appended; otherwise the rows move into the ledger together
+    with their batch record, in one transaction.
     """
     _ensure(con)
     con.execute(f"drop table if exists {LEDGER_STAGING}")
-    labelled = (
-        frame.assign(event_type=constant_column(event_type, len(frame)), ledger_day=constant_column(ledger_day, len(frame)))
-        for frame in frames
-    )
-    if expected_rows is not None and expected_rows <= ONE_TRANSACTION_MAX_ROWS:
-        return _append_in_one_transaction(con, labelled, ledger_day, event_type, run_id, appended_at)
     con.execute(f"create table {LEDGER_STAGING} as select * from {LEDGER_TABLE} limit 0")
     try:
         digest = hashlib.sha256()
         row_count = 0
+        labelled = (
+            frame.assign(event_type=constant_column(event_type, len(frame)), ledger_day=constant_column(ledger_day, len(frame)))
+            for frame in frames
+        )
         for texts, lines in canonical_chunks_in_order(labelled):
             digest.update(lines)
             row_count += texts.num_rows
-            _insert_texts(con, LEDGER_STAGING, texts)
+            con.register("ledger_rows", texts)
+            try:
+                con.execute(f"insert into {LEDGER_STAGING} by name select * from ledger_rows")
+            finally:
+                con.unregister("ledger_rows")
         return _append_staged(con, digest.hexdigest(), row_count, ledger_day, event_type, run_id, appended_at)
     finally:
         con.execute(f"drop table if exists {LEDGER_STAGING}")
 
 
-def _insert_texts(con, table: str, texts, batch_seq: int | None = None) -> None:
-    con.register("ledger_rows", texts)
-    try:
-        if batch_seq is None:
-            con.execute(f"insert into {table} by name select * from ledger_rows")
-        else:
-            con.execute(f"insert into {table} by name select cast(? as integer) as batch_seq, * from ledger_rows", [batch_seq])
-    finally:
-        con.unregister("ledger_rows")
-
-
-def _append_in_one_transaction(con, labelled: Iterable[pd.DataFrame], ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:
-    con.execute("begin transaction")
-    try:
-        last = _last_batch(con)
-        batch_seq = 1 if last is None else last.batch_seq + 1
-        digest = hashlib.sha256()
-        row_count = 0
-        for texts, lines in canonical_chunks_in_order(labelled):
-            digest.update(lines)
-            row_count += texts.num_rows
-            _insert_texts(con, LEDGER_TABLE, texts, batch_seq)
-        if _equals_last_of_day(con, ledger_day, event_type, digest.hexdigest()):
-            con.execute("rollback")
-            return None
-        batch = next_batch(None, ledger_day, last, digest.hexdigest(), row_count)
-        _insert_batch_record(con, batch, event_type, run_id, appended_at)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return batch
-
-
 def _append_staged(con, rows_digest: str, row_count: int, ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:
     con.execute("begin transaction")
     try:
-        if _equals_last_of_day(con, ledger_day, event_type, rows_digest):
+        last_same = fetch_one(
+            con,
+            f"select rows_sha256 from {BATCHES_TABLE} where ledger_day = ? and event_type = ? order by batch_seq desc limit 1",
+            [ledger_day, event_type],
+        )
+        if last_same and last_same[0] == rows_digest:
             con.execute("rollback")
             return None
-        batch = next_batch(None, ledger_day, _last_batch(con), rows_digest, row_count)
+        last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
+        batch = next_batch(None, ledger_day, Batch(*last) if last else None, rows_digest, row_count)
         con.execute(f"insert into {LEDGER_TABLE} by name select * replace (cast(? as integer) as batch_seq) from {LEDGER_STAGING}", [batch.batch_seq])
-        _insert_batch_record(con, batch, event_type, run_id, appended_at)
+        con.execute(
+            f"insert into {BATCHES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [batch.batch_seq, ledger_day, event_type, batch.row_count, batch.rows_sha256, batch.previous_digest, batch.digest, run_id, appended_at],
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     return batch
-
-
-def _last_batch(con) -> Batch | None:
-    last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
-    return Batch(*last) if last else None
-
-
-def _equals_last_of_day(con, ledger_day: str, event_type: str, rows_digest: str) -> bool:
-    last_same = fetch_one(
-        con,
-        f"select rows_sha256 from {BATCHES_TABLE} where ledger_day = ? and event_type = ? order by batch_seq desc limit 1",
-        [ledger_day, event_type],
-    )
-    return bool(last_same) and last_same[0] == rows_digest
-
-
-def _insert_batch_record(con, batch: Batch, event_type: str, run_id: str, appended_at: str) -> None:
-    con.execute(
-        f"insert into {BATCHES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [batch.batch_seq, batch.ledger_day, event_type, batch.row_count, batch.rows_sha256, batch.previous_digest, batch.digest, run_id, appended_at],
-    )
 
 
 def verify(con: duckdb.DuckDBPyConnection) -> ChainReport:
