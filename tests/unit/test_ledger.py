@@ -101,6 +101,36 @@ def test_column_wise_texts_equal_the_cell_by_cell_definition():
         assert canonical_array(column).cast(pa.string()).to_pylist() == canonical_texts(column), name
 
 
+def test_floats_get_python_text_where_arrow_writes_it_and_elsewhere():
+    """The ledger's float text is _canonical_cell's (repr of the value rounded to 10 decimals) for every double, whoever writes it."""
+    import numpy as np
+    import pyarrow as pa
+
+    from keel.ledger import _arrow_text_is_canonical, _canonical_cell, _float_array
+
+    rng = np.random.default_rng(11)
+    magnitudes = 10.0 ** rng.uniform(-12, 20, size=60_000) * rng.choice([-1.0, 1.0], size=60_000)
+    edges = np.array([1e-4, np.nextafter(1e-4, 0), np.nextafter(1e-4, 1), 2.0**18, np.nextafter(2.0**18, 0), 262143.1234567891,
+                      0.0, -0.0, 1.0, -3.0, 0.5, 1e-5, 1e16, 0.1 + 0.2, 123456.0000000001, np.nan, np.inf, -np.inf])  # fmt: skip
+    values = np.concatenate([
+        np.round(rng.random(60_000), 10),  # scores: probabilities of at most 10 decimals
+        rng.random(20_000),  # 17 significant digits: rounded by Python
+        np.concatenate([np.round(magnitudes[k::13], k) for k in range(13)]),  # 0 to 12 decimals over 32 orders of magnitude
+        rng.integers(-(2**62), 2**62, size=20_000).view(np.float64),  # any bit pattern
+        rng.random(20_000).astype(np.float32).astype(np.float64),
+        edges,
+    ])  # fmt: skip
+    texts = _float_array(values).to_pylist()
+    expected = [_canonical_cell(value) for value in values.tolist()]
+    mismatches = [(value, got, want) for value, got, want in zip(values.tolist(), texts, expected, strict=True) if got != want]
+    assert not mismatches, mismatches[:5]
+    # Scores from 1e-4 up never go through Python one at a time (what makes it fast); exponents, integral values and NaN do.
+    scores = values[:60_000][values[:60_000] >= 1e-4]
+    assert _arrow_text_is_canonical(scores, pa.array(scores).cast(pa.string())).all()
+    odd = np.array([1e-5, 1e16, 3.0, np.nan, 0.12345678901])
+    assert not _arrow_text_is_canonical(odd, pa.array(odd).cast(pa.string())).any()
+
+
 def test_constant_columns_hash_like_the_same_text_on_every_row():
     """Run ids and versions are stored once per batch (categorical) but hash exactly as repeated text."""
     import pandas as pd
