@@ -16,7 +16,7 @@ import pandas as pd
 
 from keel.columns import AGE_BANDS, LABEL_BAD, REPAYMENT_STATUS, ROUTE_APPROVE, ROUTE_DECLINE, ROUTE_REVIEW, SEGMENT_COLUMNS
 from keel.monitoring.config import MonitoringConfig
-from keel.monitoring.statistics import NULL_BUCKET
+from keel.monitoring.statistics import bucket_labels
 
 ROUTE = "route"
 SEGMENT_COLUMNS_OUT: tuple[str, ...] = (
@@ -58,7 +58,7 @@ def segment_outcomes(
     has_status = REPAYMENT_STATUS in decisions.columns
     tables = []
     for column in segment_columns:
-        keys = decisions[column].astype("object").where(decisions[column].notna(), NULL_BUCKET).astype(str)
+        keys = bucket_labels(decisions[column])
         frame = pd.DataFrame(
             {
                 "segment_value": keys,

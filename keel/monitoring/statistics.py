@@ -86,11 +86,34 @@ def population_stability_index(
     return float(np.sum((current - reference) * np.log(current / reference)))
 
 
+def bucket_labels(values: pd.Series) -> pd.Series:
+    """Each value as text, missing ones as NULL_BUCKET (text dtype, `values`' index).
+
+    What `values.astype(object).where(values.notna(), NULL_BUCKET).astype(str)`
+    gives, with one Python str per distinct value rather than per row: that
+    took ~0.2 s per column of a million-row day. Object columns keep the
+    per-row way: factorizing them would merge values Python calls equal
+    but writes differently (True and 1).
+    """
+    if values.dtype == object:
+        return values.astype("object").where(values.notna(), NULL_BUCKET).astype(str)
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    texts = pd.array([NULL_BUCKET, *(str(value) for value in distinct)], dtype="str")
+    return pd.Series(texts.take(codes + 1), index=values.index)
+
+
 def category_counts(values: pd.Series) -> dict[str, int]:
-    """Rows per category, missing values counted under NULL_BUCKET; keys sorted for stable output."""
-    labels = values.astype("object").where(values.notna(), NULL_BUCKET).astype(str)
-    counts = labels.value_counts()
-    return {str(key): int(counts[key]) for key in sorted(counts.index)}
+    """Rows per category (its text, as bucket_labels gives), missing values counted under NULL_BUCKET; keys sorted for stable output."""
+    if values.dtype == object:
+        values = bucket_labels(values)
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    rows = np.bincount(codes + 1, minlength=len(distinct) + 1)
+    counts: dict[str, int] = {}
+    # Distinct values may share a text (1 and "1"): their rows add up under it.
+    for label, count in zip([NULL_BUCKET, *(str(value) for value in distinct)], rows.tolist(), strict=True):
+        if count:
+            counts[label] = counts.get(label, 0) + count
+    return {label: counts[label] for label in sorted(counts)}
 
 
 def expected_calibration_error(outcomes: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:

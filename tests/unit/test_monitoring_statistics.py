@@ -11,7 +11,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
 from keel.monitoring import build_reference_profile, expected_calibration_error, feature_drift, load_monitoring_config, population_stability_index
-from keel.monitoring.statistics import NULL_BUCKET, bin_shares, category_counts
+from keel.monitoring.statistics import NULL_BUCKET, bin_shares, bucket_labels, category_counts
 
 
 def test_psi_matches_the_hand_computed_value():
@@ -36,6 +36,33 @@ def test_bins_are_right_closed_with_open_outer_bins():
 def test_category_counts_keep_missing_values_in_their_own_bucket():
     counts = category_counts(pd.Series(["rent", None, "owner", "rent"], dtype="str"))
     assert counts == {NULL_BUCKET: 1, "owner": 1, "rent": 2}
+
+
+def _labels_one_object_per_row(values: pd.Series) -> pd.Series:
+    """The definition bucket_labels keeps: each value made a Python object, missing ones NULL_BUCKET, then text."""
+    return values.astype("object").where(values.notna(), NULL_BUCKET).astype(str)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["rent", None, "owner", "rent"], dtype="str"),
+        pd.Series(["rent", None, "owner"], dtype="object"),
+        pd.Series([1, "1", None, 2.5, np.nan, True], dtype="object"),  # 1 and "1" share a text
+        pd.Series([3, 1, 3, 2], index=[10, 11, 12, 13]),
+        pd.Series([1.5, np.nan, 2.0, 1.5]),
+        pd.Series([True, False, True]),
+        pd.Series(pd.Categorical(["b", None, "a"], categories=["a", "b", "unused"])),
+        pd.Series(pd.array([1, None, 1], dtype="Int64")),
+        pd.Series([None, None], dtype="object"),
+        pd.Series([], dtype="str"),
+    ],
+    ids=["str", "object", "mixed", "int", "float", "bool", "categorical", "Int64", "all_missing", "empty"],
+)
+def test_bucket_labels_and_category_counts_give_what_one_object_per_row_gives(values):
+    pd.testing.assert_series_equal(bucket_labels(values), _labels_one_object_per_row(values))
+    by_row = _labels_one_object_per_row(values).value_counts()
+    assert category_counts(values) == {str(label): int(by_row[label]) for label in sorted(by_row.index)}
 
 
 def test_expected_calibration_error_by_hand():
