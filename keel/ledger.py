@@ -120,27 +120,32 @@ def _float_array(values: np.ndarray) -> pa.Array:
 
     A million-row day's scores took ~1 s through repr one value at a time;
     scores are probabilities of at most 10 decimals, all in Arrow's range.
+    Columns a decision row lacks (its review, its outcome) are all NaN.
     """
     texts = pc.cast(pa.array(values, type=pa.float64()), pa.string())
-    same = _arrow_text_is_canonical(values, texts)
-    if same.all():
+    missing = np.isnan(values)
+    if missing.any():
+        texts = pc.if_else(pa.array(missing), "", texts)
+    left = _left_to_python(values, texts, missing)
+    if not left.any():
         return texts
-    python_texts = pa.array([_canonical_cell(value) for value in values[~same].tolist()], type=pa.string())
-    return pc.replace_with_mask(texts, pa.array(~same), python_texts)
+    python_texts = pa.array([_canonical_cell(value) for value in values[left].tolist()], type=pa.string())
+    return pc.replace_with_mask(texts, pa.array(left), python_texts)
 
 
-def _arrow_text_is_canonical(values: np.ndarray, texts: pa.Array) -> np.ndarray:
-    """Which of Arrow's `texts` of `values` are _canonical_cell's text: non-integral, positional, in range, at most 10 decimals."""
+def _left_to_python(values: np.ndarray, texts: pa.Array, missing: np.ndarray) -> np.ndarray:
+    """Which values need Python's text: not NaN, and Arrow's is not _canonical_cell's (integral, exponent, out of range, over 10 decimals)."""
     magnitude = np.abs(values)
     point = pc.find_substring(texts, ".").to_numpy(zero_copy_only=False)
     decimals = pc.binary_length(texts).to_numpy(zero_copy_only=False) - point - 1
-    return (
+    arrow_writes_it = (
         (magnitude >= _SAME_FLOAT_TEXT_FROM)
         & (magnitude < _SAME_FLOAT_TEXT_BELOW)
         & (point >= 0)
         & (decimals <= _MAX_DECIMALS)
         & ~pc.match_substring(texts, "e").to_numpy(zero_copy_only=False)
     )
+    return ~(arrow_writes_it | missing)
 
 
 def canonical_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
