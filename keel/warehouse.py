@@ -31,7 +31,7 @@ STAGING_SUFFIX = "__incoming"
 # twice: for a million-row day's raw applications, ~0.15 GB more against
 # ~0.7 s less (keel bench --rows 1000000, raw_applications). The scores,
 # decisions and ledger of that day gained no time measurably and took
-# 0.2-0.3 GB more each, so they are always staged.
+# 0.17-0.3 GB more each, so they are always staged.
 ONE_TRANSACTION_MAX_ROWS = 1_000_000
 # How much memory DuckDB may use before it works out of core (spilling to
 # <warehouse>.tmp): a size such as 2GB or 1.5GiB, or a share of RAM such as 40%.
