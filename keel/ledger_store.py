@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, constant_column, next_batch, verify_chain
+from keel.read_ahead import read_ahead
 from keel.warehouse import STAGING_SUFFIX, fetch_one, table_exists
 
 LEDGER_TABLE = "audit.decision_ledger"
@@ -61,7 +62,8 @@ def append_batch_in_order(
             frame.assign(event_type=constant_column(event_type, len(frame)), ledger_day=constant_column(ledger_day, len(frame)))
             for frame in frames
         )
-        for texts, lines in canonical_chunks_in_order(labelled):
+        # The next chunk is read and turned into text while this one is hashed and inserted.
+        for texts, lines in read_ahead(canonical_chunks_in_order(labelled)):
             digest.update(lines)
             row_count += texts.num_rows
             con.register("ledger_rows", texts)
