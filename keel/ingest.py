@@ -22,6 +22,7 @@ from keel.contracts.result import count_rows, merge_results
 from keel import warehouse as wh
 from keel.home import REPO_ROOT
 from keel.landing import LandingFileError, read_landing_file
+from keel.read_ahead import read_ahead
 
 CONTRACTS_DIR = REPO_ROOT / "policies" / "contracts"
 # The column that places each row of a source on a day, and must match the file's day.
@@ -182,7 +183,9 @@ def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk:
     if chunks.blocked:
         judged = list(chunks.results())
     else:
-        wh.replace_rows_in_frames(con, "raw", source, accepted_rows(), "partition_date", [day.isoformat()], expected_rows=len(landed.frame))
+        # The next chunk is judged against the contract in a thread while this one is inserted.
+        accepted = read_ahead(accepted_rows())
+        wh.replace_rows_in_frames(con, "raw", source, accepted, "partition_date", [day.isoformat()], expected_rows=len(landed.frame))
     result = merge_results(judged)
     outcome = IngestOutcome(
         source_file=path.name,
