@@ -13,13 +13,15 @@ from assets.constants import (
 )
 from keel import decisioning
 from keel.columns import ROUTES
+from keel.read_ahead import read_ahead
 from keel import warehouse as wh
 from keel.scoring import SCORE_CHUNK_ROWS
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
-DECISION_ROWS_PER_FRAME = 500_000
+# Frames of a quarter million: the next is read and routed while this one is written (keel.read_ahead).
+DECISION_ROWS_PER_FRAME = 250_000
 # The model predicts SCORE_CHUNK_ROWS at a time anyway; a frame of that size keeps the step's memory flat.
 SCORE_ROWS_PER_FRAME = SCORE_CHUNK_ROWS
 # What the routes-complete check and the metadata need, counted in the stored decisions of the day.
@@ -72,7 +74,8 @@ def scores(
         reader = con.cursor()
         try:
             scored = decisioning.score_day_in_frames(reader, day, models, store, tally, rows_per_frame=SCORE_ROWS_PER_FRAME)
-            wh.replace_rows_in_frames(con, "decisioning", "scores", scored, "application_date", [day])
+            # The next frame is read and scored in a thread while this one is written.
+            wh.replace_rows_in_frames(con, "decisioning", "scores", read_ahead(scored), "application_date", [day])
         finally:
             reader.close()
     model_available = models.champion is not None
@@ -133,7 +136,7 @@ def decisions(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, wa
         reader = con.cursor()
         try:
             routed = decisioning.decide_day_in_frames(reader, day, control_store.open(), policy, rows_per_frame=DECISION_ROWS_PER_FRAME)
-            wh.replace_rows_in_frames(con, "decisioning", "decisions", routed, "application_date", [day])
+            wh.replace_rows_in_frames(con, "decisioning", "decisions", read_ahead(routed), "application_date", [day])
         finally:
             reader.close()
         counts = wh.fetch_one(con, DAY_DECISION_COUNTS_SQL, [day, day])
