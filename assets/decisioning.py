@@ -74,8 +74,7 @@ def scores(
         reader = con.cursor()
         try:
             scored = decisioning.score_day_in_frames(reader, day, models, store, tally, rows_per_frame=SCORE_ROWS_PER_FRAME)
-            # The next frame is read and scored in a thread while this one is written.
-            wh.replace_rows_in_frames(con, "decisioning", "scores", read_ahead(scored), "application_date", [day])
+            wh.replace_rows_in_frames(con, "decisioning", "scores", scored, "application_date", [day])
         finally:
             reader.close()
     model_available = models.champion is not None
