@@ -26,7 +26,9 @@ SEVERITY_ERROR = "error"
 SEVERITY_WARN = "warn"
 DOCS_SITE = "keel"
 # Counts and percentages, never sample values: the mart holds personal data.
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+# BASIC, not SUMMARY: the same counts, without the index lists of unexpected
+# rows SUMMARY builds (a million-row day's suite 2.7-3.5 s -> 1.7-2.0 s).
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
 
 
 class SuiteConfigError(ValueError):

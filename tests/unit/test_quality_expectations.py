@@ -36,6 +36,16 @@ def test_a_warn_level_failure_is_a_warning_and_shows_no_raw_values(day, tmp_path
     assert "20 unexpected rows (13.4%)" in failure.sentence()
 
 
+def test_data_docs_of_a_failure_show_counts_and_no_raw_values(day, tmp_path):
+    shifted = day.assign(job=["gig"] * 20 + list(day["job"][20:]), home=["castle"] * 3 + list(day["home"][3:]))
+    outcome = validate_frame(shifted, SUITE, tmp_path / "docs", run_name="drift")
+    failures = {failure.column: failure.unexpected_count for failure in outcome.failed}
+    assert failures == {"job": 20, "home": 3}
+    pages = "".join(page.read_text() for page in (tmp_path / "docs" / "validations").rglob("*.html"))
+    assert "job" in pages and "home" in pages
+    assert "gig" not in pages and "castle" not in pages
+
+
 def test_an_error_level_failure_is_an_error(day, tmp_path):
     broken = day.assign(age=[7] + list(day["age"][1:]))
     outcome = validate_frame(broken, SUITE, run_name="broken")
