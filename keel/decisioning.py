@@ -16,6 +16,7 @@ import pandas as pd
 
 from keel.columns import APPLICATION_DATE, APPLICATION_ID, ROUTE_REVIEW, SCORE
 from keel.control_store import ControlStore
+from keel.frames import merge_one_to_one
 from keel.home import REPO_ROOT, KeelHome
 from keel.policy import Policy, TrainingProfile, decide, load_policy
 from keel.scoring import CHAMPION, LoadedModel, ModelUnavailable, load_alias, score
@@ -172,7 +173,7 @@ class ShadowTally:
 
     def add(self, features: pd.DataFrame, scores: pd.DataFrame, store: ControlStore, policy: Policy, champion_complete: bool, challenger_complete: bool) -> None:
         """Compare on these applications; `*_complete` say whether each model scored the whole day (else its fallback rules decide)."""
-        merged = features.merge(scores, on=[APPLICATION_ID, APPLICATION_DATE], how="left", validate="one_to_one")
+        merged = merge_one_to_one(features, scores, on=[APPLICATION_ID, APPLICATION_DATE], how="left")
         champion_version = next(iter(merged["model_version"].dropna().unique()), None)
         self.challenger_version = self.challenger_version or next(iter(merged["challenger_version"].dropna().unique()), None)
         champion = _decide_with(merged, SCORE, champion_version, champion_complete, policy, store)["route"].to_numpy()
@@ -248,7 +249,7 @@ def decide_day(features: pd.DataFrame, scores: pd.DataFrame, store: ControlStore
     policy = policy or current_policy()
     record_policy_in_force(store, policy)
     columns = [APPLICATION_ID, SCORE, "model_version"] + [c for c in (CHALLENGER_SCORE, "challenger_version") if c in scores.columns]
-    merged = features.merge(scores[columns], on=APPLICATION_ID, how="left", validate="one_to_one")
+    merged = merge_one_to_one(features, scores[columns], on=APPLICATION_ID, how="left")
     return DecidedDay(decide_rows(merged, DayScoring.of(merged), policy, store), policy.version)
 
 
@@ -265,7 +266,7 @@ def decide_rows(merged: pd.DataFrame, day: DayScoring, policy: Policy, store: Co
         decided = decided.copy()
         decided.loc[rollout] = by_challenger.loc[rollout].to_numpy()
         decided_by_model[rollout] = challenger_version
-    frame = merged[[APPLICATION_ID, APPLICATION_DATE, SCORE, "model_version"]].merge(decided, on=APPLICATION_ID, validate="one_to_one")
+    frame = merge_one_to_one(merged[[APPLICATION_ID, APPLICATION_DATE, SCORE, "model_version"]], decided, on=APPLICATION_ID)
     # Which model's score decided each row (None when the fallback rules did).
     frame["decided_by_model"] = np.where(frame["model_unavailable"].to_numpy(dtype=bool), None, decided_by_model.to_numpy())
     return frame

@@ -14,6 +14,7 @@ from collections import Counter
 from keel import warehouse as wh
 from keel.columns import APPLICATION_DATE, APPLICATION_ID
 from keel.control_store import ControlStore
+from keel.frames import merge_one_to_one
 from keel.home import KeelHome
 
 
@@ -50,7 +51,7 @@ def decision_flips(home: KeelHome, to_version: str, days: int = 7) -> dict:
         ).df()
     pipeline = _load_version(store, home, to_version)
     decided = decide(features, score(pipeline, features), current_policy(), training_profile=training_profile_for(store, to_version))
-    merged = recorded.merge(decided[[APPLICATION_ID, "route"]].rename(columns={"route": "new_route"}), on=APPLICATION_ID, validate="one_to_one")
+    merged = merge_one_to_one(recorded, decided[[APPLICATION_ID, "route"]].rename(columns={"route": "new_route"}), on=APPLICATION_ID)
     flipped = merged[merged["route"] != merged["new_route"]]
     pairs = Counter(f"{a}->{b}" for a, b in zip(flipped["route"], flipped["new_route"]))
     return {

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from keel.columns import APPLICATION_DATE, REPAYMENT_STATUS, ROUTE_APPROVE, SCORE
+from keel.frames import merge_one_to_one
 from keel.monitoring.config import MonitoringConfig
 from keel.monitoring.drift import dataset_drift, feature_drift, score_drift, volume_change
 from keel.monitoring.performance import assess_performance, cohort_metrics, performance_by_cohort
@@ -339,7 +340,7 @@ def scored_with_outcomes(scored: pd.DataFrame, outcomes: pd.DataFrame, as_of: dt
     """
     known = outcomes[pd.to_datetime(outcomes["outcome_date"]).dt.date <= dt.date.fromisoformat(str(as_of))]
     known = known[["application_id", "repayment_status"]].rename(columns={"repayment_status": REPAYMENT_STATUS})
-    return scored.drop(columns=[REPAYMENT_STATUS], errors="ignore").merge(known, on="application_id", how="left", validate="one_to_one")
+    return merge_one_to_one(scored.drop(columns=[REPAYMENT_STATUS], errors="ignore"), known, on="application_id", how="left")
 
 
 # --- the whole day ------------------------------------------------------------------------------

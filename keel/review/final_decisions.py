@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from keel.columns import APPLICATION_ID, ROUTE_REVIEW
+from keel.frames import merge_one_to_one
 
 PENDING = "pending"
 DECIDED_BY_AUTO = "auto"
@@ -54,7 +55,7 @@ def final_decisions(decisions: pd.DataFrame, review_outcomes: pd.DataFrame | Non
     if len(doubled):
         raise ValueError(f"application {doubled.iloc[0]} has more than one review outcome; only the first may be accepted")
     outcomes = outcomes[list(OUTCOME_COLUMNS)].rename(columns={"reason": "review_reason"})
-    merged = decisions[[APPLICATION_ID, "route", "suggested_decision"]].merge(outcomes, on=APPLICATION_ID, how="left", validate="one_to_one")
+    merged = merge_one_to_one(decisions[[APPLICATION_ID, "route", "suggested_decision"]], outcomes, on=APPLICATION_ID, how="left")
 
     in_review = (merged["route"] == ROUTE_REVIEW).to_numpy()
     has_outcome = merged["decision"].notna().to_numpy()

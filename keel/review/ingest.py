@@ -25,6 +25,7 @@ import pandas as pd
 
 from keel import warehouse as wh
 from keel.columns import APPLICATION_DATE, APPLICATION_ID
+from keel.frames import merge_one_to_one
 from keel.review.final_decisions import final_decisions
 from keel.review.inbox import validate_inbox_file, write_rejections
 
@@ -200,7 +201,7 @@ def refresh_final_decisions(con, days: list[str] | None = None) -> pd.DataFrame:
     outcomes = stored_outcomes(con)
     outcomes = outcomes.assign(reviewed_at=outcomes["reviewed_at"].astype("str")) if len(outcomes) else outcomes
     final = final_decisions(decisions, outcomes)
-    rows = decisions[[APPLICATION_ID, APPLICATION_DATE, "route"]].merge(final, on=APPLICATION_ID, validate="one_to_one")
+    rows = merge_one_to_one(decisions[[APPLICATION_ID, APPLICATION_DATE, "route"]], final, on=APPLICATION_ID)
     wh.replace_rows(con, SCHEMA, FINAL_TABLE, rows, APPLICATION_DATE, days)
     seq = int(outcomes["ingest_seq"].max()) if len(outcomes) else 0
     state = pd.DataFrame({"ingest_seq": [seq], "built_at": [dt.datetime.now(dt.timezone.utc).isoformat()], "days": [", ".join(days)]})

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from keel.columns import APPLICATION_ID, ROUTE_REVIEW
+from keel.frames import merge_one_to_one
 from keel.review.final_decisions import DECIDED_BY_REVIEWER, PENDING
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def review_measures(decisions: pd.DataFrame, final: pd.DataFrame, now: dt.dateti
     if now.tzinfo is None:
         raise ValueError("now must carry a timezone (e.g. datetime.now(timezone.utc))")
     now_ts = pd.Timestamp(now).tz_convert("UTC")
-    merged = decisions.merge(final, on=APPLICATION_ID, how="left", validate="one_to_one")
+    merged = merge_one_to_one(decisions, final, on=APPLICATION_ID, how="left")
     if merged["final_decision"].isna().any():
         raise ValueError(f"final decisions miss {int(merged['final_decision'].isna().sum())} of the applications")
 

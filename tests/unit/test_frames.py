@@ -1,0 +1,47 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from keel.frames import merge_one_to_one
+
+IDS = pd.Series(["A1", "A2", "A3", "A4"], dtype="str")
+
+
+def _cases():
+    left = pd.DataFrame({"application_id": IDS, "day": ["d1", "d1", "d2", "d2"], "score": [0.1, 0.2, 0.3, 0.4]})
+    right = pd.DataFrame({"application_id": IDS[[3, 1, 0]].reset_index(drop=True), "day": ["d2", "d1", "d1"], "status": ["bad", "good", "good"]})
+    repeated = pd.concat([right, right.iloc[[0]]], ignore_index=True)
+    missing_twice = pd.DataFrame({"application_id": pd.Series([None, None, "A1"], dtype="object"), "status": ["a", "b", "c"]})
+    for how in ("inner", "left"):
+        yield left, right, "application_id", how
+        yield left, right.drop(columns="day"), ["application_id"], how
+        yield left, right, ["application_id", "day"], how
+        yield left, repeated, "application_id", how
+        yield repeated, left, "application_id", how
+        yield left, repeated, ["application_id", "day"], how
+        yield left.drop(columns="day"), missing_twice, "application_id", how
+        yield left.iloc[0:0], right, "application_id", how
+
+
+@pytest.mark.parametrize("left, right, on, how", list(_cases()))
+def test_the_same_as_pandas_one_to_one_merge(left, right, on, how):
+    try:
+        expected = left.merge(right, on=on, how=how, validate="one_to_one")
+    except pd.errors.MergeError as error:
+        side = "left" if "left" in str(error) else "right"
+        with pytest.raises(pd.errors.MergeError, match=f"not unique in {side} dataset"):
+            merge_one_to_one(left, right, on=on, how=how)
+        return
+    pd.testing.assert_frame_equal(merge_one_to_one(left, right, on=on, how=how), expected)
+
+
+def test_a_repeated_key_is_refused_on_either_side():
+    frame = pd.DataFrame({"application_id": ["A1", "A2"], "v": [1, 2]})
+    twice = pd.DataFrame({"application_id": ["A1", "A1"], "w": [1, 2]})
+    with pytest.raises(pd.errors.MergeError, match="not unique in right dataset"):
+        merge_one_to_one(frame, twice, on="application_id", how="left")
+    with pytest.raises(pd.errors.MergeError, match="not unique in left dataset"):
+        merge_one_to_one(twice, frame, on="application_id")
+    numbers = pd.DataFrame({"k": [1.0, np.nan, np.nan], "v": [1, 2, 3]})
+    with pytest.raises(pd.errors.MergeError, match="not unique in left dataset"):
+        merge_one_to_one(numbers, numbers.iloc[[0]], on="k")
