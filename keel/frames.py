@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 
@@ -21,3 +23,29 @@ def merge_one_to_one(left: pd.DataFrame, right: pd.DataFrame, on: str | Sequence
         if repeated.any():
             raise pd.errors.MergeError(f"Merge keys are not unique in {side} dataset; not a one-to-one merge")
     return left.merge(right, on=on, how=how)
+
+
+def _wall_clock(values: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(values)
+    return stamps.dt.tz_localize(None) if getattr(stamps.dt, "tz", None) is not None else stamps
+
+
+def calendar_days(values: pd.Series) -> pd.Series:
+    """`pd.to_datetime(values).dt.date`: each value's day as a Python date (NaT where missing), each distinct day made once.
+
+    .dt.date makes a Python object per row; a monitoring window holds a
+    million rows of a few dozen days.
+    """
+    codes, days = pd.factorize(_wall_clock(values))
+    made = np.array([day.date() for day in days] + [pd.NaT], dtype=object)
+    return pd.Series(made[codes], index=values.index, name=values.name, dtype=object)
+
+
+def on_days(values: pd.Series, first: dt.date | None, last: dt.date) -> pd.Series:
+    """Whether each value falls on a day from `first` (None: any day) to `last`, both inclusive; missing values do not.
+
+    What `(d >= first) & (d <= last)` gives for d = calendar_days(values), compared as datetimes.
+    """
+    stamps = _wall_clock(values)
+    on_or_before = stamps < pd.Timestamp(last + dt.timedelta(days=1))
+    return on_or_before if first is None else (stamps >= pd.Timestamp(first)) & on_or_before

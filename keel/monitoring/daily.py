@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from keel.columns import APPLICATION_DATE, REPAYMENT_STATUS, ROUTE_APPROVE, SCORE
-from keel.frames import merge_one_to_one
+from keel.frames import calendar_days, merge_one_to_one, on_days
 from keel.monitoring.config import MonitoringConfig
 from keel.monitoring.drift import dataset_drift, feature_drift, score_drift, volume_change
 from keel.monitoring.performance import assess_performance, cohort_metrics, performance_by_cohort
@@ -154,10 +154,9 @@ def performance_for_day(day: dt.date | str, scored: pd.DataFrame, config: Monito
     window are ignored.
     """
     start, end = trailing_window(day, config.performance.window_days)
-    dates = pd.to_datetime(scored[APPLICATION_DATE]).dt.date
     # Applications the model could not score were decided by the fallback rules: not the model's performance.
-    keep = (dates >= start) & (dates <= end) & scored[SCORE].notna()
-    in_window = scored[keep].assign(**{APPLICATION_DATE: dates[keep]})
+    keep = on_days(scored[APPLICATION_DATE], start, end) & scored[SCORE].notna()
+    in_window = scored[keep].assign(**{APPLICATION_DATE: calendar_days(scored.loc[keep, APPLICATION_DATE])})
     cohorts = performance_by_cohort(in_window)
     pooled = pd.DataFrame([{APPLICATION_DATE: end, **cohort_metrics(in_window)}]) if len(in_window) else None
     if pooled is None:
@@ -221,8 +220,7 @@ def segments_for_day(day: dt.date | str, decisions: pd.DataFrame, config: Monito
     and optionally status; rows outside the window are ignored.
     """
     start, end = trailing_window(day, config.segments.window_days)
-    dates = pd.to_datetime(decisions[APPLICATION_DATE]).dt.date
-    in_window = decisions[(dates >= start) & (dates <= end)]
+    in_window = decisions[on_days(decisions[APPLICATION_DATE], start, end)]
     return DaySegments(start, end, segment_outcomes(in_window, config))
 
 
@@ -338,7 +336,7 @@ def scored_with_outcomes(scored: pd.DataFrame, outcomes: pd.DataFrame, as_of: dt
     outcome landing after `as_of` is not known yet, so rerunning a past day
     judges it on what was known then.
     """
-    known = outcomes[pd.to_datetime(outcomes["outcome_date"]).dt.date <= dt.date.fromisoformat(str(as_of))]
+    known = outcomes[on_days(outcomes["outcome_date"], None, dt.date.fromisoformat(str(as_of)))]
     known = known[["application_id", "repayment_status"]].rename(columns={"repayment_status": REPAYMENT_STATUS})
     return merge_one_to_one(scored.drop(columns=[REPAYMENT_STATUS], errors="ignore"), known, on="application_id", how="left")
 

@@ -1,8 +1,10 @@
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from keel.frames import merge_one_to_one
+from keel.frames import calendar_days, merge_one_to_one, on_days
 
 IDS = pd.Series(["A1", "A2", "A3", "A4"], dtype="str")
 
@@ -45,3 +47,28 @@ def test_a_repeated_key_is_refused_on_either_side():
     numbers = pd.DataFrame({"k": [1.0, np.nan, np.nan], "v": [1, 2, 3]})
     with pytest.raises(pd.errors.MergeError, match="not unique in left dataset"):
         merge_one_to_one(numbers, numbers.iloc[[0]], on="k")
+
+
+def _day_columns():
+    days = pd.Series(pd.to_datetime(["2026-01-03", "2026-01-01", None, "2026-01-03", "2026-02-28"]), name="application_date")
+    yield days
+    yield days.astype("datetime64[us]")
+    yield pd.Series(["2026-01-03 23:59:59", "2026-01-01 00:00:00", None, "2025-12-31 12:00:00", "2026-01-02 08:00:00"], name="when")
+    yield pd.Series(pd.to_datetime(["2026-01-03 23:30", "2026-01-01 00:30", None, "2026-01-02 12:00", "2025-12-31 23:59"]).tz_localize("Europe/Madrid"))
+    yield pd.Series([dt.date(2026, 1, 2), dt.date(2026, 1, 1), None, dt.date(2026, 1, 3), dt.date(2026, 1, 2)], dtype=object, index=[5, 7, 9, 11, 13])
+    yield pd.Series([], dtype="datetime64[us]")
+
+
+@pytest.mark.parametrize("values", list(_day_columns()))
+def test_calendar_days_are_pandas_dt_date(values):
+    pd.testing.assert_series_equal(calendar_days(values), pd.to_datetime(values).dt.date)
+
+
+@pytest.mark.parametrize("values", list(_day_columns()))
+@pytest.mark.parametrize("first, last", [(dt.date(2026, 1, 1), dt.date(2026, 1, 2)), (dt.date(2026, 1, 3), dt.date(2026, 1, 3)), (dt.date(2025, 1, 1), dt.date(2027, 1, 1))])
+def test_on_days_is_comparing_calendar_days(values, first, last):
+    days = pd.to_datetime(values).dt.date
+    expected = (days >= first) & (days <= last)
+    assert on_days(values, first, last).tolist() == expected.tolist()
+    assert list(on_days(values, first, last).index) == list(values.index)
+    assert on_days(values, None, last).tolist() == (days <= last).tolist()
