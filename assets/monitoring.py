@@ -41,6 +41,7 @@ from keel.monitoring.daily import (
     performance_check_description,
     render_day_report,
     score_check_description,
+    scores_in_row_order,
     segments_check_description,
     summary_frame,
 )
@@ -252,13 +253,12 @@ def daily_monitoring(
             if wh.table_exists(con, MONITORING_SCHEMA, "daily_summary")
             else pd.DataFrame()
         )
-    scored = features[["application_id"]].merge(scores, on="application_id", how="left")
     monitoring = monitor_day(
         day,
         profile=profile,
         model_version=model_version,
         features=features,
-        scores=scored["p_bad"],
+        scores=scores_in_row_order(features, scores),
         decisions=decisions,
         outcomes=outcomes,
         config=config,

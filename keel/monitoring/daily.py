@@ -329,6 +329,19 @@ def _plain(value):
     return value
 
 
+def scores_in_row_order(features: pd.DataFrame, scores: pd.DataFrame) -> pd.Series:
+    """The p_bad of each row of `features` (missing where the day's scores lack it), in the features' order.
+
+    Both are read in application_id order, and the scores step scores every
+    feature row, so the ids usually line up and no join is needed (a join on
+    a million text ids took ~0.25 s).
+    """
+    ids = features["application_id"]
+    if len(ids) == len(scores) and ids.reset_index(drop=True).equals(scores["application_id"].reset_index(drop=True)):
+        return pd.Series(scores["p_bad"].to_numpy(), index=features.index, name="p_bad")
+    return features[["application_id"]].merge(scores, on="application_id", how="left")["p_bad"].set_axis(features.index)
+
+
 def scored_with_outcomes(scored: pd.DataFrame, outcomes: pd.DataFrame, as_of: dt.date | str) -> pd.DataFrame:
     """Attach to each scored application its repayment status if the outcome landed by `as_of`.
 

@@ -8,7 +8,7 @@ import pytest
 
 from keel.models.seed_features import seed_feature_frame
 from keel.monitoring import build_reference_profile, load_monitoring_config
-from keel.monitoring.daily import check_verdict, monitor_day, summary_frame, trailing_window
+from keel.monitoring.daily import check_verdict, monitor_day, scores_in_row_order, summary_frame, trailing_window
 from keel.monitoring.severity import ALERT, OK, WARN
 
 CONFIG = load_monitoring_config()
@@ -108,3 +108,17 @@ def test_trailing_window_and_verdicts():
     assert check_verdict(WARN) == (False, WARN) and check_verdict(ALERT) == (False, ALERT)
     with pytest.raises(ValueError, match="unknown monitoring severity"):
         check_verdict("red")
+
+
+@pytest.mark.parametrize(
+    "score_ids",
+    [["A1", "A2", "A3", "A4"], ["A1", "A3", "A4"], ["A4", "A3", "A2", "A1"], ["A1", "A2", "A3", "A9"], []],
+    ids=["aligned", "one unscored", "other order", "another id", "none scored"],
+)
+def test_scores_in_row_order_are_the_joined_scores(score_ids):
+    features = pd.DataFrame({"application_id": pd.Series(["A1", "A2", "A3", "A4"], dtype="str"), "age": [30, 40, 50, 60]})
+    scores = pd.DataFrame({"application_id": pd.Series(score_ids, dtype="str"), "p_bad": np.linspace(0.1, 0.4, len(score_ids))})
+    expected = features[["application_id"]].merge(scores, on="application_id", how="left")["p_bad"]
+    found = scores_in_row_order(features, scores)
+    assert found.tolist() == pytest.approx(expected.tolist(), nan_ok=True)
+    assert list(found.index) == list(features.index)
