@@ -23,6 +23,8 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 LOCK_WAIT_SECONDS = 120.0
 # The name rows being written go by while they are checked against the table (a registered frame or a view).
 INCOMING = "incoming_rows"
+# The temporary table replace_rows_from_query computes a query's rows into.
+QUERY_ROWS = "query_rows"
 # replace_rows_in_frames stages a large day's frames in <table>__incoming before moving them in.
 STAGING_SUFFIX = "__incoming"
 # A day the caller expects to hold at most this many rows may be written in
@@ -130,6 +132,21 @@ def replace_rows(
     same frame leaves the table as it was.
     """
     return _write_rows(con, schema, table, frame, safe_identifier(where_column), values)
+
+
+def replace_rows_from_query(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, sql: str, params: list, where_column: str, values: list[str]
+) -> int:
+    """replace_rows with the rows of `sql`: computed and stored inside DuckDB, never turned into a frame.
+
+    The table gets the query's column types, as it would the frame's that
+    DuckDB gives for the query.
+    """
+    con.execute(f"create or replace temp table {QUERY_ROWS} as {sql}", params)
+    try:
+        return _write_rows(con, schema, table, f"temp.main.{QUERY_ROWS}", safe_identifier(where_column), values)
+    finally:
+        con.execute(f"drop table if exists temp.main.{QUERY_ROWS}")
 
 
 def append_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame) -> int:

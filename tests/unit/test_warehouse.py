@@ -174,3 +174,17 @@ def test_a_stream_that_fails_half_way_leaves_the_day_as_it_was(tmp_path, expecte
         con.execute("create table raw.t__incoming as select 99 as v, '2026-01-01' as partition_date")
         assert warehouse.replace_rows_in_frames(con, "raw", "t", [], "partition_date", ["2026-01-01"], expected_rows=expected_rows) == 0
         assert con.execute("select v from raw.t").fetchall() == [(1,)] and _tables(con) == ["t"]
+
+
+def test_replace_rows_from_query_replaces_the_day_inside_duckdb(tmp_path):
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        con.execute("create table src as select * from (values ('2026-01-01', 1), ('2026-01-01', 2), ('2026-01-02', 3)) t(partition_date, v)")
+        query = "select partition_date, v * ? as v from src where partition_date = ? order by v"
+        assert warehouse.replace_rows_from_query(con, "raw", "t", query, [10, "2026-01-02"], "partition_date", ["2026-01-02"]) == 1
+        assert warehouse.replace_rows_from_query(con, "raw", "t", query, [10, "2026-01-01"], "partition_date", ["2026-01-01"]) == 2
+        assert warehouse.replace_rows_from_query(con, "raw", "t", query, [100, "2026-01-01"], "partition_date", ["2026-01-01"]) == 2
+        assert con.execute("select partition_date, v from raw.t order by v").fetchall() == [("2026-01-02", 30), ("2026-01-01", 100), ("2026-01-01", 200)]
+        with pytest.raises(Exception):
+            warehouse.replace_rows_from_query(con, "raw", "t", "select partition_date, cast('x' || v as integer) as v from src", [], "partition_date", ["2026-01-01"])
+        assert con.execute("select count(*) from raw.t").fetchall() == [(3,)], "a failed query leaves the rows as they were"
+        assert con.execute("select count(*) from duckdb_tables() where temporary").fetchall() == [(0,)]
