@@ -313,8 +313,11 @@ def decide_day_in_frames(con, day: str, store: ControlStore, policy: Policy, row
         yield decide_rows(merged, scoring, policy, store)
 
 
-# build_review_queue in SQL: the day's review queue computed in the warehouse
-# (a million-row day's has ~0.4 million cases). Parameters: review_queue_params.
+# The day's review queue: the cases sent to a person, with when they were
+# queued and are due. Computed in the warehouse (a million-row day has ~0.4
+# million cases); the features that pushed each score are explained when a
+# case is shown (keel.review.explanations), with the model version kept here.
+# Parameters: review_queue_params.
 REVIEW_QUEUE_SQL = (
     "select *, cast(? as varchar) as queued_at, cast(? as varchar) as due_by from decisioning.decisions"
     " where application_date = cast(? as date) and route = ? order by application_id"
@@ -330,15 +333,5 @@ def review_queue_times(day: str) -> tuple[str, str]:
 
 
 def review_queue_params(day: str) -> list[str]:
+    """REVIEW_QUEUE_SQL's parameters for `day`."""
     return [*review_queue_times(day), day, ROUTE_REVIEW]
-
-
-def build_review_queue(decisions: pd.DataFrame, day: str) -> pd.DataFrame:
-    """The cases sent to review, with what a reviewer needs and when they are due.
-
-    The features that pushed each score are computed when a case is shown
-    (keel.review.explanations), with the model version recorded here.
-    """
-    queue = decisions[decisions["route"] == ROUTE_REVIEW].copy()
-    queue["queued_at"], queue["due_by"] = review_queue_times(day)
-    return queue.reset_index(drop=True)

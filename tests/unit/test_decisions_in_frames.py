@@ -7,16 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from keel.columns import ROUTE_REVIEW
 from keel.control_store import ControlStore
 from keel.decisioning import (
     REVIEW_QUEUE_SQL,
     DayScoring,
-    build_review_queue,
     current_policy,
     day_scoring_in,
     decide_day,
     decide_day_in_frames,
     review_queue_params,
+    review_queue_times,
 )
 from keel.home import KeelHome
 from keel.models.seed_features import seed_feature_frame
@@ -116,4 +117,6 @@ def test_the_review_queue_built_in_sql_is_the_queue_of_the_whole_day(tmp_path):
         queued = replace_rows_from_query(con, "review", "review_queue", REVIEW_QUEUE_SQL, review_queue_params(DAY), "application_date", [DAY])
     from_sql = query_frame(con, "select * from review.review_queue order by application_id", [])
     assert 0 < queued == len(from_sql) < len(whole_day)
-    pd.testing.assert_frame_equal(from_sql, build_review_queue(whole_day, DAY))
+    expected = whole_day[whole_day["route"] == ROUTE_REVIEW].reset_index(drop=True)
+    expected["queued_at"], expected["due_by"] = review_queue_times(DAY)
+    pd.testing.assert_frame_equal(from_sql, expected)
