@@ -141,6 +141,25 @@ def test_the_pipeline_scores_rows_with_missing_and_unseen_values(trained, seed_f
     assert np.isfinite(scores).all() and ((scores > 0) & (scores < 1)).all()
 
 
+def test_model_input_gives_float_numbers_and_python_text_with_nan_for_missing(trained, seed_frame):
+    rows = seed_frame.head(6).copy()
+    rows["seniority_years"] = pd.array([1, None, 3, 4, 5, 6], dtype="Int32")
+    as_text = rows.assign(home=rows["home"].astype("str"), job=rows["job"].astype("str"), marital=rows["marital"].astype("str"))
+    as_text.loc[as_text.index[0], "home"] = None
+    as_objects = as_text.assign(**{c: as_text[c].astype("object") for c in ("home", "job", "marital")})
+    as_objects.loc[as_objects.index[1], "home"] = None
+    as_objects.loc[as_objects.index[2], "job"] = 3  # a code where text is expected: scored as the text "3"
+
+    prepared = model_input(as_objects)
+    assert prepared["seniority_years"].dtype == np.float64 and np.isnan(prepared["seniority_years"].iloc[1])
+    assert all(prepared[c].dtype == object for c in ("home", "job", "marital"))
+    assert np.isnan(prepared["home"].iloc[0]) and np.isnan(prepared["home"].iloc[1])
+    assert prepared["job"].iloc[2] == "3" and all(isinstance(v, str) for v in prepared["marital"])
+    from_text = model_input(as_text.assign(job=as_text["job"].where(as_text.index != as_text.index[2], "3")))
+    from_text.loc[from_text.index[1], "home"] = np.nan
+    assert np.array_equal(trained.pipeline.predict_proba(prepared)[:, 1], trained.pipeline.predict_proba(from_text)[:, 1])
+
+
 def test_bad_parameters_and_frames_fail_with_the_reason(seed_frame):
     with pytest.raises(ValueError, match="unknown training parameter"):
         build_pipeline({"max_dept": 3})
