@@ -361,6 +361,37 @@ def bench_ingest(
     )
 
 
+@app.command("bench-model")
+@one_line_errors
+def bench_model(
+    repeats: int = typer.Option(3, "--repeats", min=1, help="Repeats of the cross-validation, each with its own folds."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds per repeat."),
+    predict_rows: int = typer.Option(200_000, "--predict-rows", min=1, help="Applications scored to time each model."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Compare the model's calibrated ensemble (five models) with one calibrated model: quality on the seed, scoring time."""
+    from rich.progress import Progress
+
+    from keel.bench.model_variants import METRICS, compare_calibration_ensemble
+
+    with Progress(transient=True, disable=json_out) as progress:
+        task = progress.add_task("model", total=None)
+        result = compare_calibration_ensemble(repeats, folds, predict_rows, progress=lambda msg: progress.update(task, description=msg))
+    if json_out:
+        emit_json(result)
+        return
+    for name, figures in result["variants"].items():
+        quality = ", ".join(f"{metric} {figures[metric + '_mean']} ± {figures[metric + '_std']}" for metric in METRICS)
+        typer.echo(f"{name} ({figures['trees_per_prediction']} trees a prediction): {quality}; {result['predict_rows']:,} rows scored in {figures['predict_s']} s")
+    difference = result["ensemble_less_single"]
+    typer.echo(
+        "ensemble less single, paired over "
+        f"{result['repeats'] * result['folds']} folds: "
+        + ", ".join(f"{metric} {difference[metric + '_mean']} ± {difference[metric + '_std']}" for metric in METRICS)
+        + f"; the single model scores {result['single_speedup']}x as fast"
+    )
+
+
 @app.command("bench-overhead")
 @one_line_errors
 def bench_overhead(

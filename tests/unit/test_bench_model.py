@@ -1,0 +1,17 @@
+"""keel bench-model compares the calibrated ensemble with one calibrated model on the same folds."""
+
+from keel.bench.model_variants import METRICS, compare_calibration_ensemble
+
+
+def test_both_variants_are_measured_on_the_same_folds_with_their_tree_counts():
+    result = compare_calibration_ensemble(repeats=1, folds=2, predict_rows=3_000)
+
+    ensemble, single = result["variants"]["ensemble"], result["variants"]["single"]
+    # Five calibration folds of 200 trees against one model of 200 trees.
+    assert (ensemble["trees_per_prediction"], single["trees_per_prediction"]) == (1000, 200)
+    for figures in (ensemble, single):
+        assert 0.7 < figures["roc_auc_mean"] < 1.0 and 0.0 < figures["brier_mean"] < 0.25
+        assert figures["predict_s"] > 0
+    for metric in METRICS:
+        assert abs(result["ensemble_less_single"][f"{metric}_mean"] - (ensemble[f"{metric}_mean"] - single[f"{metric}_mean"])) < 2e-4
+    assert result["predict_rows"] == 3_000 and result["seed_rows"] > 4_000
