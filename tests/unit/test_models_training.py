@@ -163,6 +163,8 @@ def test_model_input_gives_float_numbers_and_python_text_with_nan_for_missing(tr
 def test_bad_parameters_and_frames_fail_with_the_reason(seed_frame):
     with pytest.raises(ValueError, match="unknown training parameter"):
         build_pipeline({"max_dept": 3})
+    with pytest.raises(ValueError, match="calibration_ensemble must be true or false; found 'no'"):
+        build_pipeline({"calibration_ensemble": "no"})
     with pytest.raises(TrainingDataError, match=r"lacks column\(s\) \['income'\]"):
         train_model(seed_frame.drop(columns=["income"]), {}, CODE_VERSION)
     with pytest.raises(TrainingDataError, match="A000001 appears more than once"):
@@ -178,3 +180,12 @@ def test_a_logistic_regression_can_be_chosen_and_the_label_can_come_from_status(
     assert trained.params["classifier"] == "logistic_regression"
     assert trained.metrics["roc_auc"] > 0.8
     assert set(DEFAULT_PARAMS) == set(trained.params)
+
+
+def test_one_calibrated_model_instead_of_the_ensemble_is_a_training_parameter(seed_frame):
+    single = train_model(seed_frame, {"calibration_ensemble": False}, CODE_VERSION)
+    ensemble = train_model(seed_frame, {}, CODE_VERSION)
+    assert single.version != ensemble.version and single.params["calibration_ensemble"] is False
+    assert len(single.pipeline.named_steps["classify"].calibrated_classifiers_) == 1
+    assert len(ensemble.pipeline.named_steps["classify"].calibrated_classifiers_) == DEFAULT_PARAMS["calibration_folds"]
+    assert abs(single.metrics["roc_auc"] - ensemble.metrics["roc_auc"]) < 0.02
