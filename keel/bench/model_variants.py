@@ -36,7 +36,7 @@ def _fitted(features: pd.DataFrame, target: np.ndarray, ensemble: bool):
 
 
 def _trees_per_prediction(pipeline) -> int:
-    return sum(len(calibrated.estimator._predictors) for calibrated in pipeline.named_steps["classify"].calibrated_classifiers_)
+    return sum(calibrated.estimator.n_iter_ for calibrated in pipeline.named_steps["classify"].calibrated_classifiers_)  # a tree per iteration (binary)
 
 
 def compare_calibration_ensemble(
