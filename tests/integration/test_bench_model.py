@@ -1,10 +1,12 @@
-"""keel bench-model compares the calibrated ensemble with one calibrated model on the same folds."""
+"""`keel bench-model`: the calibrated ensemble against one calibrated model, on the same folds."""
 
-from keel.bench.model_variants import METRICS, compare_calibration_ensemble
+from keel.bench.model_variants import METRICS
+
+from tests.integration.helpers import keel_json
 
 
-def test_both_variants_are_measured_on_the_same_folds_with_their_tree_counts():
-    result = compare_calibration_ensemble(repeats=1, folds=2, predict_rows=3_000)
+def test_both_variants_are_measured_on_the_same_folds_with_their_tree_counts(tmp_path):
+    result = keel_json(tmp_path, "bench-model", "--repeats", "1", "--folds", "2", "--predict-rows", "3000")
 
     ensemble, single = result["variants"]["ensemble"], result["variants"]["single"]
     # Five calibration folds of 200 trees against one model of 200 trees.
@@ -14,4 +16,4 @@ def test_both_variants_are_measured_on_the_same_folds_with_their_tree_counts():
         assert figures["predict_s"] > 0
     for metric in METRICS:
         assert abs(result["ensemble_less_single"][f"{metric}_mean"] - (ensemble[f"{metric}_mean"] - single[f"{metric}_mean"])) < 2e-4
-    assert result["predict_rows"] == 3_000 and result["seed_rows"] > 4_000
+    assert (result["repeats"], result["folds"], result["predict_rows"]) == (1, 2, 3000) and result["seed_rows"] > 4_000
