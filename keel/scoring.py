@@ -58,7 +58,36 @@ def score(pipeline: Any, features: pd.DataFrame, chunk_rows: int = SCORE_CHUNK_R
         return np.empty(0, dtype="float64")
     parts = []
     for start in range(0, len(features), chunk_rows):
-        chunk = model_input(features.iloc[start : start + chunk_rows])
-        parts.append(pipeline.predict_proba(chunk)[:, 1])
+        parts.append(predict_bad(pipeline, model_input(features.iloc[start : start + chunk_rows])))
     # Rounded so that the stored score is the same bytes on every machine.
     return np.round(np.concatenate(parts), 10)
+
+
+def predict_bad(pipeline: Any, model_rows: pd.DataFrame) -> np.ndarray:
+    """Probability of bad repayment for rows already in the model's input form (`model_input`).
+
+    A gradient-boosted classifier gets the prepared matrix a column at a time
+    (Fortran order): every split of a tree compares one feature across all
+    the rows, and with the rows contiguous, as the ColumnTransformer stacks
+    them, each split drew whole rows through the cache. A tree's prediction
+    for a row does not depend on the layout, so the numbers are the same to
+    the bit; the time is a fifth to a quarter less (500,000 rows of a 1M day,
+    alternating: 11.4-12.0 s row-major, 8.7-10.7 s column-major). Other
+    models go through the pipeline as it is: a linear model's sums could round
+    differently in another layout.
+    """
+    from sklearn.pipeline import Pipeline  # sklearn: imported when scoring, not at load
+
+    if not (isinstance(pipeline, Pipeline) and len(pipeline) > 1 and _splits_on_columns(pipeline[-1])):
+        return pipeline.predict_proba(model_rows)[:, 1]
+    prepared = pipeline[:-1].transform(model_rows)
+    if isinstance(prepared, np.ndarray):
+        prepared = np.asfortranarray(prepared)
+    return pipeline[-1].predict_proba(prepared)[:, 1]
+
+
+def _splits_on_columns(classifier: Any) -> bool:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    # CalibratedClassifierCV holds the model it calibrates in `estimator`.
+    return isinstance(getattr(classifier, "estimator", None) or classifier, HistGradientBoostingClassifier)

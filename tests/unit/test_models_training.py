@@ -182,6 +182,25 @@ def test_a_logistic_regression_can_be_chosen_and_the_label_can_come_from_status(
     assert set(DEFAULT_PARAMS) == set(trained.params)
 
 
+def test_scoring_gives_the_boosted_trees_columns_and_the_pipelines_own_numbers(trained, seed_frame, monkeypatch):
+    from keel.scoring import predict_bad, score
+
+    rows = model_input(seed_frame)
+    expected = trained.pipeline.predict_proba(rows)[:, 1]
+    classifier = trained.pipeline.named_steps["classify"]
+    own_predict_proba = classifier.predict_proba
+    column_major = []
+
+    def recording_layout(prepared):
+        column_major.append(prepared.flags.f_contiguous and not prepared.flags.c_contiguous)
+        return own_predict_proba(prepared)
+
+    monkeypatch.setattr(classifier, "predict_proba", recording_layout)
+    assert np.array_equal(predict_bad(trained.pipeline, rows), expected)
+    assert np.array_equal(score(trained.pipeline, seed_frame, chunk_rows=1000), np.round(expected, 10))
+    assert column_major == [True] * (1 + -(-len(seed_frame) // 1000))
+
+
 def test_one_calibrated_model_instead_of_the_ensemble_is_a_training_parameter(trained, seed_frame):
     single = train_model(seed_frame, {"calibration_ensemble": False}, CODE_VERSION)
     assert single.version != trained.version and single.params["calibration_ensemble"] is False
