@@ -72,7 +72,7 @@ DEFAULT_PARAMS: dict = {
     "calibration": "sigmoid",  # or "isotonic"
     "calibration_folds": 5,
     # One model per calibration fold, averaged: 0.002 of ROC AUC over one model
-    # calibrated on cross-validated predictions, for 5-6x the scoring time
+    # calibrated on cross-validated predictions, for ~4x the scoring time
     # (`keel bench-model`, docs/BENCHMARKS.md).
     "calibration_ensemble": True,
     "holdout_percent": 20,
