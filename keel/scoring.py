@@ -71,7 +71,7 @@ def predict_bad(pipeline: Any, model_rows: pd.DataFrame) -> np.ndarray:
     the rows, and with the rows contiguous, as the ColumnTransformer stacks
     them, each split drew whole rows through the cache. A tree's prediction
     for a row does not depend on the layout, so the numbers are the same to
-    the bit; the time is about a third less (`keel bench-model --repeats 1
+    the bit; the time is a fifth to a third less (`keel bench-model --repeats 1
     --predict-rows 1000000`, alternating: 22.4-23.4 s row-major, 14.5-18.2 s
     column-major). Other models go through the pipeline as it is: a linear
     model's sums could round differently in another layout.
