@@ -84,3 +84,32 @@ def test_a_typical_applicant_has_nothing_to_explain(trained):
     missing_income = typical.assign(income=np.nan)
     assert top_feature_contributions(trained.pipeline, missing_income, k=1)[0][0].startswith("income=missing")
     assert top_feature_contributions(trained.pipeline, typical.iloc[:0]) == []
+
+
+def _one_call_per_feature(pipeline, rows):
+    # The definition: each feature made typical in a prediction of its own.
+    features = model_input(rows).reset_index(drop=True)
+    reference = pipeline.feature_reference_
+    score = pipeline.predict_proba(features)[:, 1]
+    return pd.DataFrame(
+        {column: score - pipeline.predict_proba(features.assign(**{column: reference[column]}))[:, 1] for column in MODEL_FEATURES},
+        columns=list(MODEL_FEATURES),
+    )
+
+
+@pytest.mark.parametrize("rows_per_call", [200_000, len(MODEL_FEATURES) + 1, 3 * (len(MODEL_FEATURES) + 1)])
+def test_scoring_every_what_if_row_in_one_call_gives_each_features_own_change(trained, seed_frame, monkeypatch, rows_per_call):
+    import keel.models.explain as explain
+
+    monkeypatch.setattr(explain, "WHAT_IF_ROWS_PER_CALL", rows_per_call)
+    rows = seed_frame.iloc[:40]
+    calls = []
+    real_predict_proba = trained.pipeline.predict_proba
+    monkeypatch.setattr(trained.pipeline, "predict_proba", lambda frame: calls.append(len(frame)) or real_predict_proba(frame))
+    changes = feature_contributions(trained.pipeline, rows)
+    monkeypatch.undo()
+    expected = _one_call_per_feature(trained.pipeline, rows)
+    # The same numbers to the bit, in the rows' order; the rows' own scores vary, so a misaligned reshape would show.
+    pd.testing.assert_frame_equal(changes, expected, check_exact=True)
+    cases_per_call = max(1, rows_per_call // (len(MODEL_FEATURES) + 1))
+    assert calls == [len(chunk) * (len(MODEL_FEATURES) + 1) for chunk in np.array_split(np.arange(40), range(cases_per_call, 40, cases_per_call))]
