@@ -151,7 +151,7 @@ def decide(
     automatic = (approve | decline) & ~guarded
     sampled = np.zeros(rows, dtype=bool)
     if policy.qa_sample_rate > 0 and automatic.any():
-        sampled[automatic] = qa_sampled(ids[automatic].astype("str").tolist(), policy.qa_sample_salt, policy.qa_sample_rate)
+        sampled[automatic] = qa_sampled(ids[automatic], policy.qa_sample_salt, policy.qa_sample_rate)
     flags.append((QA_SAMPLE, sampled))
     automatic &= ~sampled
 
