@@ -23,6 +23,15 @@ def _cases():
         yield left, repeated, ["application_id", "day"], how
         yield left.drop(columns="day"), missing_twice, "application_id", how
         yield left.iloc[0:0], right, "application_id", how
+        # The same keys in the same order: put side by side, whatever the index.
+        beside = pd.DataFrame({"application_id": IDS, "route": ["a", "b", "a", "c"], "flag": [True, False, True, False], "n": [1, 2, 3, 4]})
+        yield left.set_axis([10, 11, 12, 13]), beside, "application_id", how
+        yield left, beside.assign(day=left["day"]), ["application_id", "day"], how
+        yield left, beside.assign(score=1.0), "application_id", how  # a shared column: joined, suffixed
+        yield left, beside.astype({"application_id": "object"}), "application_id", how
+        yield left.assign(application_id=IDS[[0, 0, 2, 3]].to_numpy()), beside.assign(application_id=IDS[[0, 0, 2, 3]].to_numpy()), "application_id", how
+        with_missing = IDS.astype("object").where(IDS != "A2", None)
+        yield left.assign(application_id=with_missing), beside.assign(application_id=with_missing), "application_id", how
 
 
 @pytest.mark.parametrize("left, right, on, how", list(_cases()))
@@ -35,6 +44,20 @@ def test_the_same_as_pandas_one_to_one_merge(left, right, on, how):
             merge_one_to_one(left, right, on=on, how=how)
         return
     pd.testing.assert_frame_equal(merge_one_to_one(left, right, on=on, how=how), expected)
+
+
+def test_rows_with_the_same_keys_in_order_are_not_joined(monkeypatch):
+    left = pd.DataFrame({"application_id": IDS, "score": [0.1, 0.2, 0.3, 0.4]})
+    beside = pd.DataFrame({"application_id": IDS, "route": ["a", "b", "a", "c"]})
+    expected = left.merge(beside, on="application_id", validate="one_to_one")
+
+    def no_join(*args, **kwargs):
+        raise AssertionError("joined")
+
+    monkeypatch.setattr(pd.DataFrame, "merge", no_join)
+    pd.testing.assert_frame_equal(merge_one_to_one(left, beside, on="application_id"), expected)
+    with pytest.raises(AssertionError, match="joined"):
+        merge_one_to_one(left, beside.iloc[::-1], on="application_id")
 
 
 def test_a_repeated_key_is_refused_on_either_side():
