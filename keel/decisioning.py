@@ -157,7 +157,7 @@ def in_rollout(application_ids: pd.Series, share: float) -> np.ndarray:
 
     if share <= 0 or len(application_ids) == 0:
         return np.zeros(len(application_ids), dtype=bool)
-    return qa_uniform(application_ids.astype("str").tolist(), ROLLOUT_SALT) < share
+    return qa_uniform(application_ids, ROLLOUT_SALT) < share
 
 
 @dataclass

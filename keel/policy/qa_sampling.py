@@ -24,7 +24,7 @@ SEPARATOR = "\x1f"
 
 # DuckDB's vectorized sha256 over the joined texts (UTF-8, as hashlib would
 # see them), its first 8 bytes (16 hex digits) read as a big-endian integer.
-# A Python loop over hashlib took ~1.5 s for a million ids, the largest part
+# A Python loop over hashlib took ~1 s for a million ids, the largest part
 # of a day's policy.
 _FIRST_8_BYTES_SQL = "select ('0x' || left(sha256(? || id), 16))::ubigint as top from ids"
 
