@@ -44,3 +44,33 @@ def test_two_days_run_at_once_with_the_multiprocess_executor(tmp_path):
     # The runs really overlapped in time, so the pool had something to do.
     stats = [instance.get_run_stats(run.run_id) for run in runs]
     assert stats[0].start_time < stats[1].end_time and stats[1].start_time < stats[0].end_time
+
+
+def test_dbt_waits_for_a_reader_in_another_process_instead_of_failing(tmp_path):
+    import sys
+    from pathlib import Path
+
+    import duckdb
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    # A `keel` command reading the warehouse holds its lock for a few seconds.
+    hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); time.sleep(4)"
+    reader = subprocess.Popen([sys.executable, "-c", hold, str(warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "held"
+        project = Path(__file__).resolve().parents[2] / "dbt_project"
+        dbt = subprocess.run(
+            [str(Path(sys.executable).parent / "dbt"), "debug", "--project-dir", str(project), "--profiles-dir", str(project), "--log-path", str(tmp_path / "logs")],
+            env={**os.environ, "KEEL_WAREHOUSE": str(warehouse)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        # dbt connected once the reader let go: it did not fail on the lock.
+        assert reader.poll() is not None
+    finally:
+        reader.kill()
+        reader.wait()
+    assert dbt.returncode == 0, dbt.stdout + dbt.stderr
+    assert "OK connection ok" in dbt.stdout
