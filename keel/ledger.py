@@ -174,9 +174,14 @@ def _lines(texts: pa.Table, end: str) -> pa.Array:
 
     Per-row json.dumps, or per-cell Python, was most of the ledger step on a
     million-row day; Arrow's string kernels do the same in a fraction of it.
+    Every cell is a JSON string, so the quotes between cells go in the
+    separator and those at the ends on the first and last cells: the line is
+    written in one pass over the row's texts, not one per column.
     """
-    cells = [_json_string_array(texts.column(c).combine_chunks()) for c in LEDGER_COLUMNS]
-    lines = pc.binary_join_element_wise("[", pc.binary_join_element_wise(*cells, ","), "]" + end, "")
+    cells = [_json_string_contents(texts.column(c).combine_chunks()) for c in LEDGER_COLUMNS]
+    cells[0] = pc.binary_join_element_wise('["', cells[0], "")
+    cells[-1] = pc.binary_join_element_wise(cells[-1], '"]' + end, "")
+    lines = pc.binary_join_element_wise(*cells, '","')
     # Every column constant (a one-row batch): the join gives one scalar for the table's rows.
     return pa.array([lines.as_py()] * texts.num_rows, pa.string()) if isinstance(lines, pa.Scalar) else lines
 
@@ -198,36 +203,42 @@ _ESCAPED_BYTE[[*range(0x20), ord('"'), ord("\\")]] = True
 HASH_CHUNK_ROWS = 200_000
 
 
-def _json_string_array(texts: pa.Array) -> pa.Array | pa.Scalar:
-    """Each text as a JSON string literal (what json.dumps writes with ensure_ascii=False).
+def _json_string_contents(texts: pa.Array) -> pa.Array | pa.Scalar:
+    """Each text as it stands between the quotes of a JSON string literal (what json.dumps writes with ensure_ascii=False).
 
-    A column holding one text on every row comes back as a single scalar,
+    A dictionary column (run ids, versions: one text on every row) is escaped
+    once per distinct text; one holding a single text comes back as a scalar,
     which Arrow's join spreads over the rows without copying it a million times.
     """
-    encoded = texts if pa.types.is_dictionary(texts.type) else pc.dictionary_encode(texts)
-    # Versions, run ids and routes are a few texts repeated on every row: each distinct text is quoted once.
-    if len(encoded.dictionary) * 2 < len(texts) or pa.types.is_dictionary(texts.type):
-        quoted = _quoted(encoded.dictionary)
-        used = pc.unique(encoded.indices)
-        if len(used) == 1:
-            return quoted[used[0].as_py()]
-        return pc.take(quoted, encoded.indices)
-    return _quoted(texts)
+    if not pa.types.is_dictionary(texts.type):
+        return _escaped(texts)
+    escaped = _escaped(texts.dictionary)
+    used = pc.unique(texts.indices)
+    if len(used) == 1:
+        return escaped[used[0].as_py()]
+    return pc.take(escaped, texts.indices)
 
 
-def _quoted(texts: pa.Array) -> pa.Array:
-    present = _special_characters(texts)
-    # Usually none, or only the quotes of a JSON list: one pass per character found, not per escape.
+def _escaped(texts: pa.Array) -> pa.Array:
+    data = np.frombuffer(_string_bytes(texts), dtype=np.uint8)
+    # Ids, hashes, dates and versions hold none of the characters JSON escapes: three vectorized compares tell.
+    if not ((data < 0x20).any() or (data == ord('"')).any() or (data == ord("\\")).any()):
+        return texts
+    encoded = pc.dictionary_encode(texts)
+    # Reason codes are JSON lists of a few kinds, repeated on every row: each distinct text is escaped once.
+    if len(encoded.dictionary) * 2 < len(texts):
+        return pc.take(_escaped(encoded.dictionary), encoded.indices)
+    present = _special_characters(data)
+    # Usually only the quotes of a JSON list: one pass per character found, not per escape.
     for raw, escaped in _JSON_ESCAPES:
         if raw in present:
             texts = pc.replace_substring(texts, raw, escaped)
-    return pc.binary_join_element_wise('"', texts, '"', "")
+    return texts
 
 
-def _special_characters(texts: pa.Array) -> set[str]:
-    """The characters of `texts` that JSON escapes (control characters, quote, backslash)."""
+def _special_characters(data: np.ndarray) -> set[str]:
+    """The characters JSON escapes (control characters, quote, backslash) among the UTF-8 bytes `data`."""
     # In UTF-8 these bytes never occur inside a multi-byte character, so a scan of the raw bytes finds them.
-    data = np.frombuffer(_string_bytes(texts), dtype=np.uint8)
     found = data[_ESCAPED_BYTE[data]]
     return {chr(byte) for byte in np.unique(found)} if len(found) else set()
 

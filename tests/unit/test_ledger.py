@@ -72,6 +72,28 @@ def test_canonical_lines_are_exactly_one_json_array_per_row():
     assert canonical_rows(frame.head(0)) == []
 
 
+def test_repeated_and_distinct_texts_needing_escapes_are_written_as_json_does():
+    """Escaping takes shortcuts (none when nothing needs it, once per distinct text when texts repeat); the lines stay json.dumps's."""
+    import json
+
+    import pandas as pd
+
+    from keel.ledger import LEDGER_COLUMNS, _canonical_cell, canonical_rows, constant_column
+
+    rows = 300
+    frame = pd.DataFrame({c: [f"{c}-{i}" for i in range(rows)] for c in LEDGER_COLUMNS})
+    frame["reason_codes"] = [['["HIGH_DEBT", "NEW_JOB"]', "[]", 'back\\slash', "tab\there"][i % 4] for i in range(rows)]  # repeated
+    frame["source_file"] = [f'file "{i}"\n' if i % 3 else f"plain-{i}" for i in range(rows)]  # mostly distinct
+    frame["review_reason"] = [f"C:\\dir\\{i}" for i in range(rows)]  # distinct, backslashes and nothing else to escape
+    frame["reviewer"] = ["x\x01y" if i == 7 else "" for i in range(rows)]  # one control character among blanks
+    frame["run_ids"] = constant_column('{"scores": "r\\1"}', rows)
+    expected = [
+        json.dumps([_canonical_cell(v) for v in row], ensure_ascii=False, separators=(",", ":"))
+        for row in frame.astype({"run_ids": "object"}).reindex(columns=list(LEDGER_COLUMNS)).itertuples(index=False)
+    ]
+    assert canonical_rows(frame) == expected
+
+
 def test_column_wise_texts_equal_the_cell_by_cell_definition():
     """The fast per-column paths give exactly _canonical_cell's text for every dtype a ledger row carries."""
     import numpy as np
