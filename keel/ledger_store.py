@@ -16,11 +16,12 @@ import pandas as pd
 
 from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, constant_column, next_batch, verify_chain
 from keel.read_ahead import read_ahead
-from keel.warehouse import STAGING_SUFFIX, fetch_one, table_exists
+from keel.warehouse import STAGING_SUFFIX, TEMPORARY, fetch_one, table_exists
 
 LEDGER_TABLE = "audit.decision_ledger"
 BATCHES_TABLE = "audit.ledger_batches"
-LEDGER_STAGING = f"{LEDGER_TABLE}{STAGING_SUFFIX}"
+# A temporary table: rows written to one in the file were compressed and written twice (see replace_rows_in_frames).
+LEDGER_STAGING = f"{TEMPORARY}.decision_ledger{STAGING_SUFFIX}"
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -45,8 +46,8 @@ def append_batch_in_order(
 ) -> Batch | None:
     """Append the rows of `frames`, in application_id order, as one batch unless they equal the day's last batch.
 
-    The rows are turned into canonical text, hashed and written to a staging
-    table a chunk at a time (a large day never holds all its rows or text at
+    The rows are turned into canonical text, hashed and written to a
+    temporary staging table a chunk at a time (a large day never holds all its rows or text at
     once, and DuckDB would hold an open transaction's rows in memory). When
     the digest shows they equal the last batch of the day and event type,
     nothing is appended; otherwise the rows move into the ledger together
@@ -54,7 +55,7 @@ def append_batch_in_order(
     """
     _ensure(con)
     con.execute(f"drop table if exists {LEDGER_STAGING}")
-    con.execute(f"create table {LEDGER_STAGING} as select * from {LEDGER_TABLE} limit 0")
+    con.execute(f"create temp table {LEDGER_STAGING} as select * from {LEDGER_TABLE} limit 0")
     try:
         digest = hashlib.sha256()
         row_count = 0

@@ -119,6 +119,10 @@ def _tables(con) -> list[str]:
     return [row[0] for row in con.execute("select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
 
 
+def _temporary_tables(con) -> list[str]:
+    return [row[0] for row in con.execute("select table_name from information_schema.tables where table_catalog = 'temp' order by 1").fetchall()]
+
+
 # A day of unknown size is staged; one expected to be small is written in one transaction.
 WRITE_PATHS = pytest.mark.parametrize("expected_rows", [None, 3], ids=["staged", "one_transaction"])
 
@@ -134,6 +138,7 @@ def test_frames_replace_the_day_and_leave_no_staging_table(tmp_path, expected_ro
                 ("2026-01-01", 1), ("2026-01-02", 2), ("2026-01-02", 3), ("2026-01-02", 4),
             ]  # fmt: skip
         assert _tables(con) == ["t"]
+        assert _temporary_tables(con) == []
         # A later frame may bring a column, or the first typed value of a column that began all missing.
         later = [_day("2026-01-03", [5], note=[None]), _day("2026-01-03", [6], note=["late"], extra=[1.5])]
         warehouse.replace_rows_in_frames(con, "raw", "t", later, "partition_date", ["2026-01-03"], expected_rows=expected_rows)
@@ -151,7 +156,7 @@ def test_a_day_is_staged_only_when_larger_than_one_transaction_should_hold_or_of
         def frames():
             for values in ([2, 3], [4]):
                 yield _day("2026-01-02", values)
-                staging_seen.append("t__incoming" in _tables(con))
+                staging_seen.append("t__incoming" in _temporary_tables(con))
 
         assert warehouse.replace_rows_in_frames(con, "raw", "t", frames(), "partition_date", ["2026-01-02"], expected_rows=expected_rows) == 3
         assert staging_seen == [staged, staged]
@@ -169,8 +174,8 @@ def test_a_stream_that_fails_half_way_leaves_the_day_as_it_was(tmp_path, expecte
         with pytest.raises(RuntimeError, match="scoring step died"):
             warehouse.replace_rows_in_frames(con, "raw", "t", failing(), "partition_date", ["2026-01-01"], expected_rows=expected_rows)
         assert con.execute("select v from raw.t").fetchall() == [(1,)]
-        assert _tables(con) == ["t"], "the staging table is dropped"
-        # A staging table left by a killed run is dropped by the next write; no frames change nothing.
+        assert _tables(con) == ["t"] and _temporary_tables(con) == [], "the staging table is dropped"
+        # A staging table left in the file by a killed run of an earlier keel is dropped by the next write; no frames change nothing.
         con.execute("create table raw.t__incoming as select 99 as v, '2026-01-01' as partition_date")
         assert warehouse.replace_rows_in_frames(con, "raw", "t", [], "partition_date", ["2026-01-01"], expected_rows=expected_rows) == 0
         assert con.execute("select v from raw.t").fetchall() == [(1,)] and _tables(con) == ["t"]
