@@ -9,7 +9,6 @@ import dagster as dg
 from assets.constants import DAILY_PARTITIONS, GROUP_AUDIT, OWNER_RISK, WAREHOUSE_POOL
 from keel.code_version import git_commit
 from keel.ledger_events import OUTCOME, outcome_event_rows
-from keel.ledger import constant_column
 from keel.ledger_store import append_batch, append_batch_in_order
 from keel.warehouse import fetch_one, query_frames, table_exists
 from resources.warehouse import WarehouseResource
@@ -85,7 +84,7 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         if asset == "raw_applications" and materialization is not None:
             contract_version = getattr(materialization.metadata.get("contract_version"), "value", None)
     steps["decision_ledger"] = context.run_id
-    # The same on every row of the day: stored once per column, not once per row.
+    # The same on every row of the day: hashed as part of every row, staged once.
     same_on_every_row = {
         "contract_version": contract_version,
         "code_version": json.dumps({"git": git_commit(), "assets": code_versions}, sort_keys=True),
@@ -96,11 +95,8 @@ def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         # The day's rows stream from a second cursor a frame at a time while the batch is written on the first.
         reader = con.cursor()
         try:
-            frames = (
-                frame.assign(**{name: constant_column(value, len(frame)) for name, value in same_on_every_row.items()})
-                for frame in query_frames(reader, DECISION_ROWS_SQL, [day], rows_per_frame=LEDGER_ROWS_PER_FRAME)
-            )
-            batch = append_batch_in_order(con, frames, day, "decision", context.run_id, now)
+            frames = query_frames(reader, DECISION_ROWS_SQL, [day], rows_per_frame=LEDGER_ROWS_PER_FRAME)
+            batch = append_batch_in_order(con, frames, day, "decision", context.run_id, now, same_on_every_row)
         finally:
             reader.close()
         day_rows = fetch_one(con, "select count(*) from decisioning.decisions where application_date = cast(? as date)", [day])[0]

@@ -9,12 +9,12 @@ batch that supersedes the earlier ones; nothing is updated or deleted.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import duckdb
 import pandas as pd
 
-from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, constant_column, next_batch, verify_chain
+from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, canonical_texts, constant_column, next_batch, verify_chain
 from keel.read_ahead import read_ahead
 from keel.warehouse import STAGING_SUFFIX, TEMPORARY, fetch_one, table_exists
 
@@ -42,42 +42,62 @@ def append_batch(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, ledger_day:
 
 
 def append_batch_in_order(
-    con: duckdb.DuckDBPyConnection, frames: Iterable[pd.DataFrame], ledger_day: str, event_type: str, run_id: str, appended_at: str
+    con: duckdb.DuckDBPyConnection,
+    frames: Iterable[pd.DataFrame],
+    ledger_day: str,
+    event_type: str,
+    run_id: str,
+    appended_at: str,
+    same_on_every_row: Mapping[str, object] | None = None,
 ) -> Batch | None:
     """Append the rows of `frames`, in application_id order, as one batch unless they equal the day's last batch.
 
     The rows are turned into canonical text, hashed and written to a
-    temporary staging table a chunk at a time (a large day never holds all its rows or text at
-    once, and DuckDB would hold an open transaction's rows in memory). When
-    the digest shows they equal the last batch of the day and event type,
-    nothing is appended; otherwise the rows move into the ledger together
-    with their batch record, in one transaction.
+    temporary staging table a chunk at a time (a large day never holds all
+    its rows or text at once, and DuckDB would hold an open transaction's
+    rows in memory). When the digest shows they equal the last batch of the
+    day and event type, nothing is appended; otherwise the rows move into
+    the ledger together with their batch record, in one transaction.
+
+    `same_on_every_row` names ledger columns the frames do not carry, each
+    with its one value (run ids, versions). They are hashed as part of every
+    row but staged once: they join the rows on the move into the ledger.
     """
+    constants = {"event_type": event_type, "ledger_day": ledger_day, **(same_on_every_row or {})}
+    if unknown := sorted(set(constants) - set(LEDGER_COLUMNS)):
+        raise ValueError(f"not ledger columns: {', '.join(unknown)}")
+    constant_texts = {name: canonical_texts(pd.Series([value], dtype="object"))[0] for name, value in constants.items()}
+    varying = [c for c in LEDGER_COLUMNS if c not in constants]
     _ensure(con)
     con.execute(f"drop table if exists {LEDGER_STAGING}")
-    con.execute(f"create temp table {LEDGER_STAGING} as select * from {LEDGER_TABLE} limit 0")
+    con.execute(f"create temp table {LEDGER_STAGING} as select {', '.join(varying)} from {LEDGER_TABLE} limit 0")
     try:
         digest = hashlib.sha256()
         row_count = 0
-        labelled = (
-            frame.assign(event_type=constant_column(event_type, len(frame)), ledger_day=constant_column(ledger_day, len(frame)))
-            for frame in frames
-        )
+        labelled = (_with_constants(frame, constants) for frame in frames)
         # The next chunk is read and turned into text while this one is hashed and inserted.
         for texts, lines in read_ahead(canonical_chunks_in_order(labelled)):
             digest.update(lines)
             row_count += texts.num_rows
-            con.register("ledger_rows", texts)
+            con.register("ledger_rows", texts.select(varying))
             try:
                 con.execute(f"insert into {LEDGER_STAGING} by name select * from ledger_rows")
             finally:
                 con.unregister("ledger_rows")
-        return _append_staged(con, digest.hexdigest(), row_count, ledger_day, event_type, run_id, appended_at)
+        return _append_staged(con, digest.hexdigest(), row_count, ledger_day, event_type, run_id, appended_at, constant_texts)
     finally:
         con.execute(f"drop table if exists {LEDGER_STAGING}")
 
 
-def _append_staged(con, rows_digest: str, row_count: int, ledger_day: str, event_type: str, run_id: str, appended_at: str) -> Batch | None:
+def _with_constants(frame: pd.DataFrame, constants: Mapping[str, object]) -> pd.DataFrame:
+    if clash := sorted(set(frame.columns) & set(constants) - {"event_type", "ledger_day"}):
+        raise ValueError(f"columns given both in the rows and as the same on every row: {', '.join(clash)}")
+    return frame.assign(**{name: constant_column(value, len(frame)) for name, value in constants.items()})
+
+
+def _append_staged(
+    con, rows_digest: str, row_count: int, ledger_day: str, event_type: str, run_id: str, appended_at: str, constant_texts: Mapping[str, str]
+) -> Batch | None:
     con.execute("begin transaction")
     try:
         last_same = fetch_one(
@@ -90,7 +110,11 @@ def _append_staged(con, rows_digest: str, row_count: int, ledger_day: str, event
             return None
         last = fetch_one(con, f"select batch_seq, ledger_day, row_count, rows_sha256, previous_digest, digest from {BATCHES_TABLE} order by batch_seq desc limit 1")
         batch = next_batch(None, ledger_day, Batch(*last) if last else None, rows_digest, row_count)
-        con.execute(f"insert into {LEDGER_TABLE} by name select * replace (cast(? as integer) as batch_seq) from {LEDGER_STAGING}", [batch.batch_seq])
+        constants = "".join(f", cast(? as varchar) as {name}" for name in constant_texts)
+        con.execute(
+            f"insert into {LEDGER_TABLE} by name select cast(? as integer) as batch_seq{constants}, * from {LEDGER_STAGING}",
+            [batch.batch_seq, *constant_texts.values()],
+        )
         con.execute(
             f"insert into {BATCHES_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [batch.batch_seq, ledger_day, event_type, batch.row_count, batch.rows_sha256, batch.previous_digest, batch.digest, run_id, appended_at],

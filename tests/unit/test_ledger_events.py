@@ -74,7 +74,11 @@ def _decision_rows(count: int) -> pd.DataFrame:
 
 
 def test_a_batch_streamed_from_the_warehouse_a_frame_at_a_time_is_the_batch_of_the_whole_frame(tmp_path):
-    """What the decision ledger does for a large day: same rows, digest, chain and stored text as one frame."""
+    """What the decision ledger does for a large day: same rows, digest, chain and stored text as one frame.
+
+    Run ids and versions, the same on every row, are given apart from the
+    frames and staged once; they hash and read back as if every row held them.
+    """
     from keel.ledger_store import append_batch_in_order
     from keel.warehouse import query_frames
 
@@ -86,13 +90,14 @@ def test_a_batch_streamed_from_the_warehouse_a_frame_at_a_time_is_the_batch_of_t
     reader = streamed.cursor()
     # Frames of 300 rows: some hold no missing row number (int64), others do (Int64).
     frames = query_frames(reader, "select * from day order by application_id", rows_per_frame=300)
-    by_frames = append_batch_in_order(streamed, frames, "2026-01-02", "decision", "run", "t")
-    by_whole = append_batch(whole, rows.sample(frac=1, random_state=1), "2026-01-02", "decision", "run", "t")
+    same_on_every_row = {"run_ids": '{"scores": "r-1", "decisions": "r\\2"}', "contract_version": None, "code_version": "c-7"}
+    by_frames = append_batch_in_order(streamed, frames, "2026-01-02", "decision", "run", "t", same_on_every_row)
+    by_whole = append_batch(whole, rows.assign(**same_on_every_row).sample(frac=1, random_state=1), "2026-01-02", "decision", "run", "t")
     assert (by_frames.row_count, by_frames.rows_sha256, by_frames.digest) == (2_500, by_whole.rows_sha256, by_whole.digest)
     pd.testing.assert_frame_equal(current_rows(streamed, "decision"), current_rows(whole, "decision"))
     assert verify(streamed).ok
     again = query_frames(streamed.cursor(), "select * from day order by application_id", rows_per_frame=700)
-    assert append_batch_in_order(streamed, again, "2026-01-02", "decision", "run", "t") is None, "the same rows again append nothing"
+    assert append_batch_in_order(streamed, again, "2026-01-02", "decision", "run", "t", same_on_every_row) is None, "the same rows again append nothing"
     assert streamed.execute("select count(*) from audit.decision_ledger").fetchone()[0] == 2_500
     assert _audit_tables(streamed) == ["decision_ledger", "ledger_batches"]
 
@@ -111,6 +116,11 @@ def test_frames_out_of_ledger_order_are_refused_and_nothing_is_appended(tmp_path
     assert con.execute("select count(*) from audit.decision_ledger").fetchone()[0] == 0
     assert con.execute("select count(*) from audit.ledger_batches").fetchone()[0] == 0
     assert _audit_tables(con) == ["decision_ledger", "ledger_batches"], "the staged rows are dropped"
+    assert con.execute("select count(*) from information_schema.tables where table_catalog = 'temp'").fetchone()[0] == 0
+    with pytest.raises(ValueError, match="both in the rows and as the same on every row: model_version"):
+        append_batch_in_order(con, [rows], "2026-01-02", "decision", "run", "t", {"model_version": "m-2"})
+    with pytest.raises(ValueError, match="not ledger columns: run_id"):
+        append_batch_in_order(con, [rows], "2026-01-02", "decision", "run", "t", {"run_id": "r"})
 
 
 def _audit_tables(con) -> list[str]:
