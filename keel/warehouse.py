@@ -31,11 +31,12 @@ STAGING_SUFFIX = "__incoming"
 TEMPORARY = "temp"
 # A day the caller expects to hold at most this many rows may be written in
 # one transaction rather than staged. DuckDB holds an open transaction's
-# appended rows in memory until the commit, while staging writes the day
-# twice: for a million-row day's raw applications, ~0.15 GB more against
+# appended rows in memory until the commit, while staging copies the day
+# once more: for a million-row day's raw applications, ~0.15 GB more against
 # ~0.7 s less (keel bench --rows 1000000, raw_applications). The scores,
 # decisions and ledger of that day gained no time measurably and took
-# 0.17-0.3 GB more each, so they are always staged.
+# 0.17-0.3 GB more each, so they are always staged. (Measured while the
+# staging table was in the warehouse file, not a temporary one.)
 ONE_TRANSACTION_MAX_ROWS = 1_000_000
 # How much memory DuckDB may use before it works out of core (spilling to
 # <warehouse>.tmp): a size such as 2GB or 1.5GiB, or a share of RAM such as 40%.
@@ -189,7 +190,7 @@ def replace_rows_in_frames(
     schema, table, where_column = safe_identifier(schema), safe_identifier(table), safe_identifier(where_column)
     staging = safe_identifier(f"{table}{STAGING_SUFFIX}")
     con.execute(f"drop table if exists {TEMPORARY}.{staging}")
-    # Staged in the file before 2026-12-02: a run killed then may have left one.
+    # keel staged in the warehouse file until 2026-12-01: a run killed then may have left a table there.
     con.execute(f"drop table if exists {schema}.{staging}")
     if expected_rows is not None and expected_rows <= ONE_TRANSACTION_MAX_ROWS:
         return _write_frames(con, schema, table, frames, where_column, values)
