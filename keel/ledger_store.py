@@ -70,6 +70,8 @@ def append_batch_in_order(
     varying = [c for c in LEDGER_COLUMNS if c not in constants]
     _ensure(con)
     con.execute(f"drop table if exists {LEDGER_STAGING}")
+    # keel staged in the warehouse file until 2026-12-01: a run killed then may have left a table there.
+    con.execute(f"drop table if exists {LEDGER_TABLE}{STAGING_SUFFIX}")
     con.execute(f"create temp table {LEDGER_STAGING} as select {', '.join(varying)} from {LEDGER_TABLE} limit 0")
     try:
         digest = hashlib.sha256()

@@ -184,8 +184,9 @@ def replace_rows_in_frames(
     temporary directory past its memory limit) because a table in the file
     would have every row compressed and written twice: a million rows of
     text went into one in ~3 s and into a temporary one in ~1 s; it goes
-    with the connection, so a killed run leaves nothing behind. `frames` should yield at least one frame (an empty one for
-    an empty day), so that a missing table is created with its columns.
+    with the connection, so a killed run leaves nothing behind. `frames`
+    should yield at least one frame (an empty one for an empty day), so
+    that a missing table is created with its columns.
     """
     schema, table, where_column = safe_identifier(schema), safe_identifier(table), safe_identifier(where_column)
     staging = safe_identifier(f"{table}{STAGING_SUFFIX}")
