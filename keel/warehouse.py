@@ -182,8 +182,8 @@ def replace_rows_in_frames(
     Either way readers of `table` see the old day or the new one, never part
     of it. The staging table is temporary (in memory, spilled to DuckDB's
     temporary directory past its memory limit) because a table in the file
-    would have every row compressed and written twice: a million rows of
-    text went into one in ~3 s and into a temporary one in ~1 s; it goes
+    would have every row compressed and written twice: a million ledger
+    rows went into one in ~3 s, into an in-memory database in ~1 s; it goes
     with the connection, so a killed run leaves nothing behind. `frames`
     should yield at least one frame (an empty one for an empty day), so
     that a missing table is created with its columns.
