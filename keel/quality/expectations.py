@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,52 @@ def with_wide_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(wider) if wider else frame
 
 
+def with_set_texts_as_categories(frame: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """`frame` with each text column the suite expects to hold one of a set of values as a pandas category.
+
+    Great Expectations copies the whole frame once per column expectation (the
+    rows with a value in that column); text copies byte by byte, a category
+    copies its integer codes. A column an in-set expectation names holds a
+    few distinct values by design, so its categories are few and cheap to
+    build. The values, and so every outcome, stay the same.
+    """
+    in_set = {
+        (expectation.get("kwargs") or {}).get("column")
+        for expectation in config["expectations"]
+        if expectation.get("type") == "expect_column_values_to_be_in_set"
+    }
+    texts = {
+        name: "category"
+        for name, dtype in frame.dtypes.items()
+        if name in in_set and (pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype))
+    }
+    return frame.astype(texts) if texts else frame
+
+
+@contextmanager
+def _without_batch_fingerprint():
+    """While validating, GX does not fingerprint the batch.
+
+    For a pandas batch under a gigabyte GX hashes every value into a batch
+    marker (pandas' hash_pandas_object: ~1 s for a million-row day's features)
+    that no expectation reads; keel names each validation by its suite and
+    day instead. GX keeps the size limit in a module constant, set to zero here
+    and restored after; without that constant (another GX), GX fingerprints
+    as before.
+    """
+    from great_expectations.execution_engine import pandas_execution_engine  # noqa: PLC0415
+
+    if not hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        yield
+        return
+    limit = pandas_execution_engine.HASH_THRESHOLD
+    pandas_execution_engine.HASH_THRESHOLD = 0
+    try:
+        yield
+    finally:
+        pandas_execution_engine.HASH_THRESHOLD = limit
+
+
 def validate_frame(frame: pd.DataFrame, suite_path: Path, docs_dir: Path | None = None, run_name: str = "adhoc") -> SuiteOutcome:
     """Validate `frame` against the suite; rebuild Data Docs into `docs_dir` when given."""
     config = load_suite_config(suite_path)
@@ -170,12 +217,13 @@ def validate_frame(frame: pd.DataFrame, suite_path: Path, docs_dir: Path | None 
         )
         actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
     # GX filters and hashes the whole frame for each expectation: hand it only the columns the suite reads.
-    frame = with_wide_numbers(frame[suite_columns(config, list(frame.columns))])
+    frame = with_set_texts_as_categories(with_wide_numbers(frame[suite_columns(config, list(frame.columns))]), config)
     batch = context.data_sources.add_pandas("keel").add_dataframe_asset(config["name"]).add_batch_definition_whole_dataframe("day")
     suite = context.suites.add(ExpectationSuite(name=config["name"], expectations=config["expectations"], meta=config.get("meta") or {}))
     validation = context.validation_definitions.add(gx.ValidationDefinition(name=f"{config['name']}_{run_name}", data=batch, suite=suite))
     checkpoint = context.checkpoints.add(gx.Checkpoint(name=config["name"], validation_definitions=[validation], actions=actions, result_format=RESULT_FORMAT))
-    result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc)))
+    with _without_batch_fingerprint():
+        result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc)))
     outcome = SuiteOutcome(suite_name=config["name"], suite_version=str((config.get("meta") or {}).get("version", "unversioned")))
     for validation_result in result.run_results.values():
         for item in validation_result.results:

@@ -1,5 +1,6 @@
 """The feature mart's expectation suite, run through Great Expectations on real rows."""
 
+import contextlib
 import json
 
 import pandas as pd
@@ -107,3 +108,42 @@ def test_narrow_numbers_are_widened_for_gx_and_judged_the_same(day, monkeypatch)
     monkeypatch.setattr(pd.Series, "map", lambda self, func, *a, **k: mapped.append(getattr(func, "__name__", "")) or series_map(self, func, *a, **k))
     assert judged(narrow) == value_by_value
     assert "is_between" not in mapped, "GX checked a range value by value in Python"
+
+
+def test_texts_from_a_set_are_categories_for_gx_and_judged_the_same(day, monkeypatch):
+    from keel.quality import expectations
+    from keel.quality.expectations import with_set_texts_as_categories
+
+    config = load_suite_config(SUITE)
+    shifted = day.assign(job=["gig"] * 20 + list(day["job"][20:]), home=["castle", None] + list(day["home"][2:]))
+    categorized = with_set_texts_as_categories(shifted, config)
+    assert {c for c in categorized.columns if isinstance(categorized[c].dtype, pd.CategoricalDtype)} == {"home", "marital", "job", "age_band"}
+    assert not isinstance(categorized["application_id"].dtype, pd.CategoricalDtype), "an id is not from a set"
+    pd.testing.assert_series_equal(categorized["home"].astype(shifted["home"].dtype), shifted["home"])
+
+    def judged(frame):
+        return [(o.expectation, o.column, o.success, o.unexpected_count, o.unexpected_percent) for o in validate_frame(frame, SUITE, run_name="sets").outcomes]
+
+    with monkeypatch.context() as as_text:
+        as_text.setattr(expectations, "with_set_texts_as_categories", lambda frame, config: frame)
+        as_text_judged = judged(shifted)
+    assert judged(shifted) == as_text_judged
+    assert ("expect_column_values_to_be_in_set", "job", False, 20) in [o[:4] for o in as_text_judged]
+    assert ("expect_column_values_to_be_in_set", "home", False, 1) in [o[:4] for o in as_text_judged]
+
+
+def test_gx_does_not_fingerprint_the_batch_and_its_limit_is_restored(day, monkeypatch):
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    from keel.quality import expectations
+
+    fingerprinted = []
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", lambda frame: fingerprinted.append(len(frame)) or "fingerprint")
+    limit = pandas_execution_engine.HASH_THRESHOLD
+    outcome = validate_frame(day, SUITE, run_name="unprinted")
+    assert outcome.success and fingerprinted == []
+    assert pandas_execution_engine.HASH_THRESHOLD == limit
+    with monkeypatch.context() as printing:
+        printing.setattr(expectations, "_without_batch_fingerprint", contextlib.nullcontext)
+        validate_frame(day, SUITE, run_name="printed")
+    assert fingerprinted == [len(day)], "without keel's setting GX fingerprints the batch: the test above can fail"
