@@ -19,12 +19,16 @@ import sensors.definitions
 # already imported, in import order, so after Dagster and dbt its import took
 # ~3 s longer than before them. Dagster puts its executor module ahead of a
 # preload list that does not name it, so the list names it, after skops.
+# What only some steps import (Great Expectations, matplotlib, dbt's runner)
+# the forkserver imports after forking the first step, while that step works
+# (keel.forkserver_warmup).
 PRELOADED = [
     "keel.models.artifacts",
     "keel.models.training",
     "dagster._core.executor.multiprocess",
     "definitions",
     "dagster._core.storage.sqlite_storage",
+    "keel.forkserver_warmup",
 ]
 # The forkserver imports PRELOADED by name with only its working directory on
 # sys.path, and silently skips what it cannot import. dbt changes the working

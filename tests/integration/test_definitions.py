@@ -146,6 +146,39 @@ if __name__ == "__main__":
     assert result.stdout.strip().splitlines()[-1] == "['dagster._core.storage.sqlite_storage', 'definitions', 'sklearn', 'skops.io'] skops first"
 
 
+def test_the_forkserver_imports_what_only_some_steps_need_while_the_first_step_runs(tmp_path):
+    """Great Expectations, matplotlib and dbt's runner: imported by the forkserver after its first fork, so every later step has them."""
+    from keel.forkserver_warmup import IMPORTED_AFTER_FIRST_FORK
+
+    probe = f"""
+import multiprocessing, sys
+sys.path.insert(0, {str(REPO_ROOT)!r})
+import definitions
+
+def modules_in_step(queue):
+    queue.put(sorted(m for m in {list(IMPORTED_AFTER_FIRST_FORK)!r} if m in sys.modules))
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dagster._core.executor.multiprocess", *definitions.PRELOADED])
+    queue = context.Queue()
+    for _ in range(2):
+        step = context.Process(target=modules_in_step, args=(queue,))
+        step.start()
+        print(queue.get(timeout=120))
+        step.join()
+    print(sorted(m for m in {list(IMPORTED_AFTER_FIRST_FORK)!r} if m in sys.modules))
+"""
+    script = tmp_path / "probe.py"
+    script.write_text(probe)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    first_step, second_step, run_worker = result.stdout.strip().splitlines()[-3:]
+    assert first_step == "[]", "forked before the forkserver imported them"
+    assert second_step == str(sorted(IMPORTED_AFTER_FIRST_FORK))
+    assert run_worker == "[]", "the process that runs the executor imports nothing more"
+
+
 def test_steps_of_a_run_start_one_at_a_time_without_waiting_on_their_pool(tmp_path):
     """keel's executor runs a run's steps one after another (its steps share the one-writer warehouse pool).
 
