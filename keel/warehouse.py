@@ -238,7 +238,7 @@ def _write_frames(
     try:
         written = 0
         for number, frame in enumerate(frames):
-            con.register(INCOMING, frame)
+            con.register(INCOMING, arrow_when_read_alike(frame))
             try:
                 # The day's old rows go before the first frame's, in the same transaction.
                 _insert_incoming(con, schema, table, where_column if number == 0 else None, values)
@@ -250,6 +250,21 @@ def _write_frames(
         con.execute("rollback")
         raise
     return written
+
+
+def arrow_when_read_alike(frame: pd.DataFrame) -> pd.DataFrame | pa.Table:
+    """`frame` as an Arrow table when DuckDB gives it the same column types that way; else `frame` itself.
+
+    DuckDB inserts from an Arrow table faster than from a DataFrame (a
+    million ingested rows, four frames: 2.2-2.9 s -> 1.1-1.5 s), and pandas'
+    text, numbers, booleans and datetimes become Arrow columns without a
+    copy of their text. A categorical column DuckDB reads from pandas as an
+    ENUM and from Arrow as VARCHAR, and an object column holds whatever
+    Python values it was given: with either, the frame goes as it is.
+    """
+    if any(dtype == object or isinstance(dtype, pd.CategoricalDtype) for dtype in frame.dtypes):
+        return frame
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _create_schema(con, schema: str) -> None:

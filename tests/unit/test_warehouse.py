@@ -1,4 +1,8 @@
+import datetime as dt
+
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from keel import warehouse
@@ -193,3 +197,36 @@ def test_replace_rows_from_query_replaces_the_day_inside_duckdb(tmp_path):
             warehouse.replace_rows_from_query(con, "raw", "t", "select partition_date, cast('x' || v as integer) as v from src", [], "partition_date", ["2026-01-01"])
         assert con.execute("select count(*) from raw.t").fetchall() == [(3,)], "a failed query leaves the rows as they were"
         assert con.execute("select count(*) from duckdb_tables() where temporary").fetchall() == [(0,)]
+
+
+def _frame_of_every_kind() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "partition_date": ["2026-01-01"] * 3,
+            "whole": np.arange(3, dtype="int64"),
+            "narrow": np.arange(3, dtype="int32"),
+            "share": [0.5, np.nan, 1.0],
+            "flag": [True, False, True],
+            "seen_at": pd.to_datetime(["2026-01-01 10:00", None, "2026-01-01 11:00"]).astype("datetime64[us]"),
+            "seen_at_utc": pd.to_datetime(["2026-01-01 10:00", None, "2026-01-01 11:00"], utc=True),
+            "text": pd.Series(["a", None, "c"], dtype="str"),
+            "count": pd.Series([1, None, 3], dtype="Int64"),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "odd_column",
+    [None, pd.Series(["x", "y", "x"], dtype="category"), pd.Series([dt.date(2026, 1, 1), None, "not a date"], dtype=object)],
+    ids=["arrow", "category", "object"],
+)
+def test_frames_are_stored_with_the_types_and_values_duckdb_gives_a_dataframe(tmp_path, odd_column):
+    frame = _frame_of_every_kind() if odd_column is None else _frame_of_every_kind().assign(odd=odd_column)
+    handed = warehouse.arrow_when_read_alike(frame)
+    assert isinstance(handed, pa.Table) == (odd_column is None), "an Arrow table exactly when DuckDB reads the frame alike"
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.replace_rows_in_frames(con, "raw", "kinds", [frame], "partition_date", ["2026-01-01"], expected_rows=3)
+        con.execute("create table raw.from_pandas as select * from frame")  # DuckDB's own reading of the DataFrame
+        stored, expected = ([tuple(r) for r in con.execute(f"describe raw.{t}").fetchall()] for t in ("kinds", "from_pandas"))
+        assert stored == expected
+        assert con.execute("select * from raw.kinds").fetchall() == con.execute("select * from raw.from_pandas").fetchall()
