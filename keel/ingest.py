@@ -20,6 +20,7 @@ from keel.contracts import Contract, ContractResult, apply_contract, load_contra
 from keel.contracts.apply import ContractChunks
 from keel.contracts.result import count_rows, merge_results
 from keel import warehouse as wh
+from keel.frames import on_days
 from keel.home import REPO_ROOT
 from keel.landing import LandingFileError, read_landing_file
 from keel.read_ahead import read_ahead
@@ -115,8 +116,8 @@ def quarantine_rows_of_other_days(result: ContractResult, column: str, day: dt.d
     accepted = result.accepted
     if result.blocked or accepted.empty or column not in accepted.columns:
         return result
-    dates = pd.to_datetime(accepted[column], errors="coerce").dt.date
-    wrong = dates != day
+    # Compared as datetimes: .dt.date made a Python date per row (0.2 s a million rows).
+    wrong = ~on_days(pd.to_datetime(accepted[column], errors="coerce"), day, day)
     if not wrong.any():
         return result
     moved = accepted[wrong]

@@ -72,3 +72,18 @@ def test_an_unreadable_file_is_reported_not_raised(tmp_path):
         outcome = ingest_file_into(con, path, "applications", DAY)
         assert outcome.file_problem == "empty_file" and outcome.blocked
         assert not wh.table_exists(con, "raw", "applications")
+
+
+def test_rows_dated_another_day_are_quarantined():
+    frame = rows(
+        {"application_date": "2026-01-03"}, {"application_date": "2026-01-04"}, {"application_date": "2026-01-03"},
+        {"application_date": "2026-01-02"}, {"application_date": "2025-01-03"}, {"application_date": "2026-01-03"},
+    )  # fmt: skip
+    judged = apply_contract(frame, contract_for("applications"), FILE, "f" * 64)
+    assert judged.counts["accepted"] == 6
+    result = quarantine_rows_of_other_days(judged, DAY_COLUMN["applications"], DAY)
+    assert result.accepted["source_row_number"].tolist() == [1, 3, 6]
+    assert result.quarantine["row_number"].tolist() == [2, 4, 5]
+    assert set(result.quarantine["check"]) == {"in_file_day"}
+    assert "expected 2026-01-03 (the file's day), found 2026-01-04" in result.quarantine["reason"].iloc[0]
+    assert result.counts == {"received": 6, "accepted": 3, "quarantined": 3, "duplicates": 0}
