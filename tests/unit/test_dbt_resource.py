@@ -1,8 +1,10 @@
+import inspect
 import re
 import subprocess
+from types import SimpleNamespace
 
 from keel.executables import venv_tool
-from resources.dbt import dbt_resource, installed_dbt_version
+from resources.dbt import DBT_PROJECT_DIR, dbt_resource, installed_dbt_version
 
 
 def test_the_version_dagster_dbt_gets_is_what_the_dbt_executable_reports():
@@ -10,3 +12,35 @@ def test_the_version_dagster_dbt_gets_is_what_the_dbt_executable_reports():
     core_line = next(line for line in reported.splitlines() if "installed" in line.lower())
     assert str(installed_dbt_version()) == re.search(r"(\d+\.\d+\.\d+)", core_line).group(1)
     assert dbt_resource()._cli_version == installed_dbt_version()
+
+
+def _nested(depth: int, function):
+    return function() if depth == 0 else _nested(depth - 1, function)
+
+
+def test_the_adapter_is_built_on_a_shallow_stack_with_the_kept_config_schemas(tmp_path, monkeypatch):
+    from dbt_common.behavior_flags import BehaviorFlagRendered
+
+    from resources.dbt import release_duckdb_connection
+    from resources.dbt_schemas import json_schema_file, read_schemas
+
+    monkeypatch.setenv("KEEL_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    stack_depths: list[int] = []
+    default_source = BehaviorFlagRendered._default_source
+
+    def measured_default_source() -> str:
+        stack_depths.append(len(inspect.stack(context=0)))
+        return default_source()
+
+    monkeypatch.setattr(BehaviorFlagRendered, "_default_source", staticmethod(measured_default_source))
+    resource = dbt_resource(json_schema_dir=tmp_path / "schemas")
+    try:
+        # Called from deep inside, as from a Dagster step.
+        adapter = _nested(300, lambda: resource._adapter_for(SimpleNamespace(project_dir=DBT_PROJECT_DIR), ["build"]))
+    finally:
+        release_duckdb_connection()
+    assert adapter is not None and adapter.type() == "duckdb"
+    assert stack_depths, "the adapter has behavior flags"
+    assert max(stack_depths) < 100, f"the flags looked up their source on a stack {max(stack_depths)} frames deep"
+    saved = read_schemas(json_schema_file(tmp_path / "schemas"))
+    assert any(name.endswith(".Project") for name in saved), sorted(saved)
