@@ -20,7 +20,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -48,12 +47,10 @@ class ForkedCall:
         self.returncode: int | None = None
         read_end, write_end = os.pipe()
         _widen_pipe(write_end)
-
-        def child() -> None:
+        pid = os.fork()
+        if pid == 0:
             os.close(read_end)
             _run_in_child(call, write_end)  # never returns
-
-        pid = forked_from_a_thread_of_its_own(child)
         os.close(write_end)
         self.pid = pid
         self.stdout = os.fdopen(read_end, "rb")
@@ -88,36 +85,6 @@ class ForkedCall:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
-
-
-def forked_from_a_thread_of_its_own(child: Callable[[], None]) -> int:
-    """`os.fork()` called from a new thread: the child runs `child()` (which must not return) on that thread's stack; this process gets the child's pid.
-
-    A child forked where dagster-dbt starts dbt would inherit the step's
-    stack, hundreds of Dagster frames deep, and dbt walks the whole stack
-    with `inspect.stack()`, reading each frame's source, for every behavior
-    flag of its adapter (~0.3 s of every forked dbt). The forking thread is
-    the child's only thread, its main thread, so signals reach it as before.
-    """
-    forked: list[int] = []
-    failed: list[BaseException] = []
-
-    def fork() -> None:
-        try:
-            pid = os.fork()
-        except BaseException as error:  # noqa: BLE001 - handed to the calling thread
-            failed.append(error)
-            return
-        if pid == 0:
-            child()
-        forked.append(pid)
-
-    forking = threading.Thread(target=fork, name="keel-dbt-fork")
-    forking.start()
-    forking.join()
-    if failed:
-        raise failed[0]
-    return forked[0]
 
 
 # Linux's largest pipe buffer an unprivileged process may ask for by default (/proc/sys/fs/pipe-max-size).

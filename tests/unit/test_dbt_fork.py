@@ -1,6 +1,5 @@
 """dbt forked from the step: the same output, exit codes and signals as the `dbt` executable it replaces."""
 
-import inspect
 import json
 import os
 import signal
@@ -52,21 +51,6 @@ def test_an_exception_in_the_child_prints_its_traceback_and_exits_2():
     output = "\n".join(_lines(call))
     assert call.wait() == EXIT_DBT_FAILED
     assert "ValueError: the project is broken" in output
-
-
-def _nested(depth: int, function):
-    return function() if depth == 0 else _nested(depth - 1, function)
-
-
-def test_the_child_runs_on_a_shallow_stack_however_deep_the_caller_is():
-    def depth() -> int:
-        print(len(inspect.stack(context=0)))
-        return 0
-
-    call = _nested(300, lambda: ForkedCall(["depth"], depth))
-    lines = _lines(call)
-    assert call.wait() == 0
-    assert int(lines[0]) < 50, f"the child's stack is {lines[0]} frames deep"
 
 
 def test_the_child_stops_on_sigint_as_dbt_does_and_wait_times_out_while_it_runs():
