@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import contextvars
 import importlib.metadata
@@ -18,6 +17,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
 from keel.executables import venv_tool
+from resources.dbt_behavior_flags import behavior_flag_sources_from_frames
 from resources.dbt_fork import dbt_forked_from_this_process
 from resources.dbt_schemas import json_schema_file, json_schemas_kept_in
 
@@ -85,26 +85,20 @@ class VenvDbtCliResource(DbtCliResource):
         """dagster-dbt's adapter for a started invocation, built as it builds it (in the project directory; a failure is a warning, and no adapter).
 
         With dbt's config schemas from the file the forked dbt keeps
-        (resources/dbt_schemas.py), and in a thread of its own: each of the
-        adapter's behavior flags looks up its default source with
-        `inspect.stack()` (even when the flag names one), which reads the
-        source lines of every frame on the stack, and a Dagster step's stack
-        is deep. Together ~1.4 s of a dbt step that waits for the adapter.
+        (resources/dbt_schemas.py), and its behavior flags' sources found
+        without reading the step's deep stack (resources/dbt_behavior_flags.py):
+        ~1.4 s of a dbt step that waits for the adapter.
         """
-        initialize = super()._initialize_dbt_core_adapter
         try:
-            with contextlib.chdir(invocation.project_dir), json_schemas_kept_in(self._json_schema_file()):
-                return called_in_a_thread_of_its_own(initialize, args)
+            with (
+                contextlib.chdir(invocation.project_dir),
+                json_schemas_kept_in(self._json_schema_file()),
+                behavior_flag_sources_from_frames(),
+            ):
+                return super()._initialize_dbt_core_adapter(args)
         except Exception:
             logger.warning("An error was encountered when creating a handle to the dbt adapter in Dagster.", exc_info=True)
             return None
-
-
-def called_in_a_thread_of_its_own(function, *args):
-    """`function(*args)` run in a new thread (a shallow stack, this thread's context variables) while this one waits; its result or its exception."""
-    context = contextvars.copy_context()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="keel-dbt-adapter") as pool:
-        return pool.submit(context.run, function, *args).result()
 
 
 def fork_dbt() -> bool:

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from resources.dbt_behavior_flags import behavior_flag_sources_from_frames
 from resources.dbt_schemas import json_schemas_kept_in
 
 EXIT_SUCCESS = 0
@@ -152,7 +153,7 @@ def run_dbt(dbt_args: Sequence[str], env: Mapping[str, str], cwd: str | Path, js
     from dbt.cli.main import dbtRunner
 
     DuckDBConnectionManager._ENV = None
-    with json_schemas_kept_in(json_schemas):
+    with json_schemas_kept_in(json_schemas), behavior_flag_sources_from_frames():
         result = dbtRunner().invoke(list(dbt_args))
     if result.success:
         return EXIT_SUCCESS

@@ -1,6 +1,7 @@
 import inspect
 import re
 import subprocess
+import sys
 from types import SimpleNamespace
 
 from keel.executables import venv_tool
@@ -18,21 +19,19 @@ def _nested(depth: int, function):
     return function() if depth == 0 else _nested(depth - 1, function)
 
 
-def test_the_adapter_is_built_on_a_shallow_stack_with_the_kept_config_schemas(tmp_path, monkeypatch):
-    from dbt_common.behavior_flags import BehaviorFlagRendered
-
+def test_the_adapter_is_built_without_reading_the_stack_and_with_the_kept_config_schemas(tmp_path, monkeypatch):
     from resources.dbt import release_duckdb_connection
     from resources.dbt_schemas import json_schema_file, read_schemas
 
     monkeypatch.setenv("KEEL_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    stack_depths: list[int] = []
-    default_source = BehaviorFlagRendered._default_source
+    stack_reads: list[str] = []
+    stack = inspect.stack
 
-    def measured_default_source() -> str:
-        stack_depths.append(len(inspect.stack(context=0)))
-        return default_source()
+    def counted_stack(*args, **kwargs):
+        stack_reads.append(sys._getframe(1).f_globals.get("__name__"))
+        return stack(*args, **kwargs)
 
-    monkeypatch.setattr(BehaviorFlagRendered, "_default_source", staticmethod(measured_default_source))
+    monkeypatch.setattr(inspect, "stack", counted_stack)
     resource = dbt_resource(json_schema_dir=tmp_path / "schemas")
     try:
         # Called from deep inside, as from a Dagster step.
@@ -40,7 +39,9 @@ def test_the_adapter_is_built_on_a_shallow_stack_with_the_kept_config_schemas(tm
     finally:
         release_duckdb_connection()
     assert adapter is not None and adapter.type() == "duckdb"
-    assert stack_depths, "the adapter has behavior flags"
-    assert max(stack_depths) < 100, f"the flags looked up their source on a stack {max(stack_depths)} frames deep"
+    flags = adapter.behavior._flags
+    assert flags, "the adapter has behavior flags"
+    assert all(flag._behavior_change_event.flag_source.startswith("dbt.adapters.") for flag in flags)
+    assert "dbt_common.behavior_flags" not in stack_reads, "the behavior flags read the stack"
     saved = read_schemas(json_schema_file(tmp_path / "schemas"))
     assert any(name.endswith(".Project") for name in saved), sorted(saved)
