@@ -26,3 +26,20 @@ def output_dir(request) -> Path:
     folder = REPO_ROOT / "test-output" / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def stack_reads(monkeypatch) -> list[str]:
+    """The module of each caller of `inspect.stack()` while the test runs (dbt's behavior flags call it to name their source)."""
+    import inspect
+    import sys
+
+    reads: list[str] = []
+    stack = inspect.stack
+
+    def counted_stack(*args, **kwargs):
+        reads.append(sys._getframe(1).f_globals.get("__name__"))
+        return stack(*args, **kwargs)
+
+    monkeypatch.setattr(inspect, "stack", counted_stack)
+    return reads

@@ -1,7 +1,5 @@
-import inspect
 import re
 import subprocess
-import sys
 from types import SimpleNamespace
 
 from keel.executables import venv_tool
@@ -19,19 +17,11 @@ def _nested(depth: int, function):
     return function() if depth == 0 else _nested(depth - 1, function)
 
 
-def test_the_adapter_is_built_without_reading_the_stack_and_with_the_kept_config_schemas(tmp_path, monkeypatch):
+def test_the_adapter_is_built_without_reading_the_stack_and_with_the_kept_config_schemas(tmp_path, monkeypatch, stack_reads):
     from resources.dbt import release_duckdb_connection
     from resources.dbt_schemas import json_schema_file, read_schemas
 
     monkeypatch.setenv("KEEL_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    stack_reads: list[str] = []
-    stack = inspect.stack
-
-    def counted_stack(*args, **kwargs):
-        stack_reads.append(sys._getframe(1).f_globals.get("__name__"))
-        return stack(*args, **kwargs)
-
-    monkeypatch.setattr(inspect, "stack", counted_stack)
     resource = dbt_resource(json_schema_dir=tmp_path / "schemas")
     try:
         # Called from deep inside, as from a Dagster step.
