@@ -30,6 +30,18 @@ IMPORTED_AFTER_FIRST_FORK = (
     "matplotlib.backends.backend_agg",
     "dbt.cli.main",
     "dbt.adapters.duckdb.connections",
+    # dagster-dbt's column lineage (sqlglot) and dbt's result tables (agate), in the dbt step.
+    "sqlglot.dialects.duckdb",
+    "dbt_common.clients.agate_helper",
+    # What every step imports as it opens the instance from its reference
+    # (its storage's root, secrets, compute logs; universal_pathlib).
+    "dagster._core.instance.factory",
+    "dagster._core.secrets.env_file",
+    "dagster._core.storage.local_compute_log_manager",
+    "dagster._core.storage.migration.utils",
+    "dagster._core.storage.root",
+    "upath.implementations.local",
+    "watchdog.observers.polling",
 )
 
 _IMPORTING_PROCESS = os.getpid()
