@@ -20,7 +20,7 @@ import sensors.definitions
 # ~3 s longer than before them. Dagster puts its executor module ahead of a
 # preload list that does not name it, so the list names it, after skops.
 # What only some steps import (Great Expectations, matplotlib, dbt's runner)
-# the forkserver imports after forking the first step, while that step works
+# the forkserver imports after forking an earlier step, while that step works
 # (keel.forkserver_warmup).
 PRELOADED = [
     "keel.models.artifacts",

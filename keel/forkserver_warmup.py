@@ -1,4 +1,4 @@
-"""Imports the executor's forkserver makes while the first step of a run works.
+"""Imports the executor's forkserver makes while the steps of a run work.
 
 The multiprocess executor forks each step from a server that imported keel
 once (definitions.PRELOADED), before the first step could start. Some steps
@@ -7,9 +7,17 @@ matplotlib (the monitoring report), dbt's runner (the dbt step), over 2 s
 together on this machine, each time in the step that needs it, while
 the run waits. Preloading them too would only move that wait before the
 first step. Named in the preload list, this module has the forkserver import
-them right after it has forked its first step: the import and that step
-(ingest, seconds on a large day) then run on two cores at once, and every
-later step is forked with them imported.
+them after it has forked a step, while that step works on the other core, so
+that the steps forked later have them imported.
+
+Steps are forked one at a time (definitions.EXECUTOR), so the forkserver's
+Nth fork is the Nth step of the run; the schedule is the daily job's. An
+import delays the next fork until it is done, so each goes after a step that
+lasts longer than it even on a small day: Great Expectations (~2 s) after
+the dbt step rather than after ingest, where on a 10k-row day it held up the
+two short steps between them by ~2 s. In any other job, or a subset of this
+one, a step that finds its module not yet imported imports it itself, as
+it would without this module.
 
 The import runs in the forkserver's only thread, between two forks, so no
 child is forked while another thread holds an import lock. A module that
@@ -22,45 +30,65 @@ from __future__ import annotations
 import importlib
 import os
 
-IMPORTED_AFTER_FIRST_FORK = (
-    "great_expectations",
-    "great_expectations.core.expectation_suite",
-    "great_expectations.execution_engine.pandas_execution_engine",
-    "matplotlib.figure",
-    "matplotlib.backends.backend_agg",
-    "dbt.cli.main",
-    "dbt.adapters.duckdb.connections",
-    # dagster-dbt's column lineage (sqlglot) and dbt's result tables (agate), in the dbt step.
-    "sqlglot.dialects.duckdb",
-    "dbt_common.clients.agate_helper",
-    # What every step imports as it opens the instance from its reference
-    # (its storage's root, secrets, compute logs; universal_pathlib).
-    "dagster._core.instance.factory",
-    "dagster._core.secrets.env_file",
-    "dagster._core.storage.local_compute_log_manager",
-    "dagster._core.storage.migration.utils",
-    "dagster._core.storage.root",
-    "upath.implementations.local",
-    "watchdog.observers.polling",
+# (fork, the daily job's step forked then, what to import while it runs)
+IMPORTS_AFTER_FORK = (
+    (
+        1,
+        "raw_applications",
+        (
+            "matplotlib.figure",
+            "matplotlib.backends.backend_agg",
+            "dbt.cli.main",
+            "dbt.adapters.duckdb.connections",
+            # dagster-dbt's column lineage (sqlglot) and dbt's result tables (agate), in the dbt step.
+            "sqlglot.dialects.duckdb",
+            "dbt_common.clients.agate_helper",
+            # What every step imports as it opens the instance from its reference
+            # (its storage's root, secrets, compute logs; universal_pathlib).
+            "dagster._core.instance.factory",
+            "dagster._core.secrets.env_file",
+            "dagster._core.storage.local_compute_log_manager",
+            "dagster._core.storage.migration.utils",
+            "dagster._core.storage.root",
+            "upath.implementations.local",
+            "watchdog.observers.polling",
+        ),
+    ),
+    (
+        4,
+        "dbt_transform",
+        (
+            "great_expectations",
+            "great_expectations.core.expectation_suite",
+            "great_expectations.execution_engine.pandas_execution_engine",
+        ),
+    ),
 )
 
 _IMPORTING_PROCESS = os.getpid()
-_imported = False
+_forks = 0
 
 
-def import_after_first_fork() -> None:
-    """In the process that imported this module, after its first fork: import the rest, once."""
-    global _imported
-    if _imported or os.getpid() != _IMPORTING_PROCESS:
-        return  # a later fork, or a child: children fork too (the dbt step) and must not import here
-    _imported = True
-    # As keel.quality.expectations sets before its import: no usage reports from a pipeline.
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    for name in IMPORTED_AFTER_FIRST_FORK:
+def imported_after_fork(fork: int) -> tuple[str, ...]:
+    """The modules the forkserver imports right after its `fork`-th fork (counting from 1)."""
+    return next((names for number, _step, names in IMPORTS_AFTER_FORK if number == fork), ())
+
+
+def import_after_fork() -> None:
+    """In the process that imported this module, after each of its forks: that fork's imports."""
+    global _forks
+    if os.getpid() != _IMPORTING_PROCESS:
+        return  # a child: children fork too (the dbt step) and must not import here
+    _forks += 1
+    names = imported_after_fork(_forks)
+    if names:
+        # As keel.quality.expectations sets before its import: no usage reports from a pipeline.
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    for name in names:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the step that needs it reports the error
             continue
 
 
-os.register_at_fork(after_in_parent=import_after_first_fork)
+os.register_at_fork(after_in_parent=import_after_fork)

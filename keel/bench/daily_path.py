@@ -126,6 +126,7 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         "peak_rss_one_process_mb": round(keel_memory.peak_process_mb, 1),
         "baseline_peak_rss_mb": round(baseline_memory.peak_mb, 1),
         "stages": dict(sorted(stages.items(), key=lambda item: -item[1])),
+        "steps_in_order": [step for step, _window in sorted(windows.items(), key=lambda item: item[1][0])],
         # The run's start to its first step's start; the rest of keel_s outside the steps is each step's own start.
         "first_step_after_s": round(before_first_step, 2) if before_first_step is not None else None,
         "baseline_stages": baseline["stages"],

@@ -7,6 +7,7 @@ instance, the bare-script baseline, and the figures the JSON promises.
 
 import pytest
 
+from keel.forkserver_warmup import IMPORTS_AFTER_FORK
 from tests.integration.helpers import KEEL, keel
 
 pytestmark = pytest.mark.integration
@@ -23,6 +24,10 @@ def test_a_small_benchmark_day_reports_every_figure(tmp_path):
     for key in ("keel_s", "baseline_s", "ratio", "rows_per_s", "peak_rss_mb", "baseline_peak_rss_mb", "stages", "baseline_stages"):
         assert result[key], key
     assert DAILY_STEPS <= set(result["stages"]), sorted(result["stages"])
+    assert sorted(result["steps_in_order"]) == sorted(result["stages"])
+    # The forkserver's import schedule counts the daily job's steps in the order the executor forks them.
+    for fork, step, _names in IMPORTS_AFTER_FORK:
+        assert result["steps_in_order"][fork - 1] == step, (fork, result["steps_in_order"])
     assert set(result["baseline_stages"]) == {"read", "features", "score", "decide", "write"}
     assert 0 < result["first_step_after_s"] < result["keel_s"] - max(result["stages"].values())
     assert result["ratio"] == pytest.approx(result["keel_s"] / result["baseline_s"], rel=0.01)

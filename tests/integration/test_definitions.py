@@ -146,36 +146,44 @@ if __name__ == "__main__":
     assert result.stdout.strip().splitlines()[-1] == "['dagster._core.storage.sqlite_storage', 'definitions', 'sklearn', 'skops.io'] skops first"
 
 
-def test_the_forkserver_imports_what_only_some_steps_need_while_the_first_step_runs(tmp_path):
-    """Great Expectations, matplotlib and dbt's runner: imported by the forkserver after its first fork, so every later step has them."""
-    from keel.forkserver_warmup import IMPORTED_AFTER_FIRST_FORK
+def test_the_forkserver_imports_what_only_some_steps_need_while_earlier_steps_run(tmp_path):
+    """Great Expectations, matplotlib and dbt's runner: imported by the forkserver after the forks its schedule names, so later steps have them."""
+    from keel.forkserver_warmup import IMPORTS_AFTER_FORK, imported_after_fork
 
+    scheduled = sorted(name for _fork, _step, names in IMPORTS_AFTER_FORK for name in names)
+    forks = max(fork for fork, _step, _names in IMPORTS_AFTER_FORK) + 1
     probe = f"""
 import multiprocessing, sys
 sys.path.insert(0, {str(REPO_ROOT)!r})
 import definitions
 
 def modules_in_step(queue):
-    queue.put(sorted(m for m in {list(IMPORTED_AFTER_FIRST_FORK)!r} if m in sys.modules))
+    queue.put(sorted(m for m in {scheduled!r} if m in sys.modules))
 
 if __name__ == "__main__":
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["dagster._core.executor.multiprocess", *definitions.PRELOADED])
     queue = context.Queue()
-    for _ in range(2):
+    for _ in range({forks}):
         step = context.Process(target=modules_in_step, args=(queue,))
         step.start()
         print(queue.get(timeout=120))
         step.join()
-    print(sorted(m for m in {list(IMPORTED_AFTER_FIRST_FORK)!r} if m in sys.modules))
+    print(sorted(m for m in {scheduled!r} if m in sys.modules))
 """
     script = tmp_path / "probe.py"
     script.write_text(probe)
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    first_step, second_step, run_worker = result.stdout.strip().splitlines()[-3:]
-    assert first_step == "[]", "forked before the forkserver imported them"
-    assert second_step == str(sorted(IMPORTED_AFTER_FIRST_FORK))
+    *steps, run_worker = result.stdout.strip().splitlines()[-(forks + 1):]
+    expected, imported = [], set()
+    for fork in range(1, forks + 1):
+        expected.append(str(sorted(imported)))  # what the forks before this one had the server import
+        imported |= set(imported_after_fork(fork))
+    assert steps == expected
+    assert steps[0] == "[]", "forked before the forkserver imported anything more"
+    assert steps[-1] == str(scheduled), "the last step forked has every scheduled module"
+    assert steps[1] != steps[-1], "Great Expectations waits for the dbt step, not for the first"
     assert run_worker == "[]", "the process that runs the executor imports nothing more"
 
 
