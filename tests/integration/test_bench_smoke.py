@@ -7,7 +7,6 @@ instance, the bare-script baseline, and the figures the JSON promises.
 
 import pytest
 
-from keel.forkserver_warmup import IMPORTS_AFTER_FORK
 from tests.integration.helpers import KEEL, keel
 
 pytestmark = pytest.mark.integration
@@ -18,6 +17,9 @@ DAILY_STEPS = {"raw_applications", "dbt_transform", "scores", "decisions", "revi
 
 def test_a_small_benchmark_day_reports_every_figure(tmp_path):
     import json
+
+    # Imported here, not at collection: importing it registers the forkserver's import hook in this process.
+    from keel.forkserver_warmup import IMPORTS_AFTER_FORK
 
     result = json.loads(keel(tmp_path / "unused-home", "bench", "--rows", str(ROWS), "--json", timeout=900).stdout)
     assert result["success"] and result["rows"] == ROWS
