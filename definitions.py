@@ -12,19 +12,19 @@ import sensors.definitions
 # Each step runs in its own process (the multiprocess executor), forked from a
 # server that has imported keel once: starting a step then costs a fork, not
 # a fresh interpreter importing Dagster, dbt and keel (~3 s per step). The
-# model code (scikit-learn, skops) is preloaded too: four steps of a day use it.
-# The instance's SQLite storage (SQLAlchemy, alembic) too: every step opens the
-# instance, and importing it cost each step ~0.7 s.
-# skops comes first: at import it looks up each scipy ufunc in every module
-# already imported, in import order, so after Dagster and dbt its import took
-# ~3 s longer than before them. Dagster puts its executor module ahead of a
-# preload list that does not name it, so the list names it, after skops.
-# What only some steps import (Great Expectations, matplotlib, dbt's runner)
-# the forkserver imports after forking an earlier step, while that step works
-# (keel.forkserver_warmup).
+# instance's SQLite storage (SQLAlchemy, alembic) is preloaded too: every step
+# opens the instance, and importing it cost each step ~0.7 s.
+# What only some steps import (the model code, Great Expectations,
+# matplotlib, dbt's runner) the forkserver imports after forking an earlier
+# step, while that step works (keel.forkserver_warmup): the first step starts
+# ~2 s sooner than with the model code preloaded.
+# scipy.special comes first: skops, imported with the model code, looks up
+# each of scipy's ufuncs in every module already imported, in import order;
+# with scipy's modules ahead of Dagster's and dbt's, its import after them
+# takes ~1.9 s instead of ~3.8 s. Dagster puts its executor module ahead of a
+# preload list that does not name it, so the list names it, after scipy.
 PRELOADED = [
-    "keel.models.artifacts",
-    "keel.models.training",
+    "scipy.special",
     "dagster._core.executor.multiprocess",
     "definitions",
     "dagster._core.storage.sqlite_storage",

@@ -2,12 +2,13 @@
 
 The multiprocess executor forks each step from a server that imported keel
 once (definitions.PRELOADED), before the first step could start. Some steps
-import more when they run: Great Expectations (the feature expectations),
-matplotlib (the monitoring report), dbt's runner (the dbt step), over 2 s
-together on this machine, each time in the step that needs it, while
-the run waits. Preloading them too would only move that wait before the
-first step. Named in the preload list, this module has the forkserver import
-them after it has forked a step, while that step works on the other core, so
+import more when they run: the model code (scikit-learn, skops: the steps
+from the scores on), Great Expectations (the feature expectations),
+matplotlib (the monitoring report), dbt's runner (the dbt step), ~6 s
+together on this machine, each time in the step that needs it, while the
+run waits. Preloading them too would only move that wait before the first
+step. Named in the preload list, this module has the forkserver import them
+after it has forked a step, while that step works on the other core, so
 that the steps forked later have them imported.
 
 Steps are forked one at a time (definitions.EXECUTOR), so the forkserver's
@@ -15,7 +16,8 @@ Nth fork is the Nth step of the run; the schedule is the daily job's. An
 import delays the next fork until it is done, so each goes after a step that
 lasts longer than it even on a small day: Great Expectations (~2 s) after
 the dbt step rather than after ingest, where on a 10k-row day it held up the
-two short steps between them by ~2 s. In any other job, or a subset of this
+two short steps between them by ~2 s; the model code (~2 s) after the
+expectations, which the scores follow. In any other job, or a subset of this
 one, a step that finds its module not yet imported imports it itself, as
 it would without this module.
 
@@ -23,10 +25,17 @@ The import runs in the forkserver's only thread, between two forks, so no
 child is forked while another thread holds an import lock. A module that
 fails to import is left to the step that needs it, to fail there with its
 own error, as the forkserver's preload does.
+
+Before each fork the server freezes its objects (gc.freeze): a child's
+garbage collections then skip the hundreds of thousands of objects it
+inherited. Without it, the objects imported between forks made a child's
+first full collection walk the whole inherited heap, writing to every page
+of it (copy-on-write): monitoring a 1M-row day took ~1 s longer.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 
@@ -63,6 +72,14 @@ IMPORTS_AFTER_FORK = (
             "great_expectations.execution_engine.pandas_execution_engine",
         ),
     ),
+    (
+        5,
+        "application_features_feature_expectations",
+        (
+            "keel.models.artifacts",
+            "keel.models.training",
+        ),
+    ),
 )
 
 _IMPORTING_PROCESS = os.getpid()
@@ -91,4 +108,10 @@ def import_after_fork() -> None:
             continue
 
 
-os.register_at_fork(after_in_parent=import_after_fork)
+def freeze_before_fork() -> None:
+    """In the process that imported this module, before each of its forks: what it holds now is never collected again."""
+    if os.getpid() == _IMPORTING_PROCESS:
+        gc.freeze()
+
+
+os.register_at_fork(before=freeze_before_fork, after_in_parent=import_after_fork)

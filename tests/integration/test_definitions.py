@@ -120,10 +120,12 @@ import definitions
 os.chdir({str(tmp_path)!r})
 
 def modules_in_step(queue):
+    import gc
     imported = list(sys.modules)
     preloaded = sorted(m for m in ("definitions", "dagster._core.storage.sqlite_storage", "sklearn", "skops.io") if m in sys.modules)
-    # skops before Dagster and dbt: its import searches every module already imported (definitions.py).
-    queue.put(str(preloaded) + (" skops first" if "skops.io" in preloaded and imported.index("skops.io") < imported.index("dagster") else ""))
+    # scipy before Dagster and dbt: skops, imported later, searches every module already imported for scipy's ufuncs (definitions.py).
+    scipy_first = "scipy.special" in imported and imported.index("scipy.special") < imported.index("dagster")
+    queue.put(str(preloaded) + (" scipy first" if scipy_first else "") + f" frozen {{gc.get_freeze_count()}}")
 
 if __name__ == "__main__":
     context = multiprocessing.get_context("forkserver")
@@ -143,7 +145,10 @@ if __name__ == "__main__":
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "['dagster._core.storage.sqlite_storage', 'definitions', 'sklearn', 'skops.io'] skops first"
+    preloaded, frozen = result.stdout.strip().splitlines()[-1].split(" frozen ")
+    assert preloaded == "['dagster._core.storage.sqlite_storage', 'definitions'] scipy first", "the model code is imported after a later fork"
+    # The server froze what it holds before forking: the step's collections skip it (keel.forkserver_warmup).
+    assert int(frozen) > 100_000
 
 
 def test_the_forkserver_imports_what_only_some_steps_need_while_earlier_steps_run(tmp_path):
