@@ -4,7 +4,7 @@ The multiprocess executor forks each step from a server that imported keel
 once (definitions.PRELOADED), before the first step could start. Some steps
 import more when they run: the model code (scikit-learn, skops: the steps
 from the scores on), Great Expectations (the feature expectations),
-matplotlib (the monitoring report), dbt's runner (the dbt step), ~6 s
+matplotlib (the monitoring report), dbt's runner (the dbt step), ~5 s
 together on this machine, each time in the step that needs it, while the
 run waits. Preloading them too would only move that wait before the first
 step. Named in the preload list, this module has the forkserver import them

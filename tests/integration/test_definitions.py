@@ -152,7 +152,7 @@ if __name__ == "__main__":
 
 
 def test_the_forkserver_imports_what_only_some_steps_need_while_earlier_steps_run(tmp_path):
-    """Great Expectations, matplotlib and dbt's runner: imported by the forkserver after the forks its schedule names, so later steps have them."""
+    """The model code, Great Expectations, matplotlib and dbt's runner: imported by the forkserver after the forks its schedule names, so later steps have them."""
     from keel.forkserver_warmup import IMPORTS_AFTER_FORK, imported_after_fork
 
     scheduled = sorted(name for _fork, _step, names in IMPORTS_AFTER_FORK for name in names)
