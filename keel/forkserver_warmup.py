@@ -1,7 +1,7 @@
 """Imports the executor's forkserver makes while the steps of a run work.
 
 The multiprocess executor forks each step from a server that imported keel
-once (definitions.PRELOADED), before the first step could start. Some steps
+once (keel.forkserver.PRELOADED), before the first step could start. Some steps
 import more when they run: the model code (scikit-learn, skops: the steps
 from the scores on), Great Expectations (the feature expectations),
 matplotlib (the monitoring report), dbt's runner (the dbt step), ~5 s

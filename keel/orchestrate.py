@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 
+from keel.forkserver import start_forkserver
 from keel.home import REPO_ROOT, KeelHome
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -137,20 +138,23 @@ def execute(
             )
         run_id = result.run_id
     elif executor == "multiprocess":
-        recon_job = ReconstructableRepository.for_file(
-            str(REPO_ROOT / "definitions.py"), "defs", working_directory=str(REPO_ROOT)
-        ).get_reconstructable_job(job_name)
         if partition_key is not None:
             run_tags["dagster/partition"] = partition_key
-        with stdout_to_stderr(), dg.execute_job(
-            recon_job,
-            instance=instance,
-            tags=run_tags,
-            asset_selection=selection,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        ) as result:
-            run_id = result.run_id
+        with stdout_to_stderr():
+            # The server's preload runs on the other core while this process loads the job and creates the run.
+            start_forkserver()
+            recon_job = ReconstructableRepository.for_file(
+                str(REPO_ROOT / "definitions.py"), "defs", working_directory=str(REPO_ROOT)
+            ).get_reconstructable_job(job_name)
+            with dg.execute_job(
+                recon_job,
+                instance=instance,
+                tags=run_tags,
+                asset_selection=selection,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            ) as result:
+                run_id = result.run_id
     else:
         raise ValueError(f"unknown executor {executor!r}; expected in_process or multiprocess")
     return read_run(instance, run_id)

@@ -151,6 +151,55 @@ if __name__ == "__main__":
     assert int(frozen) > 100_000
 
 
+def test_a_multiprocess_run_starts_the_forkserver_before_it_loads_the_job(tmp_path):
+    """The forkserver's preload (~5 s) runs while the process running the executor loads the job and creates the run.
+
+    Started by Dagster, it began only when the first step was launched. A
+    job that does not exist fails to load: the server is already up, with
+    keel preloaded, and the failure is still the run's.
+    """
+    probe = f"""
+import multiprocessing, sys
+from pathlib import Path
+sys.path.insert(0, {str(REPO_ROOT)!r})
+from keel.home import KeelHome
+from keel.orchestrate import execute
+
+def modules_in_step(queue):
+    queue.put("definitions" in sys.modules)
+
+if __name__ == "__main__":
+    try:
+        execute("no_such_job", KeelHome(Path({str(tmp_path / "home")!r})), executor="multiprocess")
+    except Exception as error:
+        print("failed:", type(error).__name__, str(error).splitlines()[0][:200])
+    print("server running:", multiprocessing.forkserver._forkserver._forkserver_pid is not None)
+    context = multiprocessing.get_context("forkserver")
+    queue = context.Queue()
+    step = context.Process(target=modules_in_step, args=(queue,))
+    step.start()
+    print("preloaded:", queue.get(timeout=120))
+    step.join()
+"""
+    script = tmp_path / "probe.py"
+    script.write_text(probe)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    failed, running, preloaded = result.stdout.strip().splitlines()[-3:]
+    assert failed.startswith("failed: ") and "no_such_job" in failed, failed
+    assert running == "server running: True", "the forkserver waits for the first step"
+    assert preloaded == "preloaded: True"
+
+
+def test_putting_the_repository_on_pythonpath_adds_it_once(monkeypatch):
+    from keel.forkserver import put_repository_on_pythonpath
+
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    put_repository_on_pythonpath()
+    put_repository_on_pythonpath()
+    assert os.environ["PYTHONPATH"].split(os.pathsep) == [str(REPO_ROOT), "/elsewhere"]
+
+
 def test_the_forkserver_imports_what_only_some_steps_need_while_earlier_steps_run(tmp_path):
     """The model code, Great Expectations, matplotlib and dbt's runner: imported by the forkserver after the forks its schedule names, so later steps have them."""
     from keel.forkserver_warmup import IMPORTS_AFTER_FORK, imported_after_fork
