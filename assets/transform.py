@@ -11,7 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from assets.constants import DAILY_PARTITIONS, GROUP_TRANSFORM, OWNER_DATA, WAREHOUSE_POOL
 from keel.dbt_window import partition_window_env
 from resources.dbt import dbt_project, release_duckdb_connection, scratch_target
-from resources.dbt_events import dbt_events_without_busy_wait
+from resources.dbt_events import dbt_events_without_busy_wait, with_column_metadata_of_built_nodes
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
@@ -54,11 +54,11 @@ def dbt_transform(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     # the whole project whenever --vars change, but only the files that read
     # an environment variable when its value changes.
     os.environ.update(partition_window_env(window.start.date(), window.end.date()))
-    # Column schema and lineage (sqlglot over the compiled SQL) are fetched per model after it builds.
+    # Column schema and lineage (sqlglot over the compiled SQL) are fetched per model after dbt finishes.
     # The scratch target is removed afterwards, so dbt does not write its JSON artifacts
     # (manifest.json twice, run_results.json): ~1 s of every invocation.
     with scratch_target(keel_home.home.dbt_state) as target, dbt_events_without_busy_wait():
         try:
-            yield from dbt.cli(["build", "--no-write-json"], context=context, target_path=target).stream().fetch_column_metadata()
+            yield from with_column_metadata_of_built_nodes(dbt.cli(["build", "--no-write-json"], context=context, target_path=target))
         finally:
             release_duckdb_connection()

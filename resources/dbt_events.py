@@ -1,4 +1,16 @@
-"""dagster-dbt's event post-processing without a busy wait.
+"""dagster-dbt's event post-processing: only for what dbt built, and without a busy wait.
+
+`DbtEventIterator.fetch_column_metadata()` asks the adapter for the columns
+of every event's node and of its parents, and parses its SQL for column
+lineage: its tests' too, though a test has no relation of its own and the
+check results and observations it becomes carry neither. On a day of 3
+models and 12 tests that was 12 lookups of a test's own relation (a macro
+rendered and a query each), 12 of its parent's (mostly from dagster-dbt's
+cache) and 12 attempts at a test's column lineage, in threads sharing the
+GIL with the models' own fetches. `with_column_metadata_of_built_nodes`
+sends only the models' events through it: on a 10k-row day the dbt step's
+time after dbt finished went from 0.90-1.23 s to 0.81-1.06 s (three runs
+each, alternating), of which ~0.4 s is Dagster storing the 15 events.
 
 `DbtEventIterator.fetch_column_metadata()` maps dbt's events through a thread
 pool with Dagster's `imap`, which loops without sleeping while its queue of
@@ -17,7 +29,12 @@ import queue
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import dagster as dg
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtCliInvocation
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,3 +82,32 @@ def dbt_events_without_busy_wait():
         yield
     finally:
         dbt_event_iterator.imap = original
+
+
+def is_built_node_event(event: Any) -> bool:
+    """Whether a dbt event is a node dbt built (a model, seed or snapshot: an Output or a materialization), not a test's result."""
+    return isinstance(event, (dg.Output, dg.AssetMaterialization))
+
+
+def with_column_metadata_of_built_nodes(invocation: "DbtCliInvocation") -> Iterator[Any]:
+    """The invocation's events in dbt's order, those of built nodes with dagster-dbt's column schema and lineage.
+
+    On DuckDB dagster-dbt reads every event before it fetches any column
+    metadata (dbt holds the database until it exits), so reading them all
+    here first changes nothing; a failure of the invocation is raised after
+    the events before it, as dagster-dbt does.
+    """
+    from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
+
+    events: list = []
+    failure: Exception | None = None
+    try:
+        events.extend(invocation.stream())
+    except Exception as error:  # noqa: BLE001 - raised again after the events that came before it
+        failure = error
+    built = DbtEventIterator(iter([event for event in events if is_built_node_event(event)]), dbt_cli_invocation=invocation)
+    with_metadata = iter(built.fetch_column_metadata())
+    for event in events:
+        yield next(with_metadata) if is_built_node_event(event) else event
+    if failure is not None:
+        raise failure

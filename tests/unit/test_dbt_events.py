@@ -85,3 +85,75 @@ def test_the_swap_is_scoped_to_the_block():
             assert dbt_event_iterator.imap is ordered_threadpool_map
             raise KeyError("a failing dbt step")
     assert dbt_event_iterator.imap is original
+
+
+class _FinishedInvocation:
+    """What the function reads of a dbt invocation: its events, then the error dbt ended with, if any."""
+
+    def __init__(self, events, error=None):
+        self.events, self.error = events, error
+
+    def stream(self):
+        yield from self.events
+        if self.error is not None:
+            raise self.error
+
+
+def _dbt_events():
+    import dagster as dg
+
+    model = dg.Output(None, output_name="stg_applications", metadata={"unique_id": "model.keel.stg_applications"})
+    source_test = dg.AssetObservation(asset_key="raw_applications", metadata={"unique_id": "test.keel.source_not_null"})
+    model_test = dg.AssetCheckResult(asset_key="stg_applications", check_name="not_null_stg_applications_application_id", passed=True)
+    seed = dg.AssetMaterialization(asset_key="seed_codes", metadata={"unique_id": "seed.keel.codes"})
+    return [source_test, model, model_test, seed]
+
+
+def _text(value):
+    return getattr(value, "text", value)
+
+
+@pytest.fixture
+def fetched(monkeypatch):
+    """dagster-dbt's column metadata fetch, recording the events it is given and marking them."""
+    from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
+
+    given = []
+
+    def fetch_column_metadata(self, with_column_lineage=True):
+        for event in self:
+            given.append(event)
+            yield event.with_metadata({**event.metadata, "column_metadata": "fetched"})
+
+    monkeypatch.setattr(DbtEventIterator, "fetch_column_metadata", fetch_column_metadata)
+    return given
+
+
+def test_only_the_nodes_dbt_built_get_column_metadata_and_the_order_is_dbts(fetched):
+    from resources.dbt_events import with_column_metadata_of_built_nodes
+
+    events = _dbt_events()
+    out = list(with_column_metadata_of_built_nodes(_FinishedInvocation(events)))
+
+    assert fetched == [events[1], events[3]]
+    assert [type(event).__name__ for event in out] == ["AssetObservation", "Output", "AssetCheckResult", "AssetMaterialization"]
+    assert [_text(event.metadata.get("column_metadata")) for event in out] == [None, "fetched", None, "fetched"]
+    assert out[0] is events[0] and out[2] is events[2]
+
+
+def test_a_failed_dbt_run_gives_the_events_before_its_error_then_the_error(fetched):
+    from resources.dbt_events import with_column_metadata_of_built_nodes
+
+    events = _dbt_events()[:2]
+    out = []
+    with pytest.raises(RuntimeError, match="model failed"):
+        for event in with_column_metadata_of_built_nodes(_FinishedInvocation(events, RuntimeError("model failed"))):
+            out.append(event)
+    assert [type(event).__name__ for event in out] == ["AssetObservation", "Output"]
+    assert _text(out[1].metadata["column_metadata"]) == "fetched"
+
+
+def test_test_results_are_not_built_nodes():
+    from resources.dbt_events import is_built_node_event
+
+    assert [is_built_node_event(event) for event in _dbt_events()] == [False, True, False, True]
