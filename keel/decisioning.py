@@ -93,6 +93,16 @@ class DayModels:
         )
 
 
+def preload_day_models(home: KeelHome) -> DayModels | None:
+    """The day's models loaded as the scores step loads them, which leaves them in this process's cache of deserialized models.
+
+    None, without touching anything, when `home` has no control store yet.
+    """
+    if not home.control_store.is_file():
+        return None
+    return DayModels.load(ControlStore(home.control_store), home)
+
+
 def score_day(features: pd.DataFrame, store: ControlStore, home: KeelHome) -> ScoredDay:
     """Score the day's applications with the champion (and the challenger in shadow, when one is set)."""
     return DayModels.load(store, home).scored_day(features)

@@ -241,6 +241,53 @@ if __name__ == "__main__":
     assert run_worker == "[]", "the process that runs the executor imports nothing more"
 
 
+def test_the_forkserver_deserializes_the_days_models_after_the_model_code(demo_copy, tmp_path):
+    """The champion is in the model cache of the steps forked after the fifth (the scores step and the review queue on), not before."""
+    from keel.control_store import ControlStore
+    from keel.forkserver_warmup import MODELS_LOADED_AFTER_FORK
+    from keel.home import KeelHome
+
+    home, _ = demo_copy
+    store = ControlStore(KeelHome(home).control_store)
+    champion_sha = store.get_model_version(store.current_alias("champion"))["artifact_sha256"]
+    forks = MODELS_LOADED_AFTER_FORK + 2
+    probe = f"""
+import multiprocessing, sys
+sys.path.insert(0, {str(REPO_ROOT)!r})
+import definitions
+
+def models_in_step(queue):
+    artifacts = sys.modules.get("keel.models.artifacts")
+    queue.put(sorted(artifacts._LOADED) if artifacts else [])
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dagster._core.executor.multiprocess", *definitions.PRELOADED])
+    queue = context.Queue()
+    for _ in range({forks}):
+        step = context.Process(target=models_in_step, args=(queue,))
+        step.start()
+        print(queue.get(timeout=120))
+        step.join()
+"""
+    script = tmp_path / "probe.py"
+    script.write_text(probe)
+    env = {**os.environ, "KEEL_HOME": str(home)}
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    steps = result.stdout.strip().splitlines()[-forks:]
+    assert steps[:MODELS_LOADED_AFTER_FORK] == ["[]"] * MODELS_LOADED_AFTER_FORK
+    assert steps[MODELS_LOADED_AFTER_FORK:] == [str([champion_sha])] * 2
+
+
+def test_preloading_the_days_models_of_a_home_without_a_control_store_touches_nothing(tmp_path):
+    from keel.decisioning import preload_day_models
+    from keel.home import KeelHome
+
+    assert preload_day_models(KeelHome(tmp_path / "home")) is None
+    assert not (tmp_path / "home").exists()
+
+
 def test_steps_of_a_run_start_one_at_a_time_without_waiting_on_their_pool(tmp_path):
     """keel's executor runs a run's steps one after another (its steps share the one-writer warehouse pool).
 
