@@ -88,9 +88,10 @@ IMPORTS_AFTER_FORK = (
 # into keel.models.artifacts' cache of loaded models, so that the scores step and
 # the review queue's explanations (forks 6 and 9) find them deserialized: on a
 # 10k-row day the scores step 1.49, 1.72 s -> 0.70, 0.64 s and the review queue
-# 1.23, 1.34 s -> 0.43, 0.47 s (timelines of two runs each, alternating). The cache is keyed by the sha256 of the artifact's bytes, which each step
-# still reads and verifies against the registry: a model promoted since is loaded
-# by the step as it would be without this.
+# 1.23, 1.34 s -> 0.43, 0.47 s (timelines of two runs each, alternating). The
+# cache is keyed by the sha256 of the artifact's bytes, which each step still
+# reads and verifies against the registry: a model promoted since is loaded by
+# the step as it would be without this.
 MODELS_LOADED_AFTER_FORK = 5
 
 _IMPORTING_PROCESS = os.getpid()

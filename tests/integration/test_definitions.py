@@ -200,36 +200,42 @@ def test_putting_the_repository_on_pythonpath_adds_it_once(monkeypatch):
     assert os.environ["PYTHONPATH"].split(os.pathsep) == [str(REPO_ROOT), "/elsewhere"]
 
 
-def test_the_forkserver_imports_what_only_some_steps_need_while_earlier_steps_run(tmp_path):
-    """The model code, Great Expectations, matplotlib and dbt's runner: imported by the forkserver after the forks its schedule names, so later steps have them."""
-    from keel.forkserver_warmup import IMPORTS_AFTER_FORK, imported_after_fork
-
-    scheduled = sorted(name for _fork, _step, names in IMPORTS_AFTER_FORK for name in names)
-    forks = max(fork for fork, _step, _names in IMPORTS_AFTER_FORK) + 1
+def _what_forked_steps_see(tmp_path, forks: int, seen: str, env: dict | None = None) -> tuple[list[str], str]:
+    """`seen` (an expression over sys.modules) in each of `forks` processes forked in turn from a forkserver preloading keel's list, and then in the parent."""
     probe = f"""
 import multiprocessing, sys
 sys.path.insert(0, {str(REPO_ROOT)!r})
 import definitions
 
-def modules_in_step(queue):
-    queue.put(sorted(m for m in {scheduled!r} if m in sys.modules))
+def report(queue):
+    queue.put({seen})
 
 if __name__ == "__main__":
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["dagster._core.executor.multiprocess", *definitions.PRELOADED])
     queue = context.Queue()
     for _ in range({forks}):
-        step = context.Process(target=modules_in_step, args=(queue,))
+        step = context.Process(target=report, args=(queue,))
         step.start()
         print(queue.get(timeout=120))
         step.join()
-    print(sorted(m for m in {scheduled!r} if m in sys.modules))
+    print({seen})
 """
     script = tmp_path / "probe.py"
     script.write_text(probe)
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    *steps, run_worker = result.stdout.strip().splitlines()[-(forks + 1):]
+    *steps, parent = result.stdout.strip().splitlines()[-(forks + 1):]
+    return steps, parent
+
+
+def test_the_forkserver_imports_what_only_some_steps_need_while_earlier_steps_run(tmp_path):
+    """The model code, Great Expectations, matplotlib and dbt's runner: imported by the forkserver after the forks its schedule names, so later steps have them."""
+    from keel.forkserver_warmup import IMPORTS_AFTER_FORK, imported_after_fork
+
+    scheduled = sorted(name for _fork, _step, names in IMPORTS_AFTER_FORK for name in names)
+    forks = max(fork for fork, _step, _names in IMPORTS_AFTER_FORK) + 1
+    steps, run_worker = _what_forked_steps_see(tmp_path, forks, f"sorted(m for m in {scheduled!r} if m in sys.modules)")
     expected, imported = [], set()
     for fork in range(1, forks + 1):
         expected.append(str(sorted(imported)))  # what the forks before this one had the server import
@@ -250,34 +256,11 @@ def test_the_forkserver_deserializes_the_days_models_after_the_model_code(demo_c
     home, _ = demo_copy
     store = ControlStore(KeelHome(home).control_store)
     champion_sha = store.get_model_version(store.current_alias("champion"))["artifact_sha256"]
-    forks = MODELS_LOADED_AFTER_FORK + 2
-    probe = f"""
-import multiprocessing, sys
-sys.path.insert(0, {str(REPO_ROOT)!r})
-import definitions
-
-def models_in_step(queue):
-    artifacts = sys.modules.get("keel.models.artifacts")
-    queue.put(sorted(artifacts._LOADED) if artifacts else [])
-
-if __name__ == "__main__":
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["dagster._core.executor.multiprocess", *definitions.PRELOADED])
-    queue = context.Queue()
-    for _ in range({forks}):
-        step = context.Process(target=models_in_step, args=(queue,))
-        step.start()
-        print(queue.get(timeout=120))
-        step.join()
-"""
-    script = tmp_path / "probe.py"
-    script.write_text(probe)
-    env = {**os.environ, "KEEL_HOME": str(home)}
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    steps = result.stdout.strip().splitlines()[-forks:]
+    cached = 'sorted(sys.modules["keel.models.artifacts"]._LOADED) if "keel.models.artifacts" in sys.modules else []'
+    steps, run_worker = _what_forked_steps_see(tmp_path, MODELS_LOADED_AFTER_FORK + 2, cached, env={**os.environ, "KEEL_HOME": str(home)})
     assert steps[:MODELS_LOADED_AFTER_FORK] == ["[]"] * MODELS_LOADED_AFTER_FORK
     assert steps[MODELS_LOADED_AFTER_FORK:] == [str([champion_sha])] * 2
+    assert run_worker == "[]", "the process that runs the executor loads no model"
 
 
 def test_preloading_the_days_models_of_a_home_without_a_control_store_touches_nothing(tmp_path):
