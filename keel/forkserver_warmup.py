@@ -66,7 +66,7 @@ IMPORTS_AFTER_FORK = (
         ),
     ),
     (
-        4,
+        3,
         "dbt_transform",
         (
             "great_expectations",
@@ -75,7 +75,7 @@ IMPORTS_AFTER_FORK = (
         ),
     ),
     (
-        5,
+        4,
         "application_features_feature_expectations",
         (
             "keel.models.artifacts",
@@ -86,13 +86,13 @@ IMPORTS_AFTER_FORK = (
 
 # After the model code's import: the day's champion (and challenger) deserialized
 # into keel.models.artifacts' cache of loaded models, so that the scores step and
-# the review queue's explanations (forks 6 and 9) find them deserialized: on a
+# the review queue's explanations (forks 5 and 8) find them deserialized: on a
 # 10k-row day the scores step 1.49, 1.72 s -> 0.70, 0.64 s and the review queue
 # 1.23, 1.34 s -> 0.43, 0.47 s (timelines of two runs each, alternating). The
 # cache is keyed by the sha256 of the artifact's bytes, which each step still
 # reads and verifies against the registry: a model promoted since is loaded by
 # the step as it would be without this.
-MODELS_LOADED_AFTER_FORK = 5
+MODELS_LOADED_AFTER_FORK = 4
 
 _IMPORTING_PROCESS = os.getpid()
 _forks = 0

@@ -6,11 +6,10 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.constants import CHECK_SOURCE_DELIVERED
 from keel.home import KeelHome
 from keel.pipeline import FRESHNESS_JOB
 from keel.landing_zone import find_landing_file
-from sensors.jobs import daily_decisioning_job
+from sensors.jobs import SOURCE_DELIVERED_CHECK, daily_decisioning_job
 
 
 @dg.schedule(
@@ -35,7 +34,7 @@ def daily_scoring(context: dg.ScheduleEvaluationContext):
 
 source_freshness_job = dg.define_asset_job(
     FRESHNESS_JOB,
-    selection=dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("raw_applications"), CHECK_SOURCE_DELIVERED)),
+    selection=dg.AssetSelection.checks(SOURCE_DELIVERED_CHECK),
     description="Is the applications source delivering? Evaluates the delivery check without loading anything.",
 )
 

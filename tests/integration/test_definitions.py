@@ -91,6 +91,15 @@ def test_every_check_says_in_words_what_it_guarantees(defs):
     assert not undescribed, f"checks without a description a person can read: {undescribed}"
 
 
+def test_the_delivery_check_runs_on_its_hourly_schedule_not_in_each_days_run(defs):
+    """In a day's run the check could only pass (the run starts from the landed file); it would cost a step."""
+    daily = defs.resolve_job_def("daily_decisioning").graph.node_names()
+    freshness = defs.resolve_job_def("check_source_freshness").graph.node_names()
+    assert "raw_applications_source_delivered_on_time" not in daily
+    assert {"raw_applications", "raw_outcomes", "dbt_transform", "scores", "decision_ledger"} <= set(daily)
+    assert freshness == ["raw_applications_source_delivered_on_time"]
+
+
 def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
     assert defs.resolve_sensor_def("drift_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_sensor_def("review_sensor").default_status == dg.DefaultSensorStatus.RUNNING
@@ -248,7 +257,7 @@ def test_the_forkserver_imports_what_only_some_steps_need_while_earlier_steps_ru
 
 
 def test_the_forkserver_deserializes_the_days_models_after_the_model_code(demo_copy, tmp_path):
-    """The champion is in the model cache of the steps forked after the fifth (the scores step and the review queue on), not before."""
+    """The champion is in the model cache of the steps forked after the fourth (the scores step and the review queue on), not before."""
     from keel.control_store import ControlStore
     from keel.forkserver_warmup import MODELS_LOADED_AFTER_FORK
     from keel.home import KeelHome
