@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from keel.bench.baseline import run_baseline
+from keel.bench.breakdown import overhead_breakdown
 from keel.bench.memory import TreeMemorySampler
 from keel.demo_calendar import DemoCalendar
 from keel.home import KeelHome
@@ -132,5 +133,7 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         "baseline_stages": baseline["stages"],
         # The tree's largest total while each step ran (a step shorter than the 0.2 s sampling interval may show 0).
         "stage_peak_rss_mb": dict(sorted(stage_memory.items(), key=lambda item: -item[1])),
+        # keel's extra seconds split against the script: around the scoring, outside the steps, step by step.
+        "overhead": overhead_breakdown(keel_s, stages, baseline["seconds"], baseline["stages"]) if outcome.success else None,
         "decided": {key: decided.get(key) for key in ("routed_approve", "routed_decline", "routed_review", "decided_by_fallback") if key in decided},
     }

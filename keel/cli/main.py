@@ -302,6 +302,12 @@ def bench(
         for step, seconds in result["stages"].items():
             typer.echo(f"  {seconds:8.2f} s  {step}")
         typer.echo("  baseline: " + ", ".join(f"{name} {seconds} s" for name, seconds in result["baseline_stages"].items()))
+        if result["overhead"]:
+            overhead = result["overhead"]
+            typer.echo(
+                f"  around the scoring: keel {overhead['around_scoring_s']} s, baseline {overhead['baseline_around_scoring_s']} s; "
+                f"keel outside the steps {overhead['outside_steps_s']} s"
+            )
     if not result["success"]:
         fail(f"the benchmark day's run failed: {result['failure']} (run {result['run_id']})")
 

@@ -39,6 +39,11 @@ def test_a_small_benchmark_day_reports_every_figure(tmp_path):
     assert set(result["stage_peak_rss_mb"]) == set(result["stages"])
     assert max(result["stage_peak_rss_mb"].values()) <= result["peak_rss_mb"]
     assert result["stage_peak_rss_mb"]["scores"] > 100
+    # The split of keel's time against the script's is this run's own figures, adding up to keel_s.
+    overhead = result["overhead"]
+    assert overhead["around_scoring_s"] == pytest.approx(result["keel_s"] - result["stages"]["scores"], abs=0.01)
+    assert overhead["outside_steps_s"] == pytest.approx(result["keel_s"] - sum(result["stages"].values()), abs=0.01)
+    assert set(overhead["step_over_counterpart_s"]) == {"raw_applications", "dbt_transform", "scores", "decisions", "decision_ledger"}
     decided = result["decided"]
     assert decided["routed_approve"] + decided["routed_decline"] + decided["routed_review"] == ROWS
 
