@@ -4,9 +4,9 @@ The ratio to the baseline mixes two things: the model's scoring, which both
 sides do and which swings with the machine, and everything keel does around
 it. This splits keel's extra seconds into what a reader can act on: the
 steps that do the script's stages another way (the contract and DuckDB for
-the read, dbt for the features, ...), the steps the script has no
-counterpart for (the checks, monitoring, the review queue, the ledger), and
-the time outside any step (the forkserver's imports, Dagster starting each
+the read, dbt for the features, the hash-chained ledger for the write, ...),
+the steps the script has no counterpart for (the expectations, monitoring,
+the review queue, the outcomes' ingest), and the time outside any step (the forkserver's imports, Dagster starting each
 step).
 """
 
@@ -39,7 +39,7 @@ def overhead_breakdown(keel_s: float, stages: dict[str, float], baseline_s: floa
     if SCORING_STEP not in stages or SCORING_STAGE not in baseline_stages:
         raise ValueError(f"a benchmark run without its scoring: steps {sorted(stages)}, baseline stages {sorted(baseline_stages)}")
     over_counterpart = {
-        step: round(seconds - baseline_stages.get(COUNTERPART_STAGE[step], 0.0), 3)
+        step: round(seconds - baseline_stages[COUNTERPART_STAGE[step]], 3)
         for step, seconds in stages.items()
         if step in COUNTERPART_STAGE
     }
