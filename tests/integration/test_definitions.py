@@ -107,6 +107,26 @@ def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
     assert defs.resolve_schedule_def("source_freshness").default_status == dg.DefaultScheduleStatus.RUNNING
 
 
+def test_the_daily_jobs_backfill_one_run_per_day_and_load_without_warnings():
+    """A backfill of the daily jobs runs each day on its own; loading them says nothing a person must act on.
+
+    dbt_transform alone builds a range in one run (keel demo's history does);
+    Dagster resolves the jobs holding it and the one-day assets to one run per
+    day, and its warning saying so is filtered (sensors/jobs.py). In a fresh
+    interpreter with warnings as errors, so that a new warning fails here.
+    """
+    probe = (
+        "import definitions\n"
+        "for job in definitions.defs.resolve_all_job_defs():\n"
+        "    print(job.name, job.backfill_policy.max_partitions_per_run if job.backfill_policy else None)\n"
+    )
+    loaded = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", probe], capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, f"loading the jobs warned or failed:\n{loaded.stderr[-3000:]}"
+    policies = dict(line.rsplit(" ", 1) for line in loaded.stdout.splitlines())
+    assert policies["daily_decisioning"] == "1"
+    assert policies["ingest_outcomes"] == "1"
+
+
 def test_loading_the_definitions_does_not_import_the_heavy_libraries():
     """scikit-learn, skops and Great Expectations load with the steps that use them, not with every definitions load."""
     probe = "import sys, definitions; print(sorted(m for m in ('sklearn', 'skops', 'great_expectations', 'matplotlib') if m in sys.modules))"
