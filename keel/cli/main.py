@@ -429,6 +429,9 @@ def bench_overhead(
     )
 
 
+SUPERSEDED_DEV_WARNING = "ignore:Function `dev_command` is superseded"
+
+
 @app.command()
 @one_line_errors
 def serve(
@@ -443,7 +446,12 @@ def serve(
     dagster = venv_tool("dagster")
     # Subprocesses (code server, dbt) find the tools of this environment first.
     os.environ["PATH"] = f"{Path(dagster).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # `dagster dev` is what serves the UI and the daemon here; its advice to use `dg dev` instead is not for keel's users.
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), SUPERSEDED_DEV_WARNING]))
     typer.echo(f"Dagster UI on http://{host}:{port} (KEEL_HOME={home.root})")
+    # From the instance's folder: `dagster dev` warns of any dagster.yaml in its working directory
+    # other than $DAGSTER_HOME's, and the repository's is the template keel copied there.
+    os.chdir(home.dagster_home)
     os.execv(str(dagster), [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")])
 
 

@@ -1,7 +1,8 @@
 """The Dagster UI as a person uses it, in Debian's chromium driven by Playwright.
 
-Starts `dagster dev` (webserver and daemon) on a free 127.0.0.1 port against
-a KEEL_HOME with two demo days, then: finds every asset group on the lineage
+Starts `keel serve` (what `make run` serves: Dagster's webserver and daemon)
+on a free 127.0.0.1 port against a KEEL_HOME with two demo days, checks that
+it started without warnings, then: finds every asset group on the lineage
 page, launches one day's partition of the daily job from the UI, waits for
 the run to succeed, and opens the decisions asset to find its check results
 and its upstream lineage back to raw_applications. Screenshots of each step
@@ -40,6 +41,8 @@ CHROMIUM_ARGS = [
 ]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UI_DAY = "2026-01-03"
+SERVER_LOG = "keel-serve.log"
+SERVING = "Serving dagster-webserver"
 
 
 def _free_port() -> int:
@@ -70,10 +73,9 @@ def ui(tmp_path_factory):
     keel(home, "land", "--date", UI_DAY)
     port = _free_port()
     env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
-    dagster = venv_tool("dagster")
-    log = open(home / "dagster-dev.log", "w")
+    log = open(home / SERVER_LOG, "w")
     server = subprocess.Popen(
-        [dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],
+        [venv_tool("keel"), "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,
@@ -115,6 +117,23 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def test_the_server_starts_without_warnings(ui):
+    """What a person sees in the terminal of `make run` until the UI is up: no warnings to puzzle over.
+
+    Dagster had warned of the repository's dagster.yaml (keel's template, not
+    the instance's), advised `dg dev` over `dagster dev`, and warned of the
+    daily jobs' backfill policies with empty lists, at every start.
+    """
+    log = ui["home"] / SERVER_LOG
+    deadline = time.monotonic() + 60
+    while SERVING not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(1)
+    startup = log.read_text().split(SERVING)[0]
+    assert SERVING in log.read_text(), f"the webserver did not say it was serving:\n{startup[-3000:]}"
+    warnings = [line for line in startup.splitlines() if re.search(r"WARNING|Warning:", line)]
+    assert not warnings, "the server warned as it started:\n" + "\n".join(warnings)
 
 
 def test_a_person_materializes_a_day_and_audits_its_decisions(ui, browser, output_dir):
