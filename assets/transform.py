@@ -32,8 +32,11 @@ class KeelDbtTranslator(DagsterDbtTranslator):
         return [OWNER_DATA]
 
 
+# dbt's tests on the raw sources are checks of the ingestion assets they test
+# (raw_applications, raw_outcomes), shown beside the contract's checks; otherwise
+# dbt still runs them but they surface only as observations, with a warning each.
 TRANSLATOR = KeelDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True, enable_code_references=False)
 )
 
 

@@ -100,6 +100,16 @@ def test_the_delivery_check_runs_on_its_hourly_schedule_not_in_each_days_run(def
     assert freshness == ["raw_applications_source_delivered_on_time"]
 
 
+def test_dbts_tests_of_the_raw_sources_are_checks_of_the_ingestion_assets(defs):
+    """dbt runs them in every day's build; as checks they show beside the contract's, not as bare observations."""
+    checks = {(key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys}
+    assert ("raw_applications", "source_not_null_raw_applications_application_id") in checks
+    assert ("raw_applications", "source_not_null_raw_applications_application_date") in checks
+    assert ("raw_outcomes", "source_not_null_raw_outcomes_application_id") in checks
+    daily = {key.name for key in defs.resolve_job_def("daily_decisioning").asset_layer.asset_graph.asset_check_keys}
+    assert "source_not_null_raw_applications_application_id" in daily
+
+
 def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
     assert defs.resolve_sensor_def("drift_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_sensor_def("review_sensor").default_status == dg.DefaultSensorStatus.RUNNING
