@@ -19,10 +19,10 @@ DAILY_DECISIONING_SELECTION = dg.AssetSelection.assets(
     *DECISIONING_ASSETS, *OUTCOME_ASSETS, *MONITORING_ASSETS
 ) - dg.AssetSelection.checks(SOURCE_DELIVERED_CHECK)
 
-# dbt_transform builds a range of days in one dbt invocation (BackfillPolicy.single_run,
-# as `keel demo` ingests its history); every other daily asset one day at a time.
-# Resolving a job that holds both, Dagster picks one run per day, which is what
-# these jobs do, and warns each time it loads them, in every code server and
+# dbt_transform declares BackfillPolicy.single_run (a range of days in one dbt
+# invocation, as `keel demo` ingests its history); the other daily assets declare
+# none. Resolving a job that holds both, Dagster picks one run per day, which is
+# what these jobs do, and warns each time it loads them, in every code server and
 # run worker, with its lists of assets printed empty. The warning says nothing
 # a person could act on; tests/integration/test_definitions.py checks the policy.
 warnings.filterwarnings(

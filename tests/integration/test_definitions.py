@@ -120,10 +120,11 @@ def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
 def test_the_daily_jobs_backfill_one_run_per_day_and_load_without_warnings():
     """A backfill of the daily jobs runs each day on its own; loading them says nothing a person must act on.
 
-    dbt_transform alone builds a range in one run (keel demo's history does);
-    Dagster resolves the jobs holding it and the one-day assets to one run per
-    day, and its warning saying so is filtered (sensors/jobs.py). In a fresh
-    interpreter with warnings as errors, so that a new warning fails here.
+    dbt_transform alone declares a single-run backfill policy (a range in one
+    dbt invocation); Dagster resolves the jobs holding it and assets without
+    one to one run per day, and its warning saying so is filtered
+    (sensors/jobs.py). In a fresh interpreter with warnings as errors, so
+    that a new warning fails here.
     """
     probe = (
         "import definitions\n"
