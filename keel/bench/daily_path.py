@@ -42,6 +42,20 @@ def step_windows(entries: list) -> dict[str, tuple[float, float]]:
     return windows
 
 
+def seconds_between_steps(windows: dict[str, tuple[float, float]]) -> float:
+    """Seconds no step ran between a run's first step's start and its last step's end: each next step's start-up.
+
+    Steps that overlap leave no gap between them.
+    """
+    gaps = 0.0
+    ran_until = None
+    for start, end in sorted(windows.values()):
+        if ran_until is not None and start > ran_until:
+            gaps += start - ran_until
+        ran_until = end if ran_until is None else max(ran_until, end)
+    return gaps
+
+
 def seconds_before_first_step(entries: list) -> float | None:
     """From the run's start event to its first STEP_START, in its event log: the executor's start-up (for multiprocess, the forkserver importing keel)."""
     started = first_step = None
@@ -130,6 +144,8 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         "steps_in_order": [step for step, _window in sorted(windows.items(), key=lambda item: item[1][0])],
         # The run's start to its first step's start; the rest of keel_s outside the steps is each step's own start.
         "first_step_after_s": round(before_first_step, 2) if before_first_step is not None else None,
+        # From the first step's start to the last one's end, the time no step ran: Dagster starting each next step.
+        "between_steps_s": round(seconds_between_steps(windows), 2),
         "baseline_stages": baseline["stages"],
         # The tree's largest total while each step ran (a step shorter than the 0.2 s sampling interval may show 0).
         "stage_peak_rss_mb": dict(sorted(stage_memory.items(), key=lambda item: -item[1])),

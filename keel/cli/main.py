@@ -301,6 +301,7 @@ def bench(
             typer.echo(f"  {result['first_step_after_s']:8.2f} s  (the run's start to its first step)")
         for step, seconds in result["stages"].items():
             typer.echo(f"  {seconds:8.2f} s  {step}")
+        typer.echo(f"  {result['between_steps_s']:8.2f} s  (between the steps: starting each next one)")
         typer.echo("  baseline: " + ", ".join(f"{name} {seconds} s" for name, seconds in result["baseline_stages"].items()))
         if result["overhead"]:
             overhead = result["overhead"]

@@ -32,6 +32,9 @@ def test_a_small_benchmark_day_reports_every_figure(tmp_path):
         assert result["steps_in_order"][fork - 1] == step, (fork, result["steps_in_order"])
     assert set(result["baseline_stages"]) == {"read", "features", "score", "decide", "write"}
     assert 0 < result["first_step_after_s"] < result["keel_s"] - max(result["stages"].values())
+    # One step at a time: each step after the first waited for its start; with the first's wait, within keel's time outside the steps.
+    outside_steps = result["keel_s"] - sum(result["stages"].values())
+    assert 0 < result["between_steps_s"] < outside_steps - result["first_step_after_s"] + 0.02
     assert result["ratio"] == pytest.approx(result["keel_s"] / result["baseline_s"], rel=0.01)
     # The tree sampler sees the step processes: more than the CLI process alone holds.
     assert result["peak_rss_mb"] >= result["peak_rss_one_process_mb"] > 100
