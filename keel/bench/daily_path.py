@@ -142,7 +142,7 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
         "baseline_peak_rss_mb": round(baseline_memory.peak_mb, 1),
         "stages": dict(sorted(stages.items(), key=lambda item: -item[1])),
         "steps_in_order": [step for step, _window in sorted(windows.items(), key=lambda item: item[1][0])],
-        # The run's start to its first step's start; the rest of keel_s outside the steps is each step's own start.
+        # The run's start to its first step's start; the rest of keel_s outside the steps is between_steps_s and the CLI creating and reading the run.
         "first_step_after_s": round(before_first_step, 2) if before_first_step is not None else None,
         # From the first step's start to the last one's end, the time no step ran: Dagster starting each next step.
         "between_steps_s": round(seconds_between_steps(windows), 2),
