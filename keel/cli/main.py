@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -453,6 +454,9 @@ def serve(
     # From the instance's folder: `dagster dev` warns of any dagster.yaml in its working directory
     # other than $DAGSTER_HOME's, and the repository's is the template keel copied there.
     os.chdir(home.dagster_home)
+    # `dagster dev` turns SIGTERM into whatever SIGINT does, and an ignored SIGINT survives exec:
+    # started in the background of a script (`make run &`), it would then ignore `kill` too.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execv(str(dagster), [str(dagster), "dev", "-h", host, "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")])
 
 

@@ -14,18 +14,15 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from keel.executables import venv_tool
-from tests.integration.helpers import keel, keel_json
+from tests.integration.helpers import free_port, keel, keel_json, start_keel_serve, wait_for_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -39,29 +36,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-REPO_ROOT = Path(__file__).resolve().parents[2]
 UI_DAY = "2026-01-03"
 SERVER_LOG = "keel-serve.log"
 SERVING = "Serving dagster-webserver"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_http(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +48,11 @@ def ui(tmp_path_factory):
     home = tmp_path_factory.mktemp("ui_home")
     keel_json(home, "demo", "--days", "2")
     keel(home, "land", "--date", UI_DAY)
-    port = _free_port()
-    env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
+    port = free_port()
     log = open(home / SERVER_LOG, "w")
-    server = subprocess.Popen(
-        [venv_tool("keel"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = start_keel_serve(home, port, log)
     try:
-        _wait_for_http(f"http://127.0.0.1:{port}/server_info")
+        wait_for_http(f"http://127.0.0.1:{port}/server_info")
         yield {"base": f"http://127.0.0.1:{port}", "home": home}
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -1,14 +1,18 @@
-"""Running the `keel` CLI as a user does, in a subprocess against a given KEEL_HOME."""
+"""Running the `keel` CLI as a user does, in a subprocess against a given KEEL_HOME, and waiting for what it serves."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 KEEL = str(Path(sys.executable).with_name("keel"))
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def keel(home: Path, *args: str, check: bool = True, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -24,3 +28,36 @@ def keel(home: Path, *args: str, check: bool = True, timeout: int = 600, env: di
 def keel_json(home: Path, *args: str, check: bool = True) -> dict:
     result = keel(home, *args, "--json", check=check)
     return json.loads(result.stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+def start_keel_serve(home: Path, port: int, log, **popen_options) -> subprocess.Popen:
+    """`keel serve` on 127.0.0.1:`port` against `home`, output to `log`, in a session of its own (its pid leads the process group)."""
+    env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(Path(home) / "dagster")}
+    return subprocess.Popen(
+        [KEEL, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        **popen_options,
+    )
