@@ -4,7 +4,8 @@ import pytest
 
 from keel.bench.breakdown import COUNTERPART_STAGE, overhead_breakdown
 
-# One 1M-row `keel bench --json` on 2026-12-03 (docs/BENCHMARKS.md, "Figures").
+# One 1M-row `keel bench --json` on 2026-12-03 at a88d116, the first of the
+# fastest machine's five (docs/BENCHMARKS.md, "Figures").
 KEEL_S = 42.19
 STAGES = {
     "scores": 14.232,
