@@ -31,16 +31,21 @@ def train(json_out: bool = JSON_OPTION) -> None:
     from keel.orchestrate import execute
     from keel.runs import TRAINING_JOB, KeelError
 
+    from keel.scoring import CHAMPION
+
     outcome = execute(TRAINING_JOB, _home(), tags={"keel/trigger": "cli"})
     if not outcome.success:
         raise KeelError(f"training failed in run {outcome.run_id}: {outcome.failure}")
     meta = outcome.materializations["candidate_model"]
+    champion = _store().current_alias(CHAMPION)
     result = {
         "version": meta["model_version"],
         "artifact_sha256": meta["artifact_sha256"],
         "metrics": meta["metrics"],
         "gate_passed": bool(meta["gate_passed"]),
         "run_id": outcome.run_id,
+        "champion": champion,
+        "same_as_champion": meta["model_version"] == champion,
         # Candidate and champion on the same holdout (model_evaluation's figures).
         "evaluation": {
             key: value
@@ -51,8 +56,25 @@ def train(json_out: bool = JSON_OPTION) -> None:
     if json_out:
         emit_json(result)
     else:
-        typer.echo(f"candidate {result['version']}  gate {'passed' if result['gate_passed'] else 'FAILED'}  run {outcome.run_id}")
-        typer.echo(f"  roc_auc {meta['metrics'].get('roc_auc')}  brier {meta['metrics'].get('brier')}")
+        typer.echo("\n".join(trained_candidate_lines(result)))
+
+
+def trained_candidate_lines(result: dict) -> list[str]:
+    """What `keel model train` prints: the candidate, its gate and metrics, and whether it is the champion already.
+
+    Training is deterministic: the same labelled rows, code and parameters
+    give the same model bytes, so the same version. Trained again before new
+    outcomes have landed, the "candidate" is the champion itself, and saying
+    so saves a reviewer from approving a model that changes nothing.
+    """
+    lines = [f"candidate {result['version']}  gate {'passed' if result['gate_passed'] else 'FAILED'}  run {result['run_id']}"]
+    lines.append(f"  roc_auc {result['metrics'].get('roc_auc')}  brier {result['metrics'].get('brier')}")
+    if result["same_as_champion"]:
+        lines.append(
+            "  this is the champion already: the same labelled rows, code and parameters give the same model;"
+            " nothing to approve or promote until new outcomes land or the training changes"
+        )
+    return lines
 
 
 @model_app.command("approve")

@@ -22,6 +22,16 @@ def lifecycle(demo_copy):
     return home, summary["first_model_version"], trained
 
 
+def test_training_before_new_outcomes_gives_the_champion_itself(demo_copy):
+    """The same labelled rows, code and parameters give the same model, and `keel model train` says it is the champion."""
+    home, summary = demo_copy
+    retrained = keel(home, "model", "train")
+    champion = summary["first_model_version"]
+    assert retrained.stdout.startswith(f"candidate {champion} ")
+    assert "champion already" in retrained.stdout
+    assert keel_json(home, "model", "list")["champion"] == champion
+
+
 def test_train_reports_version_metrics_and_gate(lifecycle):
     _home, champion, trained = lifecycle
     assert trained["version"].startswith("m-") and trained["version"] != champion
