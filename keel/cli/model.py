@@ -30,7 +30,6 @@ def train(json_out: bool = JSON_OPTION) -> None:
     """Materialize training_set and candidate_model through Dagster; print the candidate's version."""
     from keel.orchestrate import execute
     from keel.runs import TRAINING_JOB, KeelError
-
     from keel.scoring import CHAMPION
 
     outcome = execute(TRAINING_JOB, _home(), tags={"keel/trigger": "cli"})
