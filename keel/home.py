@@ -16,8 +16,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,11 +95,28 @@ class KeelHome:
             self.dagster_home,
         ):
             folder.mkdir(parents=True, exist_ok=True)
-        settings = REPO_ROOT / "dagster.yaml"
+        settings = self.instance_settings()
         target = self.dagster_home / "dagster.yaml"
-        if not target.exists() or target.read_bytes() != settings.read_bytes():
-            shutil.copyfile(settings, target)
+        if not target.exists() or target.read_text() != settings:
+            target.write_text(settings)
         return self
+
+    def instance_settings(self) -> str:
+        """The repository's dagster.yaml, and the storage of this home's instance.
+
+        Dagster's SQLite files in their usual places, through keel's storage
+        class (keel/dagster_storage.py), which needs the folder's absolute path.
+        """
+        base_dir = json.dumps(str(self.dagster_home))  # a JSON string is a YAML string, quoted and escaped
+        return (REPO_ROOT / "dagster.yaml").read_text() + (
+            "\n# Written by keel for this home (KeelHome.instance_settings).\n"
+            "storage:\n"
+            "  custom:\n"
+            "    module: keel.dagster_storage\n"
+            "    class: SqliteStorageReusingEngines\n"
+            "    config:\n"
+            f"      base_dir: {base_dir}\n"
+        )
 
     def export_env(self) -> None:
         """Point this process (and the subprocesses it starts) at this home."""

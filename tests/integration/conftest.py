@@ -7,12 +7,11 @@ their own copy so they cannot disturb each other.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import keel_json
+from tests.integration.helpers import copy_home, keel_json
 
 DEMO_DAYS = 3
 
@@ -30,5 +29,5 @@ def demo_copy(demo_template, tmp_path_factory) -> tuple[Path, dict]:
     """A private copy of the demo home for a module whose tests write to it."""
     template, summary = demo_template
     home = tmp_path_factory.mktemp("demo_copy") / "home"
-    shutil.copytree(template, home)
+    copy_home(template, home)
     return home, summary

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from keel.home import KeelHome
 
 KEEL = str(Path(sys.executable).with_name("keel"))
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +31,13 @@ def keel(home: Path, *args: str, check: bool = True, timeout: int = 600, env: di
 def keel_json(home: Path, *args: str, check: bool = True) -> dict:
     result = keel(home, *args, "--json", check=check)
     return json.loads(result.stdout)
+
+
+def copy_home(source: Path, destination: Path) -> Path:
+    """Copy a KEEL_HOME as a user would (back up, restore elsewhere), then let keel point its instance at the copy."""
+    shutil.copytree(source, destination)
+    KeelHome(destination).ensure()
+    return destination
 
 
 def free_port() -> int:

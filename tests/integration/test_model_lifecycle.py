@@ -2,13 +2,12 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.integration.helpers import KEEL, keel, keel_json
+from tests.integration.helpers import KEEL, copy_home, keel, keel_json
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +27,7 @@ def test_training_before_new_outcomes_gives_the_champion_itself(demo_template, t
     # A copy of its own: the module's shared copy gains outcomes once `lifecycle` has run, whatever the order.
     template, summary = demo_template
     home = tmp_path / "home"
-    shutil.copytree(template, home)
+    copy_home(template, home)
     retrained = keel(home, "model", "train")
     champion = summary["first_model_version"]
     assert retrained.stdout.startswith(f"candidate {champion} ")

@@ -1,0 +1,137 @@
+"""Dagster's SQLite instance storage, reusing one SQLAlchemy engine per database file.
+
+Dagster's SQLite run, event log and schedule storages create a new SQLAlchemy
+engine for every connection they open, and an engine's cache of compiled
+statements goes with it, so each stored event pays for building an engine and
+compiling its INSERT again. A run stores ~150 events (every materialization,
+check evaluation and step event, and the planned events of each): a profile
+of `keel demo` found ~1 s of each ~4-5 s day there (docs/BENCHMARKS.md has
+what keeping the engines gained). These subclasses keep each file's engine
+for the life of the storage. Connections are not pooled (NullPool, as
+Dagster's), so nothing stays open between uses: the SQLite files behave as
+before, and a deleted run's file is created afresh on its next use, as before.
+
+The files and their layout are Dagster's own (`history/runs.db`,
+`history/runs/<run>.db`, `schedules/schedules.db`), so a home written before
+keel used this class reads the same and can go back to Dagster's default.
+"""
+
+import os
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+from dagster._serdes import ConfigurableClassData
+from sqlalchemy.pool import NullPool
+
+if TYPE_CHECKING:
+    from dagster._core.instance import DagsterInstance
+
+# A run's events go to a file of its own: a long-lived process (the daemon, the
+# webserver) reads many, so only the most recently used keep their engine.
+ENGINES_KEPT_FOR_RUN_FILES = 32
+
+
+class _ConnectsThroughOneEngine:
+    """Dagster's `connect` of a storage with one SQLite file, through one engine made up front."""
+
+    _conn_string: str
+
+    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None):
+        self._engine = sa.create_engine(conn_string, poolclass=NullPool)
+        super().__init__(conn_string, inst_data)  # type: ignore[call-arg]
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        super().dispose()  # type: ignore[misc]
+        self._engine.dispose()
+
+
+class RunStorageReusingEngine(_ConnectsThroughOneEngine, SqliteRunStorage):
+    pass
+
+
+class ScheduleStorageReusingEngine(_ConnectsThroughOneEngine, SqliteScheduleStorage):
+    pass
+
+
+class EventLogStorageReusingEngines(SqliteEventLogStorage):
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        self._engines: OrderedDict[str, sa.Engine] = OrderedDict()
+        super().__init__(base_dir, inst_data)
+
+    def _engine_for(self, shard: str) -> sa.Engine:
+        engine = self._engines.get(shard)
+        if engine is None:
+            engine = sa.create_engine(
+                self.conn_string_for_shard(shard),
+                poolclass=NullPool,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+            self._engines[shard] = engine
+            if len(self._engines) > ENGINES_KEPT_FOR_RUN_FILES:
+                self._engines.popitem(last=False)[1].dispose()
+        self._engines.move_to_end(shard)
+        return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[sa.Connection]:
+        # Dagster's own _connect, with the engine kept: one connection at a time per storage.
+        with self._db_lock:
+            engine = self._engine_for(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def register_instance(self, instance: "DagsterInstance") -> None:
+        # A home's dagster.yaml names its own folder: copied to another home, it
+        # would send that home's runs to the first one's files. Refuse instead.
+        expected = os.path.join(os.path.realpath(instance.root_directory), "history", "runs")
+        if os.path.realpath(self._base_dir) != expected:
+            raise ValueError(
+                f"{os.path.join(instance.root_directory, 'dagster.yaml')}: its storage is another "
+                f"instance's folder ({os.path.dirname(os.path.dirname(os.path.normpath(self._base_dir)))}): "
+                "a home copied or moved? Any keel command with KEEL_HOME set to this home writes its own"
+            )
+        super().register_instance(instance)
+
+    def dispose(self) -> None:
+        super().dispose()
+        with self._db_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+
+class SqliteStorageReusingEngines(DagsterSqliteStorage):
+    """Dagster's SQLite storage for a home's instance, each file's engine made once.
+
+    Configured in the home's `dagster.yaml` (written by `KeelHome.ensure`) as
+    `storage: custom:` with the absolute `base_dir` of that home's Dagster
+    folder, the folder Dagster's default storage uses.
+    """
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        self.base_dir = base_dir
+        self._run_storage = RunStorageReusingEngine.from_local(os.path.join(base_dir, "history", ""))
+        self._event_log_storage = EventLogStorageReusingEngines(os.path.join(base_dir, "history", "runs", ""))
+        self._schedule_storage = ScheduleStorageReusingEngine.from_local(os.path.join(base_dir, "schedules"))
+        self._inst_data = inst_data
+        # Not DagsterSqliteStorage.__init__: it would open Dagster's own three storages first.
+        super(DagsterSqliteStorage, self).__init__()
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData, config_value) -> "SqliteStorageReusingEngines":  # type: ignore[override]
+        return cls.from_local(inst_data=inst_data, **config_value)
