@@ -124,6 +124,13 @@ class SqliteStorageReusingEngines(DagsterSqliteStorage):
     """
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        # A home moved elsewhere: its dagster.yaml still names the old folder,
+        # where Dagster's storages would create empty files. Refuse first.
+        if not os.path.isfile(os.path.join(base_dir, "dagster.yaml")):
+            raise ValueError(
+                f"the instance's storage is {base_dir!r}, which has no dagster.yaml: a home moved? "
+                "Any keel command with KEEL_HOME set to the home writes its dagster.yaml anew"
+            )
         self.base_dir = base_dir
         self._run_storage = RunStorageReusingEngine.from_local(os.path.join(base_dir, "history", ""))
         self._event_log_storage = EventLogStorageReusingEngines(os.path.join(base_dir, "history", "runs", ""))
@@ -134,4 +141,5 @@ class SqliteStorageReusingEngines(DagsterSqliteStorage):
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData, config_value) -> "SqliteStorageReusingEngines":  # type: ignore[override]
-        return cls.from_local(inst_data=inst_data, **config_value)
+        # Not from_local, which makes the folder first: it is the home's, made by KeelHome.ensure.
+        return cls(inst_data=inst_data, **config_value)

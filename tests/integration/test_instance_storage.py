@@ -117,3 +117,20 @@ def test_a_copied_home_is_refused_until_keel_points_it_at_itself(tmp_path):
         assert len(untouched.get_runs()) == 1
     finally:
         untouched.dispose()
+
+
+def test_a_moved_home_is_refused_without_recreating_its_old_folder(tmp_path):
+    KeelHome(tmp_path / "before").ensure()
+    (tmp_path / "before").rename(tmp_path / "after")
+
+    with pytest.raises(ValueError, match=r"before/dagster'?, which has no dagster\.yaml: a home moved"):
+        _instance(tmp_path / "after")
+    assert not (tmp_path / "before").exists()
+
+    KeelHome(tmp_path / "after").ensure()
+    moved = _instance(tmp_path / "after")
+    try:
+        _materialize(moved)
+        assert len(moved.get_runs()) == 1
+    finally:
+        moved.dispose()
