@@ -67,7 +67,7 @@ def trained_candidate_lines(result: dict) -> list[str]:
     so saves a reviewer from approving a model that changes nothing.
     """
     lines = [f"candidate {result['version']}  gate {'passed' if result['gate_passed'] else 'FAILED'}  run {result['run_id']}"]
-    lines.append(f"  roc_auc {result['metrics'].get('roc_auc')}  brier {result['metrics'].get('brier')}")
+    lines.append(f"  roc_auc {metric_text(result['metrics'].get('roc_auc'))}  brier {metric_text(result['metrics'].get('brier'))}")
     if result["same_as_champion"]:
         lines.append(
             "  this is the champion already: the same labelled rows, code and parameters give the same model;"
@@ -193,7 +193,21 @@ def list_versions(json_out: bool = JSON_OPTION) -> None:
         emit_json({"versions": rows, "champion": champion, "challenger": challenger})
         return
     for row in rows:
-        typer.echo(f"{row['version']}  auc {row['roc_auc']}  gate {'ok' if row['gate_passed'] else 'FAILED'}  approvals {len(row['approvals'])}  {' '.join(row['aliases'])}")
+        typer.echo(version_line(row))
+
+
+def version_line(row: dict) -> str:
+    """One model version as `keel model list` prints it (the --json row has the exact figures)."""
+    aliases = f"  {' '.join(row['aliases'])}" if row["aliases"] else ""
+    return (
+        f"{row['version']}  roc_auc {metric_text(row['roc_auc'])}  brier {metric_text(row['brier'])}  "
+        f"gate {'ok' if row['gate_passed'] else 'FAILED'}  approvals {len(row['approvals'])}{aliases}"
+    )
+
+
+def metric_text(value: float | None) -> str:
+    """A model metric for people: four decimals (as the evaluation's gate reasons print them), or n/a when not measured."""
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 @model_app.command("history")

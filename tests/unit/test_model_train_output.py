@@ -1,6 +1,6 @@
-"""What `keel model train` prints (keel/cli/model.py)."""
+"""What `keel model train` and `keel model list` print (keel/cli/model.py)."""
 
-from keel.cli.model import trained_candidate_lines
+from keel.cli.model import trained_candidate_lines, version_line
 
 
 def _result(version: str, champion: str | None) -> dict:
@@ -16,7 +16,7 @@ def _result(version: str, champion: str | None) -> dict:
 
 def test_a_new_candidate_is_named_with_its_gate_and_metrics():
     lines = trained_candidate_lines(_result("m-new", "m-old"))
-    assert lines == ["candidate m-new  gate passed  run run-1", "  roc_auc 0.83  brier 0.15"]
+    assert lines == ["candidate m-new  gate passed  run run-1", "  roc_auc 0.8300  brier 0.1500"]
 
 
 def test_a_candidate_that_is_the_champion_says_so():
@@ -27,3 +27,10 @@ def test_a_candidate_that_is_the_champion_says_so():
 
 def test_without_a_champion_every_candidate_is_new():
     assert len(trained_candidate_lines(_result("m-first", None))) == 2
+
+
+def test_a_listed_version_shows_its_metrics_rounded_and_its_aliases():
+    row = {"version": "m-1", "roc_auc": 0.8227306547619048, "brier": None, "gate_passed": False, "approvals": [], "aliases": []}
+    assert version_line(row) == "m-1  roc_auc 0.8227  brier n/a  gate FAILED  approvals 0"
+    champion = {**row, "brier": 0.13641, "gate_passed": True, "approvals": [{"by": "a"}], "aliases": ["champion", "challenger"]}
+    assert version_line(champion) == "m-1  roc_auc 0.8227  brier 0.1364  gate ok  approvals 1  champion challenger"
