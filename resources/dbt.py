@@ -19,6 +19,7 @@ from packaging import version
 from keel.executables import venv_tool
 from resources.dbt_behavior_flags import behavior_flag_sources_from_frames
 from resources.dbt_fork import dbt_forked_from_this_process
+from resources.dbt_macros import macros_parsed_once
 from resources.dbt_schemas import json_schema_file, json_schemas_kept_in
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -87,13 +88,16 @@ class VenvDbtCliResource(DbtCliResource):
         With dbt's config schemas from the file the forked dbt keeps
         (resources/dbt_schemas.py), and its behavior flags' sources found
         without reading the step's deep stack (resources/dbt_behavior_flags.py):
-        ~1.4 s of a dbt step that waits for the adapter.
+        ~1.4 s of a dbt step that waits for the adapter. dbt's macros are
+        parsed once per process (resources/dbt_macros.py): ~0.5 s of each
+        later dbt step in a process that runs several (`keel demo`).
         """
         try:
             with (
                 contextlib.chdir(invocation.project_dir),
                 json_schemas_kept_in(self._json_schema_file()),
                 behavior_flag_sources_from_frames(),
+                macros_parsed_once(),
             ):
                 return super()._initialize_dbt_core_adapter(args)
         except Exception:
