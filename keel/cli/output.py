@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -31,6 +32,8 @@ def one_line_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except typer.Exit:
             raise
+        except BrokenPipeError:
+            stop_writing_to_closed_pipe()
         except (KeelError, ValueError, FileNotFoundError, PermissionError) as error:
             fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
         except Exception as error:  # anything unexpected: still one line, with its type
@@ -39,3 +42,15 @@ def one_line_errors(func: Callable) -> Callable:
             fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} (rerun with --debug for the trace)")
 
     return wrapper
+
+
+def stop_writing_to_closed_pipe() -> None:
+    """The reader of our output went away (`keel review list | head`): stop quietly, as other tools do.
+
+    What is left in stdout's buffer would raise again when Python flushes it
+    at exit, so stdout is pointed at /dev/null first; the exit code is 1,
+    Python's own for a broken pipe.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(1)
