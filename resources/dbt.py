@@ -89,7 +89,7 @@ class VenvDbtCliResource(DbtCliResource):
         (resources/dbt_schemas.py), and its behavior flags' sources found
         without reading the step's deep stack (resources/dbt_behavior_flags.py):
         ~1.4 s of a dbt step that waits for the adapter. dbt's macros are
-        parsed once per process (resources/dbt_macros.py): ~0.5 s of each
+        parsed once per process (resources/dbt_macros.py): ~0.5 s of CPU in each
         later dbt step in a process that runs several (`keel demo`).
         """
         try:
