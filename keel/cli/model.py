@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from keel.cli.output import emit_json, fail, one_line_errors
+from keel.figures import figure_text
 
 model_app = typer.Typer(help="Model versions: train a candidate, approve it, promote it, roll back.", no_args_is_help=True)
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
@@ -67,7 +68,7 @@ def trained_candidate_lines(result: dict) -> list[str]:
     so saves a reviewer from approving a model that changes nothing.
     """
     lines = [f"candidate {result['version']}  gate {'passed' if result['gate_passed'] else 'FAILED'}  run {result['run_id']}"]
-    lines.append(f"  roc_auc {metric_text(result['metrics'].get('roc_auc'))}  brier {metric_text(result['metrics'].get('brier'))}")
+    lines.append(f"  roc_auc {figure_text(result['metrics'].get('roc_auc'))}  brier {figure_text(result['metrics'].get('brier'))}")
     if result["same_as_champion"]:
         lines.append(
             "  this is the champion already: the same labelled rows, code and parameters give the same model;"
@@ -200,14 +201,9 @@ def version_line(row: dict) -> str:
     """One model version as `keel model list` prints it (the --json row has the exact figures)."""
     aliases = f"  {' '.join(row['aliases'])}" if row["aliases"] else ""
     return (
-        f"{row['version']}  roc_auc {metric_text(row['roc_auc'])}  brier {metric_text(row['brier'])}  "
+        f"{row['version']}  roc_auc {figure_text(row['roc_auc'])}  brier {figure_text(row['brier'])}  "
         f"gate {'ok' if row['gate_passed'] else 'FAILED'}  approvals {len(row['approvals'])}{aliases}"
     )
-
-
-def metric_text(value: float | None) -> str:
-    """A model metric for people: four decimals (as the evaluation's gate reasons print them), or n/a when not measured."""
-    return "n/a" if value is None else f"{value:.4f}"
 
 
 @model_app.command("history")

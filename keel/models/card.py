@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keel.columns import CATEGORICAL_FEATURES, MODEL_FEATURES
+from keel.figures import figure_text
 from keel.models.evaluation import DEFAULT_MIN_SEGMENT_ROWS
 from keel.models.training import FEATURE_REFERENCE_ATTRIBUTE, TrainedModel
 
@@ -42,19 +43,9 @@ METRIC_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_fmt(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(figure_text(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -84,7 +75,7 @@ def _summary(version: str, trained: TrainedModel, passed: bool) -> str:
             ["predicts", "calibrated probability of bad repayment (p_bad)"],
             ["training window", f"{trained.training_window['start']} to {trained.training_window['end']}"],
             ["applications", f"{trained.training_rows + holdout_rows} ({trained.training_rows} fitted, {holdout_rows} held out)"],
-            ["bad rate", _fmt(trained.data_notes.get("bad_rate"), 3)],
+            ["bad rate", figure_text(trained.data_notes.get("bad_rate"), 3)],
             ["training data sha256", f"`{trained.training_data_sha256}`"],
             ["training code version", f"`{trained.code_version}`"],
             ["libraries", libraries],
@@ -101,7 +92,7 @@ def _features(trained: TrainedModel) -> str:
             f"`{name}`",
             "categorical" if name in CATEGORICAL_FEATURES else "numeric",
             f"{missing.get(name, 0.0):.1%}",
-            _fmt(reference.get(name), 3),
+            figure_text(reference.get(name), 3),
         ]
         for name in trained.features
     ]
@@ -170,7 +161,7 @@ def _limits(trained: TrainedModel, evaluation: Mapping, data_source_note: str | 
     if worst:
         limits.append(
             f"Approval rates differ between segments (lowest relative to its column's best: {worst}, ratio "
-            f"{_fmt(evaluation.get('min_segment_approval_ratio'), 2)}). The ratios follow observed repayment in the data; they are a "
+            f"{figure_text(evaluation.get('min_segment_approval_ratio'), 2)}). The ratios follow observed repayment in the data; they are a "
             "prompt for review, not a fairness certification."
         )
     limits.append("Calibration holds for applicants like those in the training window; monitoring compares live scores and outcomes against it.")
@@ -194,8 +185,8 @@ def model_card_markdown(version: str, trained: TrainedModel, evaluation: Mapping
         "## Gate\n\n" + gate_text,
         "## Features\n\n" + _features(trained),
         f"## Holdout performance\n\nMeasured on {evaluation.get('rows')} held-out applications (chosen by a hash of the application id), "
-        f"with the policy thresholds approve below {_fmt(settings.get('approve_below'), 2)} and decline at or above "
-        f"{_fmt(settings.get('decline_at_or_above'), 2)}.\n\n" + _metrics(evaluation),
+        f"with the policy thresholds approve below {figure_text(settings.get('approve_below'), 2)} and decline at or above "
+        f"{figure_text(settings.get('decline_at_or_above'), 2)}.\n\n" + _metrics(evaluation),
         "## By segment\n\n" + _segments(evaluation),
         "## Known limits\n\n" + "\n".join(f"- {limit}" for limit in _limits(trained, evaluation, data_source_note)),
     ]
