@@ -36,8 +36,9 @@ from keel.monitoring.daily import (
     DayMonitoring,
     check_verdict,
     dataset_check_description,
+    drift_for_day,
     feature_check_description,
-    monitor_day,
+    monitor_day_after_drift,
     performance_check_description,
     render_day_report,
     score_check_description,
@@ -237,11 +238,18 @@ def daily_monitoring(
     day = dt.date.fromisoformat(context.partition_key)
     config = load_monitoring_config()
     window_start = (day - dt.timedelta(days=max(config.performance.window_days, config.segments.window_days) - 1)).isoformat()
+    # The day's rows are measured for drift and let go before the trailing
+    # window's are read (each read on a connection closed after it, which
+    # frees DuckDB's buffers): held together they were the step's peak memory
+    # on a large day.
     with warehouse.connect() as con:
         scores = wh.query_frame(con, SCORES_SQL, [day.isoformat()])
         model_version, profile, no_reference = _reference(control_store, scores)
         columns = columns_for_drift(profile, wh.table_columns(con, *FEATURES_MART))
         features = wh.query_frame(con, wh.select_columns_sql(*FEATURES_MART, columns) + DAY_WHERE, [day.isoformat()])
+    drift = drift_for_day(day, profile, features, scores_in_row_order(features, scores), config) if profile is not None else None
+    del features, scores
+    with warehouse.connect() as con:
         decisions = wh.query_frame(con, DECISIONS_SQL, [window_start, day.isoformat()])
         outcomes = (
             con.execute(OUTCOMES_SQL, [window_start, day.isoformat(), day.isoformat()]).df()
@@ -253,17 +261,16 @@ def daily_monitoring(
             if wh.table_exists(con, MONITORING_SCHEMA, "daily_summary")
             else pd.DataFrame()
         )
-    monitoring = monitor_day(
+    monitoring = monitor_day_after_drift(
         day,
-        profile=profile,
+        drift=drift,
         model_version=model_version,
-        features=features,
-        scores=scores_in_row_order(features, scores),
         decisions=decisions,
         outcomes=outcomes,
         config=config,
         no_reference_reason=no_reference,
     )
+    del decisions, outcomes
     report = _write_report(keel_home, monitoring, history, config)
     summary = monitoring.summary(report)
     _store(warehouse, monitoring, summary, day)

@@ -393,6 +393,28 @@ def monitor_day(
     """
     day = dt.date.fromisoformat(str(day))
     drift = drift_for_day(day, profile, features, scores, config) if profile is not None else None
+    return monitor_day_after_drift(
+        day, drift=drift, model_version=model_version, decisions=decisions, outcomes=outcomes, config=config,
+        no_reference_reason=no_reference_reason,
+    )
+
+
+def monitor_day_after_drift(
+    day: dt.date | str,
+    *,
+    drift: DayDrift | None,
+    model_version: str | None,
+    decisions: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    config: MonitoringConfig,
+    no_reference_reason: str | None = None,
+) -> DayMonitoring:
+    """monitor_day for a day whose drift is already measured (drift_for_day; None without a profile).
+
+    The day's rows and the trailing window's need not be held at once: on a
+    large day the two together were the monitoring step's peak memory.
+    """
+    day = dt.date.fromisoformat(str(day))
     labelled = scored_with_outcomes(decisions, outcomes, day)
     return DayMonitoring(
         day=day,

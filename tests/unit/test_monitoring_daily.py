@@ -8,7 +8,15 @@ import pytest
 
 from keel.models.seed_features import seed_feature_frame
 from keel.monitoring import build_reference_profile, load_monitoring_config
-from keel.monitoring.daily import check_verdict, monitor_day, scores_in_row_order, summary_frame, trailing_window
+from keel.monitoring.daily import (
+    check_verdict,
+    drift_for_day,
+    monitor_day,
+    monitor_day_after_drift,
+    scores_in_row_order,
+    summary_frame,
+    trailing_window,
+)
 from keel.monitoring.severity import ALERT, OK, WARN
 
 CONFIG = load_monitoring_config()
@@ -90,6 +98,37 @@ def test_before_any_outcome_lands_performance_is_not_judged(seed):
     day = _day(seed, decided[decided["application_date"] == DAY], decided, _outcomes(decided, DAY - dt.timedelta(days=30)))
     assert not day.performance.window["judged"] and day.performance.severity == OK
     assert day.summary()["roc_auc"] is None
+
+
+def test_drift_measured_first_and_the_window_after_give_the_same_day(seed):
+    """The monitoring step measures drift and lets the day's rows go before it reads the window."""
+    profile, rest = seed
+    decided = _window(rest)
+    today = decided[decided["application_date"] == DAY].copy()
+    today["income"] = today["income"] * 0.5
+    decisions = decided[["application_id", "application_date", "p_bad", "route", "age_band", "home", "marital", "job"]]
+    outcomes = _outcomes(decided, DAY)
+    whole = _day(seed, today, decided, outcomes)
+    drift = drift_for_day(DAY, profile, today, _score(today), CONFIG)
+    split = monitor_day_after_drift(DAY.isoformat(), drift=drift, model_version="m-test", decisions=decisions, outcomes=outcomes, config=CONFIG)
+    assert split.day == DAY
+    assert split.summary() == whole.summary() and whole.summary()["performance_n_labelled"] == 700
+    pd.testing.assert_frame_equal(split.drift.feature_table, whole.drift.feature_table)
+    pd.testing.assert_frame_equal(split.performance.cohorts, whole.performance.cohorts)
+    pd.testing.assert_frame_equal(split.segments.table, whole.segments.table)
+
+
+def test_without_a_profile_the_window_is_still_judged(seed):
+    _, rest = seed
+    decided = _window(rest)
+    decisions = decided[["application_id", "application_date", "p_bad", "route", "age_band", "home", "marital", "job"]]
+    day = monitor_day_after_drift(
+        DAY, drift=None, model_version=None, decisions=decisions, outcomes=_outcomes(decided, DAY), config=CONFIG,
+        no_reference_reason="no model",
+    )
+    assert day.drift is None and day.no_reference_reason == "no model"
+    assert day.performance.window["judged"] and len(day.segments.table) > 0
+    assert day.summary()["share_drifted"] is None
 
 
 def test_the_summary_keeps_its_column_types_when_a_first_day_has_no_figures(seed):
