@@ -21,6 +21,8 @@ from keel.monitoring.severity import ALERT, OK, WARN
 
 CONFIG = load_monitoring_config()
 DAY = dt.date(2026, 1, 20)
+# What the monitoring step reads of the trailing window (assets/monitoring.py DECISIONS_SQL).
+DECISION_COLUMNS = ("application_id", "application_date", "p_bad", "route", "age_band", "home", "marital", "job")
 
 
 def _score(frame: pd.DataFrame) -> pd.Series:
@@ -60,7 +62,7 @@ def _outcomes(decided: pd.DataFrame, landed_by: dt.date, delay: int = 7) -> pd.D
 
 def _day(seed, today: pd.DataFrame, decided: pd.DataFrame, outcomes: pd.DataFrame):
     profile, _ = seed
-    decisions = decided[["application_id", "application_date", "p_bad", "route", "age_band", "home", "marital", "job"]]
+    decisions = decided[list(DECISION_COLUMNS)]
     return monitor_day(
         DAY, profile=profile, model_version="m-test", features=today, scores=_score(today), decisions=decisions, outcomes=outcomes, config=CONFIG
     )
@@ -106,7 +108,7 @@ def test_drift_measured_first_and_the_window_after_give_the_same_day(seed):
     decided = _window(rest)
     today = decided[decided["application_date"] == DAY].copy()
     today["income"] = today["income"] * 0.5
-    decisions = decided[["application_id", "application_date", "p_bad", "route", "age_band", "home", "marital", "job"]]
+    decisions = decided[list(DECISION_COLUMNS)]
     outcomes = _outcomes(decided, DAY)
     whole = _day(seed, today, decided, outcomes)
     drift = drift_for_day(DAY, profile, today, _score(today), CONFIG)
@@ -121,7 +123,7 @@ def test_drift_measured_first_and_the_window_after_give_the_same_day(seed):
 def test_without_a_profile_the_window_is_still_judged(seed):
     _, rest = seed
     decided = _window(rest)
-    decisions = decided[["application_id", "application_date", "p_bad", "route", "age_band", "home", "marital", "job"]]
+    decisions = decided[list(DECISION_COLUMNS)]
     day = monitor_day_after_drift(
         DAY, drift=None, model_version=None, decisions=decisions, outcomes=_outcomes(decided, DAY), config=CONFIG,
         no_reference_reason="no model",
