@@ -1,4 +1,4 @@
-"""How the CLI speaks: one JSON object with --json, readable lines otherwise, one-line errors."""
+"""How the CLI speaks: one JSON object with --json, readable lines otherwise, short errors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from typing import Any
 
 import typer
 
+# An expected error may list what is wrong line by line (each bad row of a
+# review sheet); past this many lines the rest is counted, not printed.
+MAX_ERROR_LINES = 50
+
 
 def emit_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
@@ -22,7 +26,11 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def one_line_errors(func: Callable) -> Callable:
-    """Turn expected failures into `keel: <reason>` and a non-zero exit, never a stack trace."""
+    """Turn failures into `keel: <reason>` and a non-zero exit, never a stack trace.
+
+    keel's own refusals are written for the person at the terminal and keep
+    their detail lines (up to MAX_ERROR_LINES); anything unexpected is one line.
+    """
 
     @wraps(func)
     def wrapper(*args, **kwargs):
@@ -35,13 +43,21 @@ def one_line_errors(func: Callable) -> Callable:
         except BrokenPipeError:
             stop_writing_to_closed_pipe()
         except (KeelError, ValueError, FileNotFoundError, PermissionError) as error:
-            fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            fail(expected_error_text(error))
         except Exception as error:  # anything unexpected: still one line, with its type
             if "--debug" in sys.argv:
                 raise
             fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} (rerun with --debug for the trace)")
 
     return wrapper
+
+
+def expected_error_text(error: Exception) -> str:
+    """The error's message with its detail lines, the lines past MAX_ERROR_LINES counted."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    if len(lines) > MAX_ERROR_LINES:
+        lines = [*lines[:MAX_ERROR_LINES], f"  … and {len(lines) - MAX_ERROR_LINES} more lines"]
+    return "\n".join(lines)
 
 
 def stop_writing_to_closed_pipe() -> None:

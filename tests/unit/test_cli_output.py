@@ -29,3 +29,38 @@ def test_a_reader_that_stops_early_gets_no_error_message():
     assert first == b"line 0\n"
     assert errors == b"", errors.decode()
     assert process.returncode == 1
+
+
+def _failing_command(error: Exception):
+    import typer
+    from typer.testing import CliRunner
+
+    from keel.cli.output import one_line_errors
+
+    app = typer.Typer()
+
+    @app.command()
+    @one_line_errors
+    def refuse():
+        raise error
+
+    return CliRunner().invoke(app, [])
+
+
+def test_a_refusal_keeps_its_detail_lines_up_to_the_limit():
+    from keel.cli.output import MAX_ERROR_LINES
+    from keel.review.spreadsheet import ReviewCsvError
+
+    sheet = _failing_command(ReviewCsvError("sheet.csv: 2 row(s) cannot be imported:\n  row 3 (A000495): reviewer is empty\n  row 4 (A000560): reason is empty"))
+    assert sheet.exit_code == 1
+    assert sheet.output.splitlines() == [
+        "keel: sheet.csv: 2 row(s) cannot be imported:", "  row 3 (A000495): reviewer is empty", "  row 4 (A000560): reason is empty",
+    ]
+    many = _failing_command(ValueError("\n".join(f"line {n}" for n in range(MAX_ERROR_LINES + 7))))
+    assert len(many.output.splitlines()) == MAX_ERROR_LINES + 1 and many.output.splitlines()[-1] == "  … and 7 more lines"
+
+
+def test_an_unexpected_error_is_one_line_naming_its_type():
+    crash = _failing_command(RuntimeError("first\nsecond"))
+    assert crash.exit_code == 1
+    assert crash.output.splitlines() == ["keel: RuntimeError: first (rerun with --debug for the trace)"]
