@@ -56,6 +56,11 @@ def land_day(home: KeelHome, day: dt.date, calendar: DemoCalendar = DemoCalendar
     home.ensure()
     written: list[Path] = []
     applications = applications_for(day, calendar)
+    if fault and fmt != "csv":
+        raise KeelError(f"--fault writes a faulty CSV file; --format {fmt} cannot carry it (drop --format or use csv)")
+    if fault and not len(applications):
+        first, last = calendar.live_dates()[0], calendar.live_dates()[-1]
+        raise KeelError(f"the demo calendar has no applications on {day} to write fault {fault} into: its live days run from {first} to {last}")
     if len(applications):
         folder = home.landing_dir("applications")
         if fault:
