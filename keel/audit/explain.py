@@ -125,7 +125,7 @@ def story(r: dict) -> list[str]:
     if r["model_unavailable"] or r["score"] is None:
         lines.append("The model was unavailable; the policy's fallback rules decided.")
     else:
-        lines.append(f"Model {r['model_version']} estimated a {r['score']:.1%} probability of bad repayment.")
+        lines.append(f"Model {r['model_version']} put the probability of bad repayment at {r['score']:.1%}.")
     lines.append(f"Policy {r['policy_version']} routed it to {r['route']}" + (" (also a QA sample)" if r["qa_sampled"] else "") + ", because:")
     lines += [f"  - {reason['text']} [{reason['code']}]" for reason in r["reasons"]]
     if r["reviewer"]:
@@ -138,8 +138,16 @@ def story(r: dict) -> list[str]:
         lines.append(f"No reviewer has decided yet: the case is {r['final_decision']} (suggested: {r['suggested_decision']}).")
     lines.append(f"Final decision: {r['final_decision']}.")
     if r["outcome"]:
-        lines.append(f"Outcome: repaid {r['outcome']['repayment_status']}, known on {r['outcome']['outcome_date']}.")
+        lines.append(f"Outcome: repayment {r['outcome']['repayment_status']}, known on {r['outcome']['outcome_date']}.")
     else:
         lines.append("Outcome: not known yet.")
-    lines.append("Runs: " + ", ".join(f"{step} {link}" for step, link in r["run_links"].items()))
+    lines.append("Runs: " + "; ".join(f"{link} ({', '.join(steps)})" for link, steps in _steps_by_link(r["run_links"]).items()))
     return lines
+
+
+def _steps_by_link(run_links: dict[str, str]) -> dict[str, list[str]]:
+    """One entry per run, naming the steps it materialized: a day's steps usually share one run."""
+    grouped: dict[str, list[str]] = {}
+    for step, link in run_links.items():
+        grouped.setdefault(link, []).append(step)
+    return grouped

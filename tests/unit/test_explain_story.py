@@ -1,0 +1,39 @@
+"""`keel explain`'s text: one application's story, read by auditors and reviewers."""
+
+from keel.audit.explain import story
+
+RUN_A = "http://127.0.0.1:3000/runs/aaaa"
+RUN_B = "http://127.0.0.1:3000/runs/bbbb"
+
+
+def _record(**changes) -> dict:
+    record = {
+        "application_id": "A000030", "application_date": "2026-01-01", "source_file": "applications_2026-01-01.csv",
+        "row_number": 1, "source_sha256": "007eaf74df70" + "0" * 52, "contract_version": "1.1.0",
+        "features": {"income": None, "amount": 1500, "loan_to_price": 0.81081}, "model_unavailable": False,
+        "model_version": "m-993e8f582615", "score": 0.83, "policy_version": "1.0.0", "route": "review", "qa_sampled": False,
+        "reasons": [{"code": "INCOME_MISSING", "text": "The applicant did not declare an income."}],
+        "reviewer": None, "final_decision": "pending", "suggested_decision": "decline",
+        "outcome": {"repayment_status": "bad", "outcome_date": "2026-01-08"},
+        "run_links": {"raw_applications": RUN_A, "scores": RUN_A, "decisions": RUN_A, "review_outcomes": RUN_B},
+    }
+    return record | changes
+
+
+def test_the_story_names_each_run_once_with_the_steps_it_ran():
+    runs = story(_record())[-1]
+    assert runs == f"Runs: {RUN_A} (raw_applications, scores, decisions); {RUN_B} (review_outcomes)"
+
+
+def test_the_story_states_score_outcome_and_missing_values_plainly():
+    lines = story(_record())
+    assert "Model m-993e8f582615 put the probability of bad repayment at 83.0%." in lines
+    assert "Outcome: repayment bad, known on 2026-01-08." in lines
+    assert any(line.startswith("The model saw: income=missing, amount=1500, loan_to_price=0.8108") for line in lines)
+    assert "Outcome: not known yet." in story(_record(outcome=None))
+
+
+def test_without_a_model_the_story_says_the_fallback_decided():
+    lines = story(_record(model_unavailable=True, score=None, model_version=None))
+    assert "The model was unavailable; the policy's fallback rules decided." in lines
+    assert not any("probability" in line for line in lines)
