@@ -37,12 +37,14 @@ def train(json_out: bool = JSON_OPTION) -> None:
     if not outcome.success:
         raise KeelError(f"training failed in run {outcome.run_id}: {outcome.failure}")
     meta = outcome.materializations["candidate_model"]
-    champion = _store().current_alias(CHAMPION)
+    store = _store()
+    champion = store.current_alias(CHAMPION)
     result = {
         "version": meta["model_version"],
         "artifact_sha256": meta["artifact_sha256"],
         "metrics": meta["metrics"],
         "gate_passed": bool(meta["gate_passed"]),
+        "gate_failures": gate_failures(store.get_model_version(meta["model_version"])),
         "run_id": outcome.run_id,
         "champion": champion,
         "same_as_champion": meta["model_version"] == champion,
@@ -69,12 +71,27 @@ def trained_candidate_lines(result: dict) -> list[str]:
     """
     lines = [f"candidate {result['version']}  gate {'passed' if result['gate_passed'] else 'FAILED'}  run {result['run_id']}"]
     lines.append(f"  roc_auc {figure_text(result['metrics'].get('roc_auc'))}  brier {figure_text(result['metrics'].get('brier'))}")
+    if not result["gate_passed"]:
+        lines += gate_failure_lines(result.get("gate_failures") or [])
     if result["same_as_champion"]:
         lines.append(
             "  this is the champion already: the same labelled rows, code and parameters give the same model;"
             " nothing to approve or promote until new outcomes land or the training changes"
         )
     return lines
+
+
+def gate_failures(record: dict | None) -> list[str]:
+    """Why a registered version failed the policy's model gate (empty when it passed)."""
+    gate_result = (record or {}).get("gate") or {}
+    if gate_result.get("passed"):
+        return []
+    return list(gate_result.get("failures") or ["no gate result recorded"])
+
+
+def gate_failure_lines(failures: list[str]) -> list[str]:
+    """The gate's failures, a line each, so that nobody approves a version that cannot be promoted unawares."""
+    return [f"  gate: {failure}" for failure in failures]
 
 
 @model_app.command("approve")
@@ -84,7 +101,13 @@ def approve(version: str, by: str = typer.Option(..., "--by"), reason: str = typ
     from keel.model_lifecycle import approve as approve_version
 
     approve_version(_home(), version, by=by, reason=reason)
-    emit_json({"version": version, "approved_by": by, "reason": reason}) if json_out else typer.echo(f"approved {version} by {by}")
+    failures = gate_failures(_store().get_model_version(version))
+    if json_out:
+        emit_json({"version": version, "approved_by": by, "reason": reason, "gate_failures": failures})
+        return
+    typer.echo(f"approved {version} by {by}")
+    if failures:
+        typer.echo("note: it failed the policy's model gate, so promotion stays refused:\n" + "\n".join(gate_failure_lines(failures)))
 
 
 DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Show how the last N days' decisions would change; move nothing.")
@@ -186,6 +209,7 @@ def list_versions(json_out: bool = JSON_OPTION) -> None:
                 "roc_auc": (record.get("metrics") or {}).get("roc_auc"),
                 "brier": (record.get("metrics") or {}).get("brier"),
                 "gate_passed": bool((record.get("gate") or {}).get("passed")),
+                "gate_failures": gate_failures(record),
                 "approvals": store.approvals_for(version),
                 "aliases": [a for a, v in (("champion", champion), ("challenger", challenger)) if v == version],
             }
@@ -194,7 +218,7 @@ def list_versions(json_out: bool = JSON_OPTION) -> None:
         emit_json({"versions": rows, "champion": champion, "challenger": challenger})
         return
     for row in rows:
-        typer.echo(version_line(row))
+        typer.echo("\n".join([version_line(row), *gate_failure_lines(row["gate_failures"])]))
 
 
 def version_line(row: dict) -> str:

@@ -39,6 +39,9 @@ def test_train_reports_version_metrics_and_gate(lifecycle):
     _home, champion, trained = lifecycle
     assert trained["version"].startswith("m-") and trained["version"] != champion
     assert 0.5 < trained["metrics"]["roc_auc"] <= 1 and isinstance(trained["gate_passed"], bool)
+    assert trained["gate_passed"] == (trained["gate_failures"] == []), "a failed gate says why"
+    listed = {v["version"]: v for v in keel_json(_home, "model", "list")["versions"]}
+    assert listed[trained["version"]]["gate_failures"] == trained["gate_failures"]
     evaluation = trained["evaluation"]
     assert evaluation["candidate_version"] == trained["version"] and evaluation["champion_version"] == champion
     assert evaluation["candidate_roc_auc"] == pytest.approx(trained["metrics"]["roc_auc"]) and 0.5 < evaluation["champion_roc_auc"] <= 1

@@ -1,6 +1,6 @@
 """What `keel model train` and `keel model list` print (keel/cli/model.py)."""
 
-from keel.cli.model import trained_candidate_lines, version_line
+from keel.cli.model import gate_failures, trained_candidate_lines, version_line
 
 
 def _result(version: str, champion: str | None) -> dict:
@@ -34,3 +34,17 @@ def test_a_listed_version_shows_its_metrics_rounded_and_its_aliases():
     assert version_line(row) == "m-1  roc_auc 0.8227  brier n/a  gate FAILED  approvals 0"
     champion = {**row, "brier": 0.13641, "gate_passed": True, "approvals": [{"by": "a"}], "aliases": ["champion", "challenger"]}
     assert version_line(champion) == "m-1  roc_auc 0.8227  brier 0.1364  gate ok  approvals 1  champion challenger"
+
+
+def test_a_candidate_that_failed_the_gate_says_why():
+    failure = "min_segment_approval_ratio 0.0477 (worst segment job=partime) is below min_segment_approval_ratio 0.3500"
+    lines = trained_candidate_lines({**_result("m-new", "m-old"), "gate_passed": False, "gate_failures": [failure]})
+    assert lines == ["candidate m-new  gate FAILED  run run-1", "  roc_auc 0.8300  brier 0.1500", f"  gate: {failure}"]
+
+
+def test_gate_failures_come_from_the_registered_gate_result():
+    assert gate_failures({"gate": {"passed": True, "failures": []}}) == []
+    assert gate_failures({"gate": {"passed": False, "failures": ["roc_auc 0.7000 is below min_roc_auc 0.7500"]}}) == [
+        "roc_auc 0.7000 is below min_roc_auc 0.7500"
+    ]
+    assert gate_failures({"gate": None}) == ["no gate result recorded"]
