@@ -107,6 +107,10 @@ def read_run(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
     return outcome
 
 
+# Dagster's console logger in CLI runs: nothing; every event is still stored and shown in the UI.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
 def execute(
     job_name: str,
     home: KeelHome,
@@ -125,7 +129,8 @@ def execute(
     selection = [dg.AssetKey(name) for name in asset_names] if asset_names else None
     if executor == "in_process":
         job = load_definitions().resolve_job_def(job_name)
-        # Step logs stay in the run (the UI shows them); the terminal gets warnings,
+        # Step logs stay in the run (the UI shows them); the caller prints what
+        # went wrong from the run's events (a blocked day is not a stack trace),
         # and dbt's chatter goes to stderr so that --json output stays one object.
         with stdout_to_stderr():
             result = job.execute_in_process(
@@ -134,7 +139,7 @@ def execute(
                 asset_selection=selection,
                 tags=run_tags,
                 raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                run_config=QUIET_CONSOLE,
             )
         run_id = result.run_id
     elif executor == "multiprocess":
@@ -152,7 +157,7 @@ def execute(
                 tags=run_tags,
                 asset_selection=selection,
                 raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                run_config=QUIET_CONSOLE,
             ) as result:
                 run_id = result.run_id
     else:

@@ -50,6 +50,16 @@ def _plain(value):
     return value
 
 
+def ui_base_url(ui_url: str | None = None) -> str:
+    """Where the Dagster UI is served: `ui_url`, else KEEL_UI_URL, else keel serve's default."""
+    return (ui_url or os.environ.get(UI_URL_ENV) or DEFAULT_UI_URL).rstrip("/")
+
+
+def run_link(run_id: str, ui_url: str | None = None) -> str:
+    """The run's page in the Dagster UI (its steps, logs and events)."""
+    return f"{ui_base_url(ui_url)}/runs/{run_id}"
+
+
 def explain_application(con, application_id: str, policy=None, ui_url: str | None = None) -> dict:
     """Everything recorded about one application (the `keel explain --json` document)."""
     if not APPLICATION_ID_PATTERN.fullmatch(application_id):
@@ -73,7 +83,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     run_ids = json.loads(ledger.get("run_ids") or "{}")
     if review and review.get("run_id"):
         run_ids["review_outcomes"] = review["run_id"]
-    base = (ui_url or os.environ.get(UI_URL_ENV) or DEFAULT_UI_URL).rstrip("/")
+    base = ui_base_url(ui_url)
     final_decision = (final or {}).get("final_decision") or ledger.get("final_decision")
     record = {
         "application_id": application_id,
@@ -106,7 +116,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         "outcome": ({"repayment_status": outcome.get("repayment_status"), "outcome_date": str(outcome.get("outcome_date"))[:10]} if outcome else None),
         "code_version": json.loads(ledger.get("code_version") or "{}"),
         "run_ids": run_ids,
-        "run_links": {step: f"{base}/runs/{run_id}" for step, run_id in run_ids.items() if run_id},
+        "run_links": {step: run_link(run_id, base) for step, run_id in run_ids.items() if run_id},
         "ledger_batch": ledger.get("batch_seq"),
     }
     record["story"] = story(record)

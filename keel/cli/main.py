@@ -39,14 +39,33 @@ def _date(text: str) -> dt.date:
 
 
 def _print_day(summary: dict) -> None:
+    typer.echo("\n".join(day_lines(summary)))
+
+
+def day_lines(summary: dict) -> list[str]:
+    """A day's run as `keel run` and `keel demo` print it: the counts, then what went wrong and where to look.
+
+    Dagster's own console log stays quiet (orchestrate.execute): a blocked
+    day is the contract doing its job, and a stack trace would say otherwise.
+    """
+    from keel.audit.explain import run_link
+
     status = "BLOCKED" if summary.get("blocked") else ("ok" if summary.get("success", True) else "FAILED")
-    typer.echo(
+    lines = [
         f"{summary['date']}: {status}  received {summary['received']}  accepted {summary['accepted']}  "
         f"quarantined {summary['quarantined']}  duplicates {summary['duplicates']}  "
         f"auto {summary['decided_auto']}  review {summary['sent_to_review']}  model {summary.get('model_version') or '-'}"
-    )
+    ]
     if summary.get("failure"):
-        typer.echo(f"  {summary['failure']}")
+        lines.append(f"  {summary['failure']}")
+    for check in summary.get("failed_checks") or []:
+        description = (check.get("description") or "").strip().splitlines()
+        if description and description[0] in (summary.get("failure") or ""):
+            continue  # the blocking check: the line above says it
+        lines.append(f"  check {check['check']} failed ({check.get('severity') or 'ERROR'})" + (f": {description[0]}" if description else ""))
+    if summary.get("run_ids") and (summary.get("failure") or summary.get("failed_checks")):
+        lines.append(f"  the run's steps and logs: {run_link(summary['run_ids'][-1])}")
+    return lines
 
 
 @app.command()

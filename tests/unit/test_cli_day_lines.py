@@ -1,0 +1,36 @@
+"""What `keel run` and `keel demo` print for a day (keel/cli/main.py `day_lines`)."""
+
+from keel.cli.main import day_lines
+
+REASON = "applications_2026-01-28.csv: required column 'income' is missing"
+
+
+def _day(**changes) -> dict:
+    day = {
+        "date": "2026-01-28", "received": 100, "accepted": 100, "quarantined": 0, "duplicates": 0, "decided_auto": 53,
+        "sent_to_review": 47, "model_version": "m-1", "blocked": False, "success": True, "failure": None,
+        "failed_checks": [], "run_ids": ["run-1"],
+    }
+    return day | changes
+
+
+def test_a_clean_day_is_one_line():
+    assert day_lines(_day()) == ["2026-01-28: ok  received 100  accepted 100  quarantined 0  duplicates 0  auto 53  review 47  model m-1"]
+
+
+def test_a_failed_check_is_named_with_its_severity_and_the_run_to_open(monkeypatch):
+    monkeypatch.setenv("KEEL_UI_URL", "http://127.0.0.1:3123/")
+    check = {"check": "segment_outcomes:approval_rates_meet_four_fifths_rule", "severity": "WARN", "description": "job=partime approval ratio 0.08\nmore"}
+    lines = day_lines(_day(failed_checks=[check]))
+    assert lines[1:] == [
+        "  check segment_outcomes:approval_rates_meet_four_fifths_rule failed (WARN): job=partime approval ratio 0.08",
+        "  the run's steps and logs: http://127.0.0.1:3123/runs/run-1",
+    ]
+
+
+def test_a_blocked_day_gives_its_reason_once(monkeypatch):
+    monkeypatch.delenv("KEEL_UI_URL", raising=False)
+    blocking = {"check": "raw_applications:contract_schema", "severity": "ERROR", "description": REASON}
+    lines = day_lines(_day(blocked=True, success=False, accepted=0, failure=f"day blocked: {REASON}", failed_checks=[blocking], run_ids=["a", "b"]))
+    assert lines[0].startswith("2026-01-28: BLOCKED")
+    assert lines[1:] == [f"  day blocked: {REASON}", "  the run's steps and logs: http://127.0.0.1:3000/runs/b"]
