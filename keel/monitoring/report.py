@@ -30,8 +30,18 @@ th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: right
 th { background: #f5f5f5; } td.text, th.text { text-align: left; }
 td.ok { color: #2d6a4f; } td.warn { color: #9a6700; font-weight: 600; } td.alert { color: #b42318; font-weight: 700; }
 .muted { color: #777; font-size: .85rem; }
+.scroll { overflow-x: auto; } td.long { min-width: 22rem; }
 img { max-width: 100%; }
 """
+
+
+# The feature table's verdict before its evidence: which feature, how bad and
+# why, then the statistics (a dozen columns, scrolled sideways on a laptop).
+VERDICT_LEAD = ("severity", "drifted", "reasons")
+FEATURE_TABLE_LEAD = ("feature", "kind", *VERDICT_LEAD)
+# Text cells longer than this (a feature's reasons) get room to wrap into lines
+# rather than into a column one word wide.
+LONG_TEXT_CHARS = 40
 
 
 def render_report(
@@ -70,15 +80,19 @@ def render_report(
         _table(
             feature_table.assign(_rank=feature_table["severity"].map(severity_rank))
             .sort_values(["_rank", "psi"], ascending=[False, False])
-            .drop(columns="_rank"),
+            .drop(columns="_rank")
+            .pipe(_columns_first, FEATURE_TABLE_LEAD),
             severity_column="severity",
         ),
         "<h2>Score drift</h2>",
         charts.score_distribution_chart(score_stats),
-        _table(pd.DataFrame([{k: v for k, v in score_stats.items() if not isinstance(v, list)}]), severity_column="severity"),
+        _table(
+            pd.DataFrame([{k: v for k, v in score_stats.items() if not isinstance(v, list)}]).pipe(_columns_first, VERDICT_LEAD),
+            severity_column="severity",
+        ),
     ]
     if volume is not None:
-        sections += ["<h2>Volume</h2>", _table(pd.DataFrame([volume]), severity_column="severity")]
+        sections += ["<h2>Volume</h2>", _table(pd.DataFrame([volume]).pipe(_columns_first, VERDICT_LEAD), severity_column="severity")]
     if performance is not None and len(performance):
         sections += [
             "<h2>Performance on landed outcomes</h2>",
@@ -185,6 +199,12 @@ def _headline(day, share, drifted, feature_table, alerts, overall, model_version
     )
 
 
+def _columns_first(frame: pd.DataFrame, lead: tuple[str, ...]) -> pd.DataFrame:
+    """The columns of `lead` that the frame has, in that order, then the rest as they were."""
+    first = [column for column in lead if column in frame.columns]
+    return frame[first + [column for column in frame.columns if column not in first]]
+
+
 def _table(frame: pd.DataFrame, severity_column: str | None = None) -> str:
     """A plain HTML table: numbers right-aligned to 3 significant digits, missing as "–", severity coloured."""
     header = "".join(
@@ -196,12 +216,14 @@ def _table(frame: pd.DataFrame, severity_column: str | None = None) -> str:
     for record in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, record):
+            text = _format(value)
             css = value if column == severity_column and value in (OK, WARN, ALERT) else (
-                "num" if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)) else "text"
+                "num" if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+                else "text long" if len(text) > LONG_TEXT_CHARS else "text"
             )
-            cells.append(f'<td class="{css}">{html.escape(_format(value))}</td>')
+            cells.append(f'<td class="{css}">{html.escape(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class=\"scroll\"><table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
 
 
 def _format(value) -> str:

@@ -72,3 +72,13 @@ def test_a_drifted_dataset_says_so(day_results):
     table, score_stats, *_ = day_results
     page = render_report("2026-01-04", table.assign(drifted=True, severity="alert"), score_stats, None, None, None, config=CONFIG)
     assert "Dataset drift: yes" in page
+
+
+def test_the_feature_table_gives_the_verdict_first_and_room_for_the_reasons(day_results):
+    table, score_stats, *_ = day_results
+    page = render_report("2026-01-04", table, score_stats, None, None, None, config=CONFIG)
+    feature_table = page.split("<h2>Feature drift</h2>")[1].split("<h2>")[0]
+    headers = re.findall(r"<th[^>]*>([^<]+)</th>", feature_table)
+    assert headers[:5] == ["feature", "kind", "severity", "drifted", "reasons"] and "psi" in headers[5:]
+    assert '<div class="scroll"><table>' in feature_table, "a wide table scrolls instead of overflowing the page"
+    assert re.search(r'<td class="text long">[^<]*unseen in training', feature_table), "long reasons wrap in a wide cell"
