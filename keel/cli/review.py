@@ -75,7 +75,15 @@ def _explained(home, cases):
         return with_explanations(con, cases, ControlStore(home.control_store), ModelStore(home.models))
 
 
-def _case_record(row) -> dict:
+def overdue(due_by: str | None, decided: bool, now: dt.datetime) -> bool:
+    """Whether a case is still waiting past its SLA (`due_by`, ISO 8601 with an offset; UTC if it has none)."""
+    if decided or not due_by:
+        return False
+    due = dt.datetime.fromisoformat(due_by)
+    return (due if due.tzinfo else due.replace(tzinfo=dt.timezone.utc)) < now
+
+
+def _case_record(row, now: dt.datetime) -> dict:
     def text(value):
         return None if value is None or value != value else str(value)
 
@@ -89,6 +97,7 @@ def _case_record(row) -> dict:
         "qa_sampled": bool(row.qa_sampled),
         "due_by": text(row.due_by),
         "status": "decided" if text(row.decision) else "pending",
+        "overdue": overdue(text(row.due_by), bool(text(row.decision)), now),
         "decision": text(row.decision),
         "reviewer": text(row.reviewer),
         "reason": text(row.reason),
@@ -101,26 +110,34 @@ def _case_record(row) -> dict:
 def list_cases(
     date: str = typer.Option(None, "--date", help="Only the cases queued for this application day (YYYY-MM-DD)."),
     all_cases: bool = typer.Option(False, "--all", help="Include cases already decided."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Show at most N cases, the oldest first (the counts still cover all)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """The cases waiting for a reviewer (oldest first), with score, reasons, top features and due-by time."""
     home = _home()
     queue = _queue(home, _date(date))
+    now = dt.datetime.now(dt.timezone.utc)
     pending = int(queue["decision"].isna().sum()) if len(queue) else 0
     decided = len(queue) - pending
+    late = sum(overdue(None if due != due else str(due), False, now) for due in queue.loc[queue["decision"].isna(), "due_by"]) if len(queue) else 0
     if len(queue) and not all_cases:
         queue = queue[queue["decision"].isna()]
+    listed = len(queue)
+    if limit is not None:
+        queue = queue.head(limit)
     # Explanations cost a prediction per feature: computed for the cases shown, not stored for all.
-    shown = [_case_record(row) for row in (_explained(home, queue) if len(queue) else queue).itertuples(index=False)]
+    shown = [_case_record(row, now) for row in (_explained(home, queue) if len(queue) else queue).itertuples(index=False)]
     if json_out:
-        emit_json({"date": date, "cases": shown, "pending": pending, "decided": decided})
+        emit_json({"date": date, "cases": shown, "pending": pending, "decided": decided, "overdue": late})
         return
     for case in shown:
+        status = f"{case['status']}, OVERDUE" if case["overdue"] else case["status"]
         typer.echo(
             f"{case['application_id']}  {case['application_date']}  p_bad {case['p_bad']}  suggest {case['suggested_decision']}"
-            f"{'  [QA]' if case['qa_sampled'] else ''}  due {case['due_by']}  {case['status']}\n    {case['top_features'] or ''}"
+            f"{'  [QA]' if case['qa_sampled'] else ''}  due {case['due_by']}  {status}\n    {case['top_features'] or ''}"
         )
-    typer.echo(f"{pending} pending, {decided} decided")
+    shown_note = f"; showing the oldest {len(shown)} of {listed}" if len(shown) < listed else ""
+    typer.echo(f"{pending} pending ({late} overdue), {decided} decided{shown_note}")
 
 
 @review_app.command("decide")

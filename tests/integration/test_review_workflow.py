@@ -51,6 +51,17 @@ def test_list_shows_pending_cases_with_what_a_reviewer_needs(home):
     explained = [c["top_features"] for c in listed["cases"] if c["top_features"]]
     assert len(explained) >= len(listed["cases"]) * 0.9
     assert all(re.fullmatch(r"[a-z_]+=[^;]+ [+-]\d\.\d\d( ; [a-z_]+=[^;]+ [+-]\d\.\d\d){0,2}", text) for text in explained), explained[:3]
+    # The demo's days are long past: every pending case is past its SLA.
+    assert listed["overdue"] == listed["pending"] and all(c["overdue"] for c in listed["cases"])
+
+
+def test_list_limit_shows_the_oldest_cases_and_still_counts_all(home):
+    every = keel_json(home, "review", "list", "--date", DAY)
+    first_two = keel_json(home, "review", "list", "--date", DAY, "--limit", "2")
+    assert [c["application_id"] for c in first_two["cases"]] == [c["application_id"] for c in every["cases"][:2]]
+    assert (first_two["pending"], first_two["overdue"]) == (every["pending"], every["overdue"])
+    text = keel(home, "review", "list", "--date", DAY, "--limit", "2").stdout
+    assert f"showing the oldest 2 of {every['pending']}" in text and "pending, OVERDUE" in text
 
 
 def test_decide_then_ingest_makes_the_reviewers_decision_final(home):

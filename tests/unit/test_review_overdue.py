@@ -1,0 +1,23 @@
+"""When a pending review case counts as overdue in `keel review list` (keel/cli/review.py)."""
+
+import datetime as dt
+
+from keel.cli.review import overdue
+
+NOW = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def test_a_pending_case_past_its_due_time_is_overdue_and_one_not_yet_due_is_not():
+    assert overdue("2026-01-02T06:00:00+00:00", decided=False, now=NOW)
+    assert not overdue("2026-01-02T18:00:00+00:00", decided=False, now=NOW)
+
+
+def test_the_offset_is_honoured_and_a_time_without_one_is_utc():
+    assert not overdue("2026-01-02T13:30:00+01:00", decided=False, now=NOW)  # 12:30 UTC
+    assert overdue("2026-01-02T11:59:00", decided=False, now=NOW)
+    assert overdue("2026-01-02 06:00:00+00:00", decided=False, now=NOW)  # as pandas prints a timestamp
+
+
+def test_a_decided_case_or_one_without_a_due_time_is_never_overdue():
+    assert not overdue("2026-01-01T00:00:00+00:00", decided=True, now=NOW)
+    assert not overdue(None, decided=False, now=NOW)
