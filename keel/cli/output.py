@@ -14,6 +14,8 @@ import typer
 # An expected error may list what is wrong line by line (each bad row of a
 # review sheet); past this many lines the rest is counted, not printed.
 MAX_ERROR_LINES = 50
+# Set to 1 to see the Python trace of an unexpected error instead of its one line.
+DEBUG_ENV = "KEEL_DEBUG"
 
 
 def emit_json(payload: Any) -> None:
@@ -34,22 +36,35 @@ def one_line_errors(func: Callable) -> Callable:
 
     @wraps(func)
     def wrapper(*args, **kwargs):
-        from keel.runs import KeelError
-
         try:
             return func(*args, **kwargs)
         except typer.Exit:
             raise
         except BrokenPipeError:
             stop_writing_to_closed_pipe()
-        except (KeelError, ValueError, FileNotFoundError, PermissionError) as error:
-            fail(expected_error_text(error))
-        except Exception as error:  # anything unexpected: still one line, with its type
-            if "--debug" in sys.argv:
+        except Exception as error:
+            if is_refusal(error):
+                fail(expected_error_text(error))
+            # Anything unexpected: still one line, with its type; the trace on request.
+            if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
                 raise
-            fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} (rerun with --debug for the trace)")
+            fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} (rerun with {DEBUG_ENV}=1 for the trace)")
 
     return wrapper
+
+
+# What keel raises to refuse bad input or a missing thing (a date, a folder that
+# is not empty, a version not in the registry). KeyError and IndexError are
+# LookupErrors too, but from keel's code they mean a bug, not a refusal.
+REFUSALS = (ValueError, LookupError, FileNotFoundError, FileExistsError, PermissionError)
+BUGS = (KeyError, IndexError)
+
+
+def is_refusal(error: Exception) -> bool:
+    """Whether `error` is keel refusing (printed as it is) rather than failing (printed with its type)."""
+    from keel.runs import KeelError
+
+    return isinstance(error, KeelError) or (isinstance(error, REFUSALS) and not isinstance(error, BUGS))
 
 
 def expected_error_text(error: Exception) -> str:

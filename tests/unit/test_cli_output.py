@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 LONG_LISTING = """
 import typer
 from keel.cli.output import one_line_errors
@@ -60,7 +62,29 @@ def test_a_refusal_keeps_its_detail_lines_up_to_the_limit():
     assert len(many.output.splitlines()) == MAX_ERROR_LINES + 1 and many.output.splitlines()[-1] == "  … and 7 more lines"
 
 
-def test_an_unexpected_error_is_one_line_naming_its_type():
-    crash = _failing_command(RuntimeError("first\nsecond"))
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        FileExistsError("/tmp/bundle is not empty: choose a new folder for the bundle"),
+        LookupError("the ledger has no decisions between 2027-01-01 and 2027-01-02"),
+        FileNotFoundError("no warehouse at var/warehouse.duckdb"),
+        ValueError("--to 2026-01-01 is before --from 2026-01-05"),
+    ],
+)
+def test_a_refusal_is_its_message_alone(refusal):
+    result = _failing_command(refusal)
+    assert result.exit_code == 1 and result.output == f"keel: {refusal}\n"
+
+
+@pytest.mark.parametrize("bug", [RuntimeError("first\nsecond"), KeyError("first"), IndexError("first")])
+def test_an_unexpected_error_is_one_line_naming_its_type(bug, monkeypatch):
+    monkeypatch.delenv("KEEL_DEBUG", raising=False)
+    crash = _failing_command(bug)
     assert crash.exit_code == 1
-    assert crash.output.splitlines() == ["keel: RuntimeError: first (rerun with --debug for the trace)"]
+    assert crash.output.splitlines() == [f"keel: {type(bug).__name__}: {str(bug).splitlines()[0]} (rerun with KEEL_DEBUG=1 for the trace)"]
+
+
+def test_keel_debug_lets_the_trace_through(monkeypatch):
+    monkeypatch.setenv("KEEL_DEBUG", "1")
+    crash = _failing_command(RuntimeError("boom"))
+    assert crash.exit_code == 1 and isinstance(crash.exception, RuntimeError) and str(crash.exception) == "boom"
