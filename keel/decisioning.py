@@ -18,6 +18,7 @@ from keel.columns import APPLICATION_DATE, APPLICATION_ID, ROUTE_REVIEW, SCORE
 from keel.control_store import ControlStore
 from keel.frames import merge_one_to_one
 from keel.home import REPO_ROOT, KeelHome
+from keel.model_lifecycle import deciding_refusal
 from keel.policy import Policy, TrainingProfile, decide, load_policy
 from keel.scoring import CHAMPION, LoadedModel, ModelUnavailable, load_alias, score
 
@@ -269,7 +270,13 @@ def decide_rows(merged: pd.DataFrame, day: DayScoring, policy: Policy, store: Co
     decided = _decide_with(merged, SCORE, model_version, day.champion_complete, policy, store)
     decided_by_model = pd.Series([model_version] * len(merged), dtype="object")
     has_challenger = day.challenger_complete and day.applications
-    if has_challenger and model_version and policy.rollout.challenger_share > 0:
+    # Deciding a share is a partial promotion: without an approval and a passed
+    # gate the challenger stays in shadow, whatever the share (set_challenger
+    # refuses such a version while the share is above 0; the policy may change after).
+    if (
+        has_challenger and model_version and policy.rollout.challenger_share > 0
+        and deciding_refusal(store, day.challenger_version) is None
+    ):
         challenger_version = day.challenger_version
         rollout = in_rollout(merged[APPLICATION_ID], policy.rollout.challenger_share)
         by_challenger = _decide_with(merged, CHALLENGER_SCORE, challenger_version, True, policy, store)

@@ -92,9 +92,12 @@ def approve(home: KeelHome, version: str, by: str, reason: str) -> None:
     store.record_approval(version, by=by, reason=reason)
 
 
-def promotion_refusal(home: KeelHome, version: str, alias: str = CHAMPION) -> str | None:
-    """Why promoting `version` would be refused, or None when it may move."""
-    store = ControlStore(home.control_store)
+def deciding_refusal(store: ControlStore, version: str, to: str = "decide applications") -> str | None:
+    """Why `version` may not decide live applications, or None: it needs a person's approval and a passed gate.
+
+    The rule behind a promotion, and behind a challenger deciding its share
+    of applications under the policy's rollout.
+    """
     record = store.get_model_version(version)
     if record is None:
         return f"model {version} is not in the registry (keel model list shows the versions)"
@@ -103,7 +106,16 @@ def promotion_refusal(home: KeelHome, version: str, alias: str = CHAMPION) -> st
     gate_result = record.get("gate") or {}
     if not gate_result.get("passed", False):
         failures = "; ".join(gate_result.get("failures") or ["no gate result recorded"])
-        return f"model {version} failed the policy's gate and cannot be promoted: {failures}"
+        return f"model {version} failed the policy's gate and cannot {to}: {failures}"
+    return None
+
+
+def promotion_refusal(home: KeelHome, version: str, alias: str = CHAMPION) -> str | None:
+    """Why promoting `version` would be refused, or None when it may move."""
+    store = ControlStore(home.control_store)
+    refusal = deciding_refusal(store, version, to="be promoted")
+    if refusal:
+        return refusal
     if store.current_alias(alias) == version:
         return f"model {version} already holds the {alias} alias"
     return None

@@ -184,9 +184,20 @@ def set_challenger(
 
     Setting the challenger to the champion's own version stops the shadow scoring.
     """
+    from keel.decisioning import current_policy
+    from keel.model_lifecycle import deciding_refusal
+
     store = _store()
     if store.get_model_version(version) is None:
         fail(f"model {version} is not in the registry (keel model list shows the versions)")
+    policy = current_policy()
+    share = policy.rollout.challenger_share
+    refusal = deciding_refusal(store, version, to="decide applications") if share > 0 else None
+    if refusal:
+        fail(
+            f"policy {policy.version} lets the challenger decide {share:.0%} of applications (rollout.challenger_share), "
+            f"so it needs what a promotion needs: {refusal}"
+        )
     move = store.move_alias("challenger", version, by=by, reason=reason)
     emit_json(move) if json_out else typer.echo(f"challenger: {move.get('from_version') or '-'} -> {move['to_version']}")
 

@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from keel.control_store import ControlStore
 from keel.decisioning import current_policy, decide_day, in_rollout
@@ -21,7 +22,8 @@ def test_rollout_share_is_deterministic_and_close_to_the_share():
     assert not in_rollout(ids, 0.0).any()
 
 
-def test_the_challenger_decides_its_share_and_each_row_names_its_model(tmp_path):
+def _day_with_a_challenger(tmp_path, gate_passed: bool = True, approved: bool = True):
+    """2,000 applications the champion scores low and the challenger high, under a 25% rollout."""
     features = seed_feature_frame().head(2_000).reset_index(drop=True)
     scores = features[["application_id"]].assign(
         p_bad=0.05, model_version="m-champion000", challenger_p_bad=0.95, challenger_version="m-challenger0"
@@ -29,8 +31,18 @@ def test_the_challenger_decides_its_share_and_each_row_names_its_model(tmp_path)
     policy = dataclasses.replace(current_policy(), rollout=Rollout(challenger_share=0.25))
     store = ControlStore(tmp_path / "control.sqlite")
     profile = {"training_profile": TrainingProfile.from_frame(seed_feature_frame()).to_dict()}
-    for version in ("m-champion000", "m-challenger0"):
-        store.register_model_version(version=version, artifact_sha256="0" * 64, metrics={}, training_window=None, features=[], params={}, profiles=profile)
+    for version, passed, with_approval in (("m-champion000", True, True), ("m-challenger0", gate_passed, approved)):
+        store.register_model_version(
+            version=version, artifact_sha256="0" * 64, metrics={}, training_window=None, features=[], params={}, profiles=profile,
+            gate={"passed": passed, "failures": [] if passed else ["roc_auc 0.6000 is below min_roc_auc 0.7000"]},
+        )
+        if with_approval:
+            store.record_approval(version, by="risk-officer", reason="gate and segments reviewed")
+    return features, scores, store, policy
+
+
+def test_the_challenger_decides_its_share_and_each_row_names_its_model(tmp_path):
+    features, scores, store, policy = _day_with_a_challenger(tmp_path)
     decided = decide_day(features, scores, store, KeelHome(tmp_path), policy).frame
     by_challenger = decided["decided_by_model"] == "m-challenger0"
     assert np.array_equal(by_challenger.to_numpy(), in_rollout(features["application_id"], 0.25))
@@ -38,3 +50,11 @@ def test_the_challenger_decides_its_share_and_each_row_names_its_model(tmp_path)
     assert (decided.loc[by_challenger, "route"] == "decline").sum() > 0 and not (decided.loc[by_challenger, "route"] == "approve").any()
     assert (decided.loc[~by_challenger, "route"] == "approve").sum() > 0 and not (decided.loc[~by_challenger, "route"] == "decline").any()
     assert set(decided["decided_by_model"]) == {"m-champion000", "m-challenger0"}
+
+
+@pytest.mark.parametrize("gate_passed, approved", [(True, False), (False, True)], ids=["no approval", "failed gate"])
+def test_a_challenger_that_could_not_be_promoted_stays_in_shadow(tmp_path, gate_passed, approved):
+    features, scores, store, policy = _day_with_a_challenger(tmp_path, gate_passed=gate_passed, approved=approved)
+    decided = decide_day(features, scores, store, KeelHome(tmp_path), policy).frame
+    assert set(decided["decided_by_model"]) == {"m-champion000"}
+    assert not (decided["route"] == "decline").any(), "the challenger's high scores decided nothing"

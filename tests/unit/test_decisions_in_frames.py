@@ -48,7 +48,11 @@ def _store(tmp_path) -> ControlStore:
     store = ControlStore(tmp_path / "control.sqlite")
     profile = {"training_profile": TrainingProfile.from_frame(seed_feature_frame()).to_dict()}
     for version in ("m-champion000", "m-challenger0"):
-        store.register_model_version(version=version, artifact_sha256="0" * 64, metrics={}, training_window=None, features=[], params={}, profiles=profile)
+        store.register_model_version(
+            version=version, artifact_sha256="0" * 64, metrics={}, training_window=None, features=[], params={}, profiles=profile,
+            gate={"passed": True, "failures": []},
+        )
+        store.record_approval(version, by="risk-officer", reason="gate and segments reviewed")  # so the challenger may decide its share
     return store
 
 
