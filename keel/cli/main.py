@@ -12,24 +12,17 @@ import typer
 
 from keel.cli.audit import audit_app
 from keel.cli.model import model_app
+from keel.cli.policy import policy_app
 from keel.cli.review import review_app
-from keel.cli.output import emit_json, fail, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors
 from keel.executables import venv_tool
 
 app = typer.Typer(help="keel: the platform around the model. Every command works on $KEEL_HOME (default ./var).", no_args_is_help=True, add_completion=False)
 app.add_typer(model_app, name="model")
+app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
-
-
-def _home():
-    from keel.home import KeelHome
-
-    home = KeelHome.from_env().ensure()
-    home.export_env()
-    return home
 
 
 def _date(text: str) -> dt.date:

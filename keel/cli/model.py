@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from keel.cli.output import emit_json, fail, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors
 from keel.figures import figure_text
 
 model_app = typer.Typer(help="Model versions: train a candidate, approve it, promote it, roll back.", no_args_is_help=True)
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
-
-
-def _home():
-    from keel.home import KeelHome
-
-    home = KeelHome.from_env().ensure()
-    home.export_env()
-    return home
 
 
 def _store():

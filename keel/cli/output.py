@@ -18,6 +18,18 @@ MAX_ERROR_LINES = 50
 DEBUG_ENV = "KEEL_DEBUG"
 
 
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
+
+
+def keel_home():
+    """The KEEL_HOME a command works on (created if new), exported for the runs and tools it starts."""
+    from keel.home import KeelHome
+
+    home = KeelHome.from_env().ensure()
+    home.export_env()
+    return home
+
+
 def emit_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
 

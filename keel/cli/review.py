@@ -8,10 +8,9 @@ from pathlib import Path
 
 import typer
 
-from keel.cli.output import emit_json, fail, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors
 
 review_app = typer.Typer(help="Human review: list the queue, decide, export/import spreadsheets, ingest the inbox.", no_args_is_help=True)
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of text.")
 # The contract's application id pattern: checked before an id reaches a file name or a query.
 APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
 
@@ -24,14 +23,6 @@ left join (select * from review.review_outcomes) o using (application_id)
 {where}
 order by q.application_date, q.application_id
 """
-
-
-def _home():
-    from keel.home import KeelHome
-
-    home = KeelHome.from_env().ensure()
-    home.export_env()
-    return home
 
 
 def _date(text: str | None) -> dt.date | None:

@@ -9,13 +9,12 @@ champion alias sees the consequence in decisions, not just in metrics.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from keel import warehouse as wh
 from keel.columns import APPLICATION_DATE, APPLICATION_ID
 from keel.control_store import ControlStore
 from keel.frames import merge_one_to_one
 from keel.home import KeelHome
+from keel.route_flips import route_flip_lines, route_flips
 
 
 def _load_version(store: ControlStore, home: KeelHome, version: str):
@@ -52,19 +51,7 @@ def decision_flips(home: KeelHome, to_version: str, days: int = 7) -> dict:
     pipeline = _load_version(store, home, to_version)
     decided = decide(features, score(pipeline, features), current_policy(), training_profile=training_profile_for(store, to_version))
     merged = merge_one_to_one(recorded, decided[[APPLICATION_ID, "route"]].rename(columns={"route": "new_route"}), on=APPLICATION_ID)
-    flipped = merged[merged["route"] != merged["new_route"]]
-    pairs = Counter(f"{a}->{b}" for a, b in zip(flipped["route"], flipped["new_route"]))
-    return {
-        "from_version": store.current_alias(CHAMPION),
-        "to_version": to_version,
-        "days": sorted(recent),
-        "applications": int(len(merged)),
-        "flipped": int(len(flipped)),
-        "flips": dict(sorted(pairs.items())),
-        "flips_by_day": {str(day): int(n) for day, n in flipped.groupby("day").size().items()},
-        "routes_now": {k: int(v) for k, v in merged["route"].value_counts().sort_index().items()},
-        "routes_after": {k: int(v) for k, v in merged["new_route"].value_counts().sort_index().items()},
-    }
+    return {"from_version": store.current_alias(CHAMPION), "to_version": to_version, "days": sorted(recent), **route_flips(merged)}
 
 
 def flips_text(result: dict) -> str:
@@ -72,8 +59,6 @@ def flips_text(result: dict) -> str:
         f"dry run: champion {result['from_version']} -> {result['to_version']} over {len(result['days'])} days "
         f"({result['days'][0]} .. {result['days'][-1]}), {result['applications']} applications: {result['flipped']} would change route"
     ]
-    lines += [f"  {pair}: {count}" for pair, count in result["flips"].items()]
-    lines.append("  routes now:   " + ", ".join(f"{k} {v}" for k, v in result["routes_now"].items()))
-    lines.append("  routes after: " + ", ".join(f"{k} {v}" for k, v in result["routes_after"].items()))
+    lines += route_flip_lines(result)
     lines.append("nothing was moved (--dry-run)")
     return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""What a change of the decision policy would do, before it is merged.
+
+The policy file is versioned with the code: a change is reviewed like code
+and takes effect when it lands. What a reviewer needs beside the diff is its
+consequence in decisions: the last N decided days are decided again under
+the candidate file, with the scores recorded on those days and the same
+rules the decisions step applies (the champion's scores, a challenger's
+rollout share, the fallback when the model did not score the whole day),
+and each application whose route would change is a flip. Nothing is written:
+not the decisions, not the control store's record of the policy in force.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from keel import warehouse as wh
+from keel.columns import APPLICATION_DATE, APPLICATION_ID
+from keel.control_store import ControlStore
+from keel.frames import merge_one_to_one
+from keel.home import KeelHome
+from keel.policy import Policy
+from keel.route_flips import route_flip_lines, route_flips
+
+
+def changed_fields(in_force: Policy, candidate: Policy) -> dict[str, dict]:
+    """Each setting whose value differs, by dotted name: {"thresholds.decline_at": {"from": 0.4, "to": 0.35}}."""
+    ignored = {"path", "content_sha256"}
+    before, after = _flat(dataclasses.asdict(in_force)), _flat(dataclasses.asdict(candidate))
+    return {
+        name: {"from": before.get(name), "to": after.get(name)}
+        for name in sorted(set(before) | set(after))
+        if name.split(".")[0] not in ignored and before.get(name) != after.get(name)
+    }
+
+
+def _flat(value, prefix: str = "") -> dict:
+    if isinstance(value, dict):
+        out: dict = {}
+        for key, item in value.items():
+            out.update(_flat(item, f"{prefix}{key}."))
+        return out
+    if isinstance(value, (list, tuple)):
+        return {prefix[:-1]: [_flat(item) if isinstance(item, dict) else item for item in value]}
+    return {prefix[:-1]: value if isinstance(value, (int, float, str, bool, type(None))) else str(value)}
+
+
+def policy_flips(home: KeelHome, in_force: Policy, candidate: Policy, days: int = 7) -> dict:
+    """Decide the last `days` decided days again under `candidate`; the flips against the routes recorded."""
+    from keel.decisioning import DECISION_INPUTS_SQL, DayScoring, decide_rows
+
+    store = ControlStore(home.control_store)
+    with wh.connect(home.warehouse, read_only=True) as con:
+        if not wh.table_exists(con, "decisioning", "decisions"):
+            raise LookupError("no decided days yet: nothing to compare")
+        recent = [str(row[0]) for row in con.execute(
+            f"select distinct cast({APPLICATION_DATE} as date) as d from decisioning.decisions order by d desc limit ?", [days]
+        ).fetchall()]
+        if not recent:
+            raise LookupError("no decided days yet: nothing to compare")
+        compared = []
+        for day in sorted(recent):
+            merged = wh.query_frame(con, DECISION_INPUTS_SQL, [day, day])
+            decided = decide_rows(merged, DayScoring.of(merged), candidate, store)
+            recorded = con.execute(
+                f"select {APPLICATION_ID}, route from decisioning.decisions where cast({APPLICATION_DATE} as date) = cast(? as date)", [day]
+            ).df()
+            day_compared = merge_one_to_one(recorded, decided[[APPLICATION_ID, "route"]].rename(columns={"route": "new_route"}), on=APPLICATION_ID)
+            compared.append(day_compared.assign(day=day))
+    return {
+        "in_force": in_force.record(),
+        "candidate": candidate.record(include_path=True),
+        "changed": changed_fields(in_force, candidate),
+        "version_not_bumped": candidate.version == in_force.version and candidate.sha256 != in_force.sha256,
+        "days": sorted(recent),
+        **route_flips(pd.concat(compared, ignore_index=True)),
+    }
+
+
+def policy_flips_text(result: dict) -> str:
+    """What `keel policy dry-run` prints."""
+    before, after = result["in_force"], result["candidate"]
+    lines = [
+        f"dry run: policy {before['version']} -> {after['version']} ({after.get('path')}) over {len(result['days'])} days "
+        f"({result['days'][0]} .. {result['days'][-1]}), {result['applications']} applications: {result['flipped']} would change route"
+    ]
+    if result["version_not_bumped"]:
+        lines.append(f"  note: the content changed but the version is still {after['version']}: bump `version` so decisions can tell the two apart")
+    if not result["changed"]:
+        lines.append("  no setting differs from the policy in force")
+    lines += [f"  {name}: {change['from']!r} -> {change['to']!r}" for name, change in result["changed"].items()]
+    lines += route_flip_lines(result)
+    lines.append("nothing was changed (a dry run): the policy takes effect when the file is merged into policies/")
+    return "\n".join(lines)

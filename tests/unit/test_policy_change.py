@@ -1,0 +1,33 @@
+"""The settings a policy change touches, by dotted name (keel/policy_change.py)."""
+
+import dataclasses
+
+from keel.decisioning import current_policy
+from keel.policy.definition import Rollout
+from keel.policy_change import changed_fields
+
+IN_FORCE = current_policy()
+
+
+def test_an_identical_policy_changes_nothing():
+    assert changed_fields(IN_FORCE, dataclasses.replace(IN_FORCE)) == {}
+
+
+def test_nested_settings_are_named_with_their_section_and_the_file_location_is_ignored():
+    candidate = dataclasses.replace(
+        IN_FORCE,
+        thresholds=dataclasses.replace(IN_FORCE.thresholds, approve_below=0.15),
+        rollout=Rollout(challenger_share=0.1),
+        path=None,
+        content_sha256="changed",
+    )
+    assert changed_fields(IN_FORCE, candidate) == {
+        "rollout.challenger_share": {"from": 0.0, "to": 0.1},
+        "thresholds.approve_below": {"from": 0.2, "to": 0.15},
+    }
+
+
+def test_a_removed_hard_rule_shows_the_list_before_and_after():
+    candidate = dataclasses.replace(IN_FORCE, hard_rules=IN_FORCE.hard_rules[1:])
+    change = changed_fields(IN_FORCE, candidate)["hard_rules"]
+    assert len(change["from"]) == len(change["to"]) + 1
