@@ -24,7 +24,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 
 
-
 def _date(text: str) -> dt.date:
     from keel.landing_zone import parse_date
 
