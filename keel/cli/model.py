@@ -219,6 +219,8 @@ def list_versions(json_out: bool = JSON_OPTION) -> None:
     if json_out:
         emit_json({"versions": rows, "champion": champion, "challenger": challenger})
         return
+    if not rows:
+        typer.echo("no model versions yet: `keel demo` trains and promotes the first, `keel model train` a candidate")
     for row in rows:
         typer.echo("\n".join([version_line(row), *gate_failure_lines(row["gate_failures"])]))
 
@@ -240,5 +242,7 @@ def history(json_out: bool = JSON_OPTION) -> None:
     if json_out:
         emit_json({"moves": moves})
         return
+    if not moves:
+        typer.echo("no alias has moved yet: `keel model promote` makes the first champion")
     for move in moves:
         typer.echo(f"{move.get('at')}  {move['alias']}  {move.get('from_version') or '-'} -> {move['to_version']}  by {move.get('by')}: {move.get('reason')}")

@@ -1,6 +1,8 @@
-"""What `keel model train` and `keel model list` print (keel/cli/model.py)."""
+"""What `keel model train`, `list` and `history` print (keel/cli/model.py)."""
 
-from keel.cli.model import gate_failures, trained_candidate_lines, version_line
+from typer.testing import CliRunner
+
+from keel.cli.model import gate_failures, model_app, trained_candidate_lines, version_line
 
 
 def _result(version: str, champion: str | None) -> dict:
@@ -48,3 +50,12 @@ def test_gate_failures_come_from_the_registered_gate_result():
         "roc_auc 0.7000 is below min_roc_auc 0.7500"
     ]
     assert gate_failures({"gate": None}) == ["no gate result recorded"]
+
+
+def test_an_empty_registry_says_what_to_do_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEEL_HOME", str(tmp_path / "empty"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "empty" / "dagster"))
+    listed = CliRunner().invoke(model_app, ["list"])
+    assert listed.exit_code == 0 and "no model versions yet" in listed.output
+    moves = CliRunner().invoke(model_app, ["history"])
+    assert moves.exit_code == 0 and "no alias has moved yet" in moves.output
