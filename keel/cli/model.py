@@ -117,11 +117,25 @@ def _dry_run(version: str, days: int, json_out: bool, refusal: str | None = None
         typer.echo(f"note: the move itself would be refused: {refusal}")
 
 
+# Promotion and rollback stay one command; the alias move still records who made it.
+BY_OPTION = typer.Option(None, "--by", help="Who moves the champion (default: your login name).")
+
+
+def mover() -> str:
+    """The person at the terminal, for an alias move made without --by (the login name; 'cli' if there is none)."""
+    import getpass
+
+    try:
+        return getpass.getuser() or "cli"
+    except (KeyError, OSError):  # no login name in the environment or the password database
+        return "cli"
+
+
 @model_app.command("promote")
 @one_line_errors
 def promote(
     version: str,
-    by: str = typer.Option("cli", "--by"),
+    by: str = BY_OPTION,
     reason: str = typer.Option("promoted from the CLI", "--reason"),
     dry_run: bool = DRY_RUN_OPTION,
     days: int = DAYS_OPTION,
@@ -134,7 +148,7 @@ def promote(
         _dry_run(version, days, json_out, promotion_refusal(_home(), version))
         return
     try:
-        move = promote_version(_home(), version, by=by, reason=reason)
+        move = promote_version(_home(), version, by=by or mover(), reason=reason)
     except PromotionRefused as refused:
         fail(str(refused))
     emit_json(move) if json_out else typer.echo(f"champion: {move.get('from_version') or '-'} -> {move['to_version']}")
@@ -143,7 +157,7 @@ def promote(
 @model_app.command("rollback")
 @one_line_errors
 def rollback(
-    by: str = typer.Option("cli", "--by"),
+    by: str = BY_OPTION,
     reason: str = typer.Option("rolled back from the CLI", "--reason"),
     dry_run: bool = DRY_RUN_OPTION,
     days: int = DAYS_OPTION,
@@ -159,7 +173,7 @@ def rollback(
             fail("the champion has no earlier version to roll back to")
         _dry_run(previous, days, json_out)
         return
-    move = store.rollback_alias(CHAMPION, by=by, reason=reason)
+    move = store.rollback_alias(CHAMPION, by=by or mover(), reason=reason)
     emit_json(move) if json_out else typer.echo(f"champion rolled back: {move.get('from_version')} -> {move['to_version']}")
 
 

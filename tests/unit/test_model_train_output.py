@@ -59,3 +59,10 @@ def test_an_empty_registry_says_what_to_do_first(tmp_path, monkeypatch):
     assert listed.exit_code == 0 and "no model versions yet" in listed.output
     moves = CliRunner().invoke(model_app, ["history"])
     assert moves.exit_code == 0 and "no alias has moved yet" in moves.output
+
+
+def test_an_alias_move_without_by_records_the_login_name(monkeypatch):
+    from keel.cli.model import mover
+
+    monkeypatch.setenv("LOGNAME", "mchen")
+    assert mover() == "mchen"
