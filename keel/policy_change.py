@@ -65,17 +65,28 @@ def policy_flips(home: KeelHome, in_force: Policy, candidate: Policy, days: int 
             merged = wh.query_frame(con, DECISION_INPUTS_SQL, [day, day])
             decided = decide_rows(merged, DayScoring.of(merged), candidate, store)
             recorded = con.execute(
-                f"select {APPLICATION_ID}, route from decisioning.decisions where cast({APPLICATION_DATE} as date) = cast(? as date)", [day]
+                f"select {APPLICATION_ID}, route, policy_version, policy_sha256 from decisioning.decisions "
+                f"where cast({APPLICATION_DATE} as date) = cast(? as date)",
+                [day],
             ).df()
             day_compared = merge_one_to_one(recorded, decided[[APPLICATION_ID, "route"]].rename(columns={"route": "new_route"}), on=APPLICATION_ID)
             compared.append(day_compared.assign(day=day))
+    compared_days = pd.concat(compared, ignore_index=True)
+    # The recorded routes are those of each day's own policy: where that was not
+    # the one in force now, the flips include that change as well.
+    recorded_under = (
+        compared_days[["policy_version", "policy_sha256"]].drop_duplicates().sort_values(["policy_version", "policy_sha256"])
+    )
     return {
         "in_force": in_force.record(),
+        "recorded_under": [
+            {"version": version, "sha256": sha256} for version, sha256 in recorded_under.itertuples(index=False)
+        ],
         "candidate": candidate.record(include_path=True),
         "changed": changed_fields(in_force, candidate),
         "version_not_bumped": candidate.version == in_force.version and candidate.sha256 != in_force.sha256,
         "days": sorted(recent),
-        **route_flips(pd.concat(compared, ignore_index=True)),
+        **route_flips(compared_days),
     }
 
 
@@ -86,6 +97,10 @@ def policy_flips_text(result: dict) -> str:
         f"dry run: policy {before['version']} -> {after['version']} ({after.get('path')}) over {len(result['days'])} days "
         f"({result['days'][0]} .. {result['days'][-1]}), {result['applications']} applications: {result['flipped']} would change route"
     ]
+    others = [p for p in result["recorded_under"] if p["sha256"] != before["sha256"]]
+    if others:
+        names = ", ".join(f"{p['version']} (sha256 {str(p['sha256'])[:12]})" for p in others)
+        lines.append(f"  note: some of these days were decided under policy {names}, not the one in force: their flips include that change too")
     if result["version_not_bumped"]:
         lines.append(f"  note: the content changed but the version is still {after['version']}: bump `version` so decisions can tell the two apart")
     if not result["changed"]:

@@ -27,6 +27,7 @@ def test_the_policy_in_force_flips_nothing(demo_template):
     result = keel_json(home, "policy", "dry-run", str(IN_FORCE))
     assert result["dry_run"] and result["flipped"] == 0 and result["changed"] == {}
     assert result["applications"] == 100 * len(result["days"]) and result["routes_now"] == result["routes_after"]
+    assert result["recorded_under"] == [{"version": result["in_force"]["version"], "sha256": result["in_force"]["sha256"]}]
 
 
 def test_a_lower_decline_threshold_moves_reviews_to_declines_and_records_nothing(demo_template, tmp_path):

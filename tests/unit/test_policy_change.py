@@ -4,7 +4,7 @@ import dataclasses
 
 from keel.decisioning import current_policy
 from keel.policy.definition import Rollout
-from keel.policy_change import changed_fields
+from keel.policy_change import changed_fields, policy_flips_text
 
 IN_FORCE = current_policy()
 
@@ -31,3 +31,17 @@ def test_a_removed_hard_rule_shows_the_list_before_and_after():
     candidate = dataclasses.replace(IN_FORCE, hard_rules=IN_FORCE.hard_rules[1:])
     change = changed_fields(IN_FORCE, candidate)["hard_rules"]
     assert len(change["from"]) == len(change["to"]) + 1
+
+
+def _result(recorded_under: list[dict]) -> dict:
+    return {
+        "in_force": {"version": "1.0.0", "sha256": "a" * 64}, "candidate": {"version": "1.1.0", "sha256": "b" * 64, "path": "c.yaml"},
+        "recorded_under": recorded_under, "version_not_bumped": False, "changed": {}, "days": ["2026-01-01"], "applications": 100,
+        "flipped": 0, "flips": {}, "routes_now": {"approve": 100}, "routes_after": {"approve": 100},
+    }
+
+
+def test_days_decided_under_another_policy_are_pointed_out():
+    assert "decided under policy" not in policy_flips_text(_result([{"version": "1.0.0", "sha256": "a" * 64}]))
+    text = policy_flips_text(_result([{"version": "0.9.0", "sha256": "9" * 64}, {"version": "1.0.0", "sha256": "a" * 64}]))
+    assert "some of these days were decided under policy 0.9.0 (sha256 999999999999), not the one in force" in text
