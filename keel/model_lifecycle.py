@@ -92,6 +92,14 @@ def approve(home: KeelHome, version: str, by: str, reason: str) -> None:
     store.record_approval(version, by=by, reason=reason)
 
 
+def gate_failures(record: dict | None) -> list[str]:
+    """Why a registered version failed the policy's model gate (empty when it passed)."""
+    gate_result = (record or {}).get("gate") or {}
+    if gate_result.get("passed"):
+        return []
+    return list(gate_result.get("failures") or ["no gate result recorded"])
+
+
 def deciding_refusal(store: ControlStore, version: str, to: str = "decide applications") -> str | None:
     """Why `version` may not decide live applications, or None: it needs a person's approval and a passed gate.
 
@@ -103,10 +111,9 @@ def deciding_refusal(store: ControlStore, version: str, to: str = "decide applic
         return f"model {version} is not in the registry (keel model list shows the versions)"
     if not store.approvals_for(version):
         return f"model {version} has no approval: run `keel model approve {version} --by NAME --reason TEXT` first"
-    gate_result = record.get("gate") or {}
-    if not gate_result.get("passed", False):
-        failures = "; ".join(gate_result.get("failures") or ["no gate result recorded"])
-        return f"model {version} failed the policy's gate and cannot {to}: {failures}"
+    failures = gate_failures(record)
+    if failures:
+        return f"model {version} failed the policy's gate and cannot {to}: {'; '.join(failures)}"
     return None
 
 

@@ -28,6 +28,8 @@ def train(json_out: bool = JSON_OPTION) -> None:
     if not outcome.success:
         raise KeelError(f"training failed in run {outcome.run_id}: {outcome.failure}")
     meta = outcome.materializations["candidate_model"]
+    from keel.model_lifecycle import gate_failures
+
     store = _store()
     champion = store.current_alias(CHAMPION)
     result = {
@@ -72,14 +74,6 @@ def trained_candidate_lines(result: dict) -> list[str]:
     return lines
 
 
-def gate_failures(record: dict | None) -> list[str]:
-    """Why a registered version failed the policy's model gate (empty when it passed)."""
-    gate_result = (record or {}).get("gate") or {}
-    if gate_result.get("passed"):
-        return []
-    return list(gate_result.get("failures") or ["no gate result recorded"])
-
-
 def gate_failure_lines(failures: list[str]) -> list[str]:
     """The gate's failures, a line each, so that nobody approves a version that cannot be promoted unawares."""
     return [f"  gate: {failure}" for failure in failures]
@@ -89,7 +83,7 @@ def gate_failure_lines(failures: list[str]) -> list[str]:
 @one_line_errors
 def approve(version: str, by: str = typer.Option(..., "--by"), reason: str = typer.Option(..., "--reason"), json_out: bool = JSON_OPTION) -> None:
     """Record a person's approval of a model version (required before promotion)."""
-    from keel.model_lifecycle import approve as approve_version
+    from keel.model_lifecycle import approve as approve_version, gate_failures
 
     approve_version(_home(), version, by=by, reason=reason)
     failures = gate_failures(_store().get_model_version(version))
@@ -211,6 +205,8 @@ def set_challenger(
 @one_line_errors
 def list_versions(json_out: bool = JSON_OPTION) -> None:
     """Model versions with their metrics, gate result, approvals and aliases."""
+    from keel.model_lifecycle import gate_failures
+
     store = _store()
     champion, challenger = store.current_alias("champion"), store.current_alias("challenger")
     rows = []

@@ -74,25 +74,27 @@ def overdue(due_by: str | None, decided: bool, now: dt.datetime) -> bool:
     return (due if due.tzinfo else due.replace(tzinfo=dt.timezone.utc)) < now
 
 
-def _case_record(row, now: dt.datetime) -> dict:
-    def text(value):
-        return None if value is None or value != value else str(value)
+def _text(value) -> str | None:
+    """A cell as text; None for a missing one (None or NaN)."""
+    return None if value is None or value != value else str(value)
 
+
+def _case_record(row, now: dt.datetime) -> dict:
     return {
         "application_id": row.application_id,
         "application_date": str(row.application_date)[:10],
         "p_bad": None if row.p_bad != row.p_bad else round(float(row.p_bad), 4),
         "suggested_decision": row.suggested_decision,
-        "reason_codes": text(row.reason_codes),
-        "top_features": text(row.top_features),
+        "reason_codes": _text(row.reason_codes),
+        "top_features": _text(row.top_features),
         "qa_sampled": bool(row.qa_sampled),
-        "due_by": text(row.due_by),
-        "status": "decided" if text(row.decision) else "pending",
-        "overdue": overdue(text(row.due_by), bool(text(row.decision)), now),
-        "decision": text(row.decision),
-        "reviewer": text(row.reviewer),
-        "reason": text(row.reason),
-        "reviewed_at": text(row.reviewed_at),
+        "due_by": _text(row.due_by),
+        "status": "decided" if _text(row.decision) else "pending",
+        "overdue": overdue(_text(row.due_by), bool(_text(row.decision)), now),
+        "decision": _text(row.decision),
+        "reviewer": _text(row.reviewer),
+        "reason": _text(row.reason),
+        "reviewed_at": _text(row.reviewed_at),
     }
 
 
@@ -110,7 +112,7 @@ def list_cases(
     now = dt.datetime.now(dt.timezone.utc)
     pending = int(queue["decision"].isna().sum()) if len(queue) else 0
     decided = len(queue) - pending
-    late = sum(overdue(None if due != due else str(due), False, now) for due in queue.loc[queue["decision"].isna(), "due_by"]) if len(queue) else 0
+    late = sum(overdue(_text(due), False, now) for due in queue.loc[queue["decision"].isna(), "due_by"]) if len(queue) else 0
     if len(queue) and not all_cases:
         queue = queue[queue["decision"].isna()]
     listed = len(queue)

@@ -2,7 +2,8 @@
 
 from typer.testing import CliRunner
 
-from keel.cli.model import gate_failures, model_app, trained_candidate_lines, version_line
+from keel.cli.model import model_app, trained_candidate_lines, version_line
+from keel.model_lifecycle import gate_failures
 
 
 def _result(version: str, champion: str | None) -> dict:
