@@ -330,25 +330,54 @@ class ChainReport:
     reason: str | None = None
 
 
+def _batch_problems(batch, batch_rows: pd.DataFrame, previous: str | None) -> list[str]:
+    """What is wrong with one batch given its rows; `previous` is the digest it must link to, None when unknown."""
+    found_rows = rows_sha256(batch_rows)
+    problems = []
+    if len(batch_rows) != batch.row_count:
+        problems.append(f"{batch.row_count} rows recorded, {len(batch_rows)} found")
+    if found_rows != batch.rows_sha256:
+        problems.append(f"rows hash {found_rows[:12]} differs from recorded {batch.rows_sha256[:12]}")
+    if previous is not None and batch.previous_digest != previous:
+        problems.append("chain link to the previous batch does not match")
+    expected = chain_digest(batch.previous_digest if previous is None else previous, batch.ledger_day, batch.batch_seq, found_rows, len(batch_rows))
+    if expected != batch.digest and not problems:
+        problems.append("batch digest does not match its contents")
+    return problems
+
+
+def _rows_by_batch(rows: pd.DataFrame) -> dict:
+    return {seq: group for seq, group in rows.groupby("batch_seq")} if len(rows) else {}
+
+
 def verify_chain(batches: pd.DataFrame, rows: pd.DataFrame) -> ChainReport:
     """Recompute every batch's digest from its rows and the batch before it."""
     previous = GENESIS_DIGEST
     ordered = batches.sort_values("batch_seq")
-    grouped = {seq: group for seq, group in rows.groupby("batch_seq")} if len(rows) else {}
+    grouped = _rows_by_batch(rows)
     for batch in ordered.itertuples(index=False):
-        batch_rows = grouped.get(batch.batch_seq, rows.iloc[0:0])
-        found_rows = rows_sha256(batch_rows)
-        problems = []
-        if len(batch_rows) != batch.row_count:
-            problems.append(f"{batch.row_count} rows recorded, {len(batch_rows)} found")
-        if found_rows != batch.rows_sha256:
-            problems.append(f"rows hash {found_rows[:12]} differs from recorded {batch.rows_sha256[:12]}")
-        if batch.previous_digest != previous:
-            problems.append("chain link to the previous batch does not match")
-        expected = chain_digest(previous, batch.ledger_day, batch.batch_seq, found_rows, len(batch_rows))
-        if expected != batch.digest and not problems:
-            problems.append("batch digest does not match its contents")
+        problems = _batch_problems(batch, grouped.get(batch.batch_seq, rows.iloc[0:0]), previous)
         if problems:
             return ChainReport(False, int(batch.batch_seq), str(batch.ledger_day), int(batch.batch_seq), "; ".join(problems))
         previous = batch.digest
     return ChainReport(True, len(ordered))
+
+
+def verify_excerpt(batches: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
+    """Every problem in an excerpt of the ledger (some days' batches, as an evidence bundle carries them).
+
+    An excerpt lacks the batches of other days, so a batch's link is checked only
+    against the batch just before it when that one is in the excerpt too; its
+    rows, count and digest are always recomputed. Rows of a batch the excerpt
+    does not list are a problem as well: nothing may ride along unchained.
+    """
+    problems = []
+    grouped = _rows_by_batch(rows)
+    digests = dict(zip(batches["batch_seq"], batches["digest"]))
+    for batch in batches.sort_values("batch_seq").itertuples(index=False):
+        batch_rows = grouped.get(batch.batch_seq, rows.iloc[0:0])
+        for problem in _batch_problems(batch, batch_rows, digests.get(batch.batch_seq - 1)):
+            problems.append(f"ledger batch {batch.batch_seq} ({batch.ledger_day}): {problem}")
+    for seq in sorted(set(grouped) - set(digests)):
+        problems.append(f"ledger rows of batch {seq}: no such batch in the bundle ({len(grouped[seq])} rows)")
+    return problems

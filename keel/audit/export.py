@@ -160,15 +160,37 @@ def export_bundle(home: KeelHome, first: dt.date, last: dt.date, out: Path, chec
 
 
 def verify_bundle(out: Path) -> list[str]:
-    """The files whose bytes no longer match the manifest (empty when the bundle is intact)."""
-    manifest = json.loads((out / MANIFEST).read_text())
+    """What no longer holds in a handed-over bundle (empty when it is intact).
+
+    Every file must match its sha256 in the manifest, no file may have been
+    added, and the ledger excerpt must still recompute: each batch's rows hash
+    and digest, and its link to the batch before it where that one is in the
+    bundle too. Needs only the folder, not the KEEL_HOME it came from.
+    """
+    from keel.ledger import verify_excerpt
+
+    manifest_path = out / MANIFEST
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"{out} has no {MANIFEST}: not a keel evidence bundle (keel audit export writes one)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        listed = manifest["files"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{manifest_path}: not a keel bundle manifest ({error})") from None
     problems = []
-    for name, entry in manifest["files"].items():
+    for name, entry in listed.items():
         path = out / name
         if not path.exists():
             problems.append(f"{name}: missing")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
             problems.append(f"{name}: sha256 differs from the manifest")
+    for path in sorted(out.rglob("*")):
+        name = str(path.relative_to(out))
+        if path.is_file() and name != MANIFEST and name not in listed:
+            problems.append(f"{name}: not in the manifest")
+    ledger, batches = out / "decision_ledger.parquet", out / "ledger_batches.parquet"
+    if ledger.exists() and batches.exists():
+        problems += verify_excerpt(pd.read_parquet(batches), pd.read_parquet(ledger))
     return problems
 
 

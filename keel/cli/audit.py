@@ -63,3 +63,32 @@ def export(
         emit_json(bundle.to_dict())
     else:
         typer.echo(f"evidence for {', '.join(bundle.days)} written to {bundle.out} ({len(bundle.files)} files, manifest.json lists their sha256)")
+
+
+@audit_app.command("verify-bundle")
+@one_line_errors
+def verify_bundle(
+    folder: str = typer.Argument(..., help="The bundle's folder, as `keel audit export` wrote it."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check a handed-over evidence bundle: every file against the manifest's sha256, nothing added, and the ledger
+    excerpt's hash chain recomputed. Needs only the folder; exit non-zero naming each problem."""
+    import json
+    from pathlib import Path
+
+    from keel.audit.export import MANIFEST, verify_bundle as problems_in
+
+    out = Path(folder)
+    problems = problems_in(out)
+    listed = json.loads((out / MANIFEST).read_text())
+    payload = {"ok": not problems, "folder": str(out), "from": listed.get("from"), "to": listed.get("to"), "files_checked": len(listed["files"]), "problems": problems}
+    if json_out:
+        emit_json(payload)
+    elif problems:
+        typer.echo(f"bundle {out} does NOT verify ({len(problems)} problem(s)):")
+        for problem in problems:
+            typer.echo(f"  {problem}")
+    else:
+        typer.echo(f"bundle intact: {payload['files_checked']} files match {MANIFEST}, the ledger excerpt's chain recomputes ({payload['from']} to {payload['to']})")
+    if problems:
+        raise typer.Exit(1)

@@ -1,6 +1,7 @@
 """The audit trail read back: `keel explain` tells one application's story; `keel audit export` hands over the evidence."""
 
 import json
+import re
 
 import duckdb
 import pytest
@@ -56,7 +57,8 @@ def test_evidence_bundle_verifies_and_pseudonymizes_personal_data(demo_template,
     out = tmp_path / "bundle"
     result = json_of(keel(home, "audit", "export", "--from", "2026-01-01", "--to", "2026-01-02", "--out", str(out), "--json", env=key))
     assert result["days"] == ["2026-01-01", "2026-01-02"] and result["pseudonymized"]
-    assert verify_bundle(out) == []
+    intact = json_of(keel(home, "audit", "verify-bundle", str(out), "--json"))
+    assert intact["ok"] and intact["problems"] == [] and intact["files_checked"] == 12
     ledger = pd.read_parquet(out / "decision_ledger.parquet")
     assert len(ledger) == 200 and set(ledger["ledger_day"]) == {"2026-01-01", "2026-01-02"}
     applications = pd.read_parquet(out / "applications.parquet")
@@ -67,6 +69,14 @@ def test_evidence_bundle_verifies_and_pseudonymizes_personal_data(demo_template,
     assert json.loads((out / "model_registry.json").read_text())["alias_moves"][0]["to_version"] == summary["first_model_version"]
     (out / "versions.json").write_text("{}")
     assert verify_bundle(out) == ["versions.json: sha256 differs from the manifest"]
+    # An edited ledger fails on its chain too, which rewriting the manifest would not mend.
+    ledger.loc[ledger.index[0], "route"] = "review" if ledger["route"].iloc[0] != "review" else "approve"
+    ledger.to_parquet(out / "decision_ledger.parquet", index=False)
+    (out / "notes.txt").write_text("added later")
+    tampered = keel(home, "audit", "verify-bundle", str(out), check=False)
+    assert tampered.returncode == 1 and "does NOT verify" in tampered.stdout
+    assert "notes.txt: not in the manifest" in tampered.stdout
+    assert re.search(r"ledger batch \d+ \(2026-01-0[12]\): rows hash", tampered.stdout)
 
     plain = tmp_path / "plain"
     keel(home, "audit", "export", "--from", "2026-01-01", "--to", "2026-01-01", "--out", str(plain), "--no-pseudonymize", env=key)

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from keel.ledger import GENESIS_DIGEST, next_batch, rows_sha256, verify_chain
+from keel.ledger import GENESIS_DIGEST, next_batch, rows_sha256, verify_chain, verify_excerpt
 
 
 def _rows(day, ids, route="approve"):
@@ -48,6 +48,27 @@ def test_a_deleted_row_is_caught():
     batches, rows = _build([("2026-01-01", _rows("2026-01-01", ["A1", "A2"]))])
     report = verify_chain(batches, rows.iloc[:1])
     assert not report.ok and "2 rows recorded, 1 found" in report.reason
+
+
+def _four_days():
+    return _build([(d, _rows(d, [f"A{i}", f"B{i}"])) for i, d in enumerate(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"])])
+
+
+def test_an_excerpt_of_days_verifies_without_the_batches_between():
+    batches, rows = _four_days()
+    kept = batches[batches["batch_seq"].isin([2, 4])]
+    assert verify_excerpt(kept, rows[rows["batch_seq"].isin([2, 4])]) == []
+
+
+def test_an_excerpt_names_an_altered_row_a_broken_link_and_unchained_rows():
+    batches, rows = _four_days()
+    rows.loc[rows["ledger_day"] == "2026-01-03", "route"] = "decline"
+    batches.loc[batches["batch_seq"] == 2, "previous_digest"] = "0" * 64
+    problems = verify_excerpt(batches[batches["batch_seq"] != 4], rows)
+    assert problems[0].startswith("ledger batch 2 (2026-01-02): chain link to the previous batch does not match")
+    assert problems[1].startswith("ledger batch 3 (2026-01-03): rows hash")
+    assert problems[2] == "ledger rows of batch 4: no such batch in the bundle (2 rows)"
+    assert len(problems) == 3
 
 
 def test_canonical_lines_are_exactly_one_json_array_per_row():
