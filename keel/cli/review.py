@@ -66,6 +66,14 @@ def _explained(home, cases):
         return with_explanations(con, cases, ControlStore(home.control_store), ModelStore(home.models))
 
 
+def _waiting(home) -> dict:
+    """Decisions written to the inbox and not taken in yet, per case."""
+    from keel.review.inbox import waiting_decisions
+    from keel.review.ingest import inbox_files
+
+    return waiting_decisions(inbox_files(home.review_inbox))
+
+
 def overdue(due_by: str | None, decided: bool, now: dt.datetime) -> bool:
     """Whether a case is still waiting past its SLA (`due_by`, ISO 8601 with an offset; UTC if it has none)."""
     if decided or not due_by:
@@ -79,7 +87,8 @@ def _text(value) -> str | None:
     return None if value is None or value != value else str(value)
 
 
-def _case_record(row, now: dt.datetime) -> dict:
+def _case_record(row, now: dt.datetime, waiting: dict) -> dict:
+    in_inbox = waiting.get(row.application_id) if not _text(row.decision) else None
     return {
         "application_id": row.application_id,
         "application_date": str(row.application_date)[:10],
@@ -95,6 +104,7 @@ def _case_record(row, now: dt.datetime) -> dict:
         "reviewer": _text(row.reviewer),
         "reason": _text(row.reason),
         "reviewed_at": _text(row.reviewed_at),
+        "waiting_in_inbox": in_inbox._asdict() if in_inbox else None,
     }
 
 
@@ -119,12 +129,15 @@ def list_cases(
     if limit is not None:
         queue = queue.head(limit)
     # Explanations cost a prediction per feature: computed for the cases shown, not stored for all.
-    shown = [_case_record(row, now) for row in (_explained(home, queue) if len(queue) else queue).itertuples(index=False)]
+    waiting = _waiting(home)
+    shown = [_case_record(row, now, waiting) for row in (_explained(home, queue) if len(queue) else queue).itertuples(index=False)]
     if json_out:
         emit_json({"date": date, "cases": shown, "pending": pending, "decided": decided, "overdue": late})
         return
     for case in shown:
         status = f"{case['status']}, OVERDUE" if case["overdue"] else case["status"]
+        if case["waiting_in_inbox"]:
+            status += ", {decision} by {reviewer} waiting in the inbox".format(**case["waiting_in_inbox"])
         typer.echo(
             f"{case['application_id']}  {case['application_date']}  p_bad {case['p_bad']}  suggest {case['suggested_decision']}"
             f"{'  [QA]' if case['qa_sampled'] else ''}  due {case['due_by']}  {status}\n    {case['top_features'] or ''}"
@@ -156,6 +169,12 @@ def decide(
         fail(f"application {application_id} is not in the review queue (`keel review list` shows the cases)")
     if case["decision"].notna().any():
         fail(f"application {application_id} already has a review decision ({case['decision'].iloc[0]} by {case['reviewer'].iloc[0]})")
+    waiting = _waiting(home).get(application_id)
+    if waiting:
+        fail(
+            f"application {application_id} already has a decision waiting in the inbox ({waiting.decision} by {waiting.reviewer}, "
+            f"{waiting.source_file}); the first decision for a case is the one that counts"
+        )
     now = dt.datetime.now(dt.timezone.utc)
     record = {"application_id": application_id, "decision": decision, "reviewer": reviewer, "reason": reason, "reviewed_at": now.isoformat()}
     path = write_inbox_file([record], home.review_inbox, f"decision-{application_id}-{now:%Y%m%dT%H%M%S%f}.jsonl")

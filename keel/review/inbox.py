@@ -10,8 +10,8 @@ bad line is set aside with the reason it was refused (malformed JSON, a
 missing field, an unknown decision, an unknown application, a case that is
 not waiting for review, a second decision for the same case, a timestamp
 without a timezone). The first decision for a case is the one that counts;
-a reviewer who changed their mind asks for a correction, which is a new,
-visible event rather than a silent overwrite.
+a later one is refused, never a silent overwrite (so `keel review decide`
+refuses a case whose decision is still waiting in the inbox).
 """
 
 from __future__ import annotations
@@ -138,6 +138,29 @@ def validate_inbox_file(path: Path | str, queue_ids: set[str], known_ids: set[st
     frame = pd.DataFrame(accepted, columns=list(ACCEPTED_COLUMNS))
     frame = frame.astype({**{c: "str" for c in ACCEPTED_COLUMNS if c != "line_number"}, "line_number": "int64"})
     return InboxResult(source_file=path.name, source_sha256=sha256, accepted=frame, rejected=rejected)
+
+
+class WaitingDecision(NamedTuple):
+    decision: str
+    reviewer: str
+    source_file: str
+
+
+def waiting_decisions(files: Iterable[Path]) -> dict[str, WaitingDecision]:
+    """The first decision per case in inbox files not taken in yet (`files` in arrival order).
+
+    The one ingest will keep; lines it would refuse for their form are skipped
+    here, ingest reports them.
+    """
+    waiting: dict[str, WaitingDecision] = {}
+    for path in files:
+        for raw in Path(path).read_bytes().splitlines():
+            try:
+                record = check_decision_fields(json.loads(raw))
+            except (ValueError, UnicodeDecodeError):
+                continue
+            waiting.setdefault(record[APPLICATION_ID], WaitingDecision(record["decision"], record["reviewer"], Path(path).name))
+    return waiting
 
 
 def _write_atomically(path: Path, text: str) -> None:

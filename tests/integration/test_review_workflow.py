@@ -70,6 +70,11 @@ def test_decide_then_ingest_makes_the_reviewers_decision_final(home):
     overruled = "approve" if first["suggested_decision"] == "decline" else "decline"
     keel(home, "review", "decide", first["application_id"], overruled, "--reviewer", "mchen", "--reason", "payslip checked")
     keel(home, "review", "decide", second["application_id"], second["suggested_decision"], "--reviewer", "ana", "--reason", "as suggested")
+    # Not taken in yet: a second decision on the case is refused now, not set aside later where nobody looks.
+    again = keel(home, "review", "decide", first["application_id"], first["suggested_decision"], "--reviewer", "lee", "--reason", "x", check=False)
+    assert again.returncode == 1 and f"already has a decision waiting in the inbox ({overruled} by mchen" in again.stderr
+    waiting = {c["application_id"]: c["waiting_in_inbox"] for c in keel_json(home, "review", "list", "--date", DAY)["cases"]}
+    assert waiting[first["application_id"]]["reviewer"] == "mchen" and waiting[cases[2]["application_id"]] is None
     # A file with each kind of bad line, dropped by another tool.
     auto = next(app for app, row in _final(home).items() if row[1] == "auto")
     good_third = cases[2]

@@ -99,3 +99,13 @@ def test_inbox_files_are_written_whole_and_never_overwritten(tmp_path):
         write_inbox_file([decision], tmp_path / "inbox", "batch-1.jsonl")
     assert [p.name for p in (tmp_path / "inbox").iterdir()] == ["batch-1.jsonl"]
     assert validate_inbox_file(path, QUEUE, KNOWN, set()).accepted["application_id"].tolist() == ["A000001"]
+
+
+def test_waiting_decisions_are_the_first_per_case_in_arrival_order(tmp_path):
+    from keel.review.inbox import waiting_decisions
+
+    early = inbox(tmp_path, line(), "{broken", line(application_id="A000002", decision="decline", reviewer=...), name="a.jsonl")
+    late = inbox(tmp_path, line(decision="decline", reviewer="ana"), line(application_id="A000003", reviewer="lee"), name="b.jsonl")
+    waiting = waiting_decisions([early, late])
+    assert waiting == {"A000001": ("approve", "mchen", "a.jsonl"), "A000003": ("approve", "lee", "b.jsonl")}
+    assert waiting_decisions([]) == {}
