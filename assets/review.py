@@ -159,9 +159,15 @@ def final_decisions_asset(context: dg.AssetExecutionContext, warehouse: Warehous
             check_name=name,
             passed=alert is None,
             severity=dg.AssetCheckSeverity.WARN,
-            description=alert["message"] if alert else f"{measure} {value if value is not None else 'not measurable yet'} within the policy's level",
+            description=alert["message"] if alert else _within_policy(measure, value),
             metadata={measure: dg.MetadataValue.float(float(value)) if value is not None else dg.MetadataValue.text("n/a")},
         )
+
+
+def _within_policy(measure: str, value: float | int | None) -> str:
+    if value is None:
+        return f"{measure} not measurable yet (no cases to measure it over)"
+    return f"{measure} {value} within the policy's level"
 
 
 def _append_review_events(con, days: list[str], run_id: str) -> None:
