@@ -78,6 +78,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     review = _one(con, "review", "review_outcomes", "select * from review.review_outcomes where application_id = ? order by ingest_seq limit 1", [application_id])
     outcome = _one(con, "staging", "stg_outcomes", "select * from staging.stg_outcomes where application_id = ?", [application_id])
 
+    earlier = _earlier_decisions(con, application_id, int(ledger["batch_seq"]), ledger.get("raw_row_hash"), ui_url)
     codes = json.loads(ledger.get("reason_codes") or "[]")
     reasons = [{"code": code, "text": text} for code, text in zip(codes, describe_reasons(codes, policy))]
     run_ids = json.loads(ledger.get("run_ids") or "{}")
@@ -118,9 +119,51 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         "run_ids": run_ids,
         "run_links": {step: run_link(run_id, base) for step, run_id in run_ids.items() if run_id},
         "ledger_batch": ledger.get("batch_seq"),
+        "earlier_decisions": earlier,
     }
     record["story"] = story(record)
     return record
+
+
+EARLIER_SQL = """
+select l.batch_seq, b.appended_at, l.source_file, l.source_sha256, l.raw_row_hash, l.model_version, l.policy_version,
+       l.score, l.route, b.run_id
+from audit.decision_ledger l join audit.ledger_batches b using (batch_seq)
+where l.application_id = ? and l.event_type = 'decision' and l.batch_seq < ?
+order by l.batch_seq
+"""
+
+
+def _earlier_decisions(con, application_id: str, latest_batch: int, latest_raw_row_hash: str | None, ui_url: str | None) -> list[dict]:
+    """The decisions the latest one superseded (its day re-run on a replaced file, or re-scored after a promotion)."""
+    if not wh.table_exists(con, "audit", "ledger_batches"):
+        return []
+    frame = con.execute(EARLIER_SQL, [application_id, latest_batch]).df()
+    return [
+        {
+            "ledger_batch": int(row.batch_seq),
+            "recorded_at": row.appended_at,
+            "source_file": row.source_file,
+            "source_sha256": row.source_sha256,
+            "row_changed_since": row.raw_row_hash != latest_raw_row_hash,
+            "model_version": _plain(row.model_version),
+            "policy_version": row.policy_version,
+            "score": float(row.score) if row.score else None,
+            "route": row.route,
+            "run_link": run_link(row.run_id, ui_url) if row.run_id else None,
+        }
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def _earlier_line(e: dict) -> str:
+    scored = f"{e['score']:.1%}" if e["score"] is not None else "no score (fallback rules)"
+    changed = ", the row has changed since" if e["row_changed_since"] else ""
+    return (
+        f"  - {str(e['recorded_at'])[:19].replace('T', ' ')} UTC (ledger batch {e['ledger_batch']}): from {e['source_file']} sha256 {str(e['source_sha256'])[:12]}…{changed}; "
+        f"model {e['model_version'] or 'none'}, policy {e['policy_version']}, {scored}, routed to {e['route']}"
+        + (f"; {e['run_link']}" if e["run_link"] else "")
+    )
 
 
 def story(r: dict) -> list[str]:
@@ -129,6 +172,9 @@ def story(r: dict) -> list[str]:
         f"{r['application_id']} was received on {r['application_date']} in {r['source_file']} (row {r['row_number']}, "
         f"file sha256 {str(r['source_sha256'])[:12]}…) and passed data contract {r['contract_version']}.",
     ]
+    if r.get("earlier_decisions"):
+        lines.append(f"It was decided {len(r['earlier_decisions']) + 1} times; the latest decision stands, the earlier ones were superseded:")
+        lines += [_earlier_line(e) for e in r["earlier_decisions"]]
     if r["features"]:
         shown = ", ".join(f"{k}={'missing' if v is None else (f'{v:.4g}' if isinstance(v, float) else v)}" for k, v in r["features"].items())
         lines.append(f"The model saw: {shown}.")

@@ -43,10 +43,23 @@ def test_an_altered_ledger_row_is_named_with_its_column(home):
     assert verified.returncode == 1 and json.loads(verified.stdout)["first_broken_day"] == day
 
 
-def test_a_changed_landing_file_cannot_be_replayed(home):
+def test_a_changed_landing_file_is_refused_until_the_day_is_decided_again(home):
     day = DAYS[2]
     landed = home / "landing" / "applications" / f"applications_{day}.csv"
-    landed.write_bytes(landed.read_bytes().replace(b"rent", b"owner", 1))
+    original = landed.read_text()
+    changed_id = original[: original.index("rent")].splitlines()[-1].split(",")[0]
+    landed.write_text(original.replace("rent", "owner", 1))
     completed = keel(home, "replay", day, check=False)
     assert completed.returncode == 1
     assert f"applications_{day}.csv has changed since it was decided" in completed.stderr + completed.stdout
+
+    # Decided again on the replaced file (what the landing sensor does): the new decision stands, the old one is on record.
+    keel(home, "run", "--date", day)
+    record = json.loads(keel(home, "explain", changed_id, "--json").stdout)
+    assert record["source_sha256"] != record["earlier_decisions"][0]["source_sha256"]
+    assert len(record["earlier_decisions"]) == 1 and record["earlier_decisions"][0]["ledger_batch"] < record["ledger_batch"]
+    assert record["earlier_decisions"][0]["row_changed_since"]
+    assert record["raw_values"]["home"] == "owner"
+    story = keel(home, "explain", changed_id).stdout
+    assert "It was decided 2 times; the latest decision stands" in story
+    assert json.loads(keel(home, "replay", day, "--json", check=False).stdout)["match"]

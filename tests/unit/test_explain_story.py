@@ -37,3 +37,18 @@ def test_without_a_model_the_story_says_the_fallback_decided():
     lines = story(_record(model_unavailable=True, score=None, model_version=None))
     assert "The model was unavailable; the policy's fallback rules decided." in lines
     assert not any("probability" in line for line in lines)
+
+
+def test_a_superseded_decision_is_told_before_the_one_that_stands():
+    earlier = {
+        "ledger_batch": 3, "recorded_at": "2026-12-04T20:40:52.173979+00:00", "source_file": "applications_2026-01-01.csv",
+        "source_sha256": "3c789c73b86d" + "0" * 52, "row_changed_since": True, "model_version": None, "policy_version": "1.0.0",
+        "score": None, "route": "review", "run_link": RUN_A,
+    }
+    lines = story(_record(earlier_decisions=[earlier]))
+    assert lines[1] == "It was decided 2 times; the latest decision stands, the earlier ones were superseded:"
+    assert lines[2] == (
+        "  - 2026-12-04 20:40:52 UTC (ledger batch 3): from applications_2026-01-01.csv sha256 3c789c73b86d…, the row has changed since; "
+        f"model none, policy 1.0.0, no score (fallback rules), routed to review; {RUN_A}"
+    )
+    assert not any("decided 1 times" in line or "superseded" in line for line in story(_record(earlier_decisions=[])))
