@@ -173,7 +173,7 @@ def story(r: dict) -> list[str]:
         f"file sha256 {str(r['source_sha256'])[:12]}…) and passed data contract {r['contract_version']}.",
     ]
     if r.get("earlier_decisions"):
-        lines.append(f"It was decided {len(r['earlier_decisions']) + 1} times; the latest decision stands, the earlier ones were superseded:")
+        lines.append(f"It was decided {len(r['earlier_decisions']) + 1} times; the latest superseded the earlier ones:")
         lines += [_earlier_line(e) for e in r["earlier_decisions"]]
     if r["features"]:
         shown = ", ".join(f"{k}={'missing' if v is None else (f'{v:.4g}' if isinstance(v, float) else v)}" for k, v in r["features"].items())
@@ -190,6 +190,11 @@ def story(r: dict) -> list[str]:
             + (f" (overriding the suggested {r['suggested_decision']})" if r["overridden"] else "")
             + (f", from {r['review_source']['file']} line {r['review_source']['line']}." if r["review_source"] else ".")
         )
+        if r["route"] != "review":
+            lines.append(
+                f"The review was of an earlier decision that sent the case to review; the reviewer's decision stands over "
+                f"the policy's automatic {r['route']} of the decision that superseded it."
+            )
     elif r["route"] == "review":
         lines.append(f"No reviewer has decided yet: the case is {r['final_decision']} (suggested: {r['suggested_decision']}).")
     lines.append(f"Final decision: {r['final_decision']}.")

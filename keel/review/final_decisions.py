@@ -6,6 +6,12 @@ defaulted to the suggestion, because a credit decision nobody made must not
 look made. A reviewer who decides differently from the suggestion has
 overridden it; the override rate is how the business learns whether its
 thresholds still fit.
+
+A reviewer's decision also stands when the case's day is decided again (a
+replaced landing file, a re-score after a promotion) and the policy now
+decides it automatically: automation does not overturn a person, who may have
+known more than the data (a doubt about the documents, a fraud suspicion).
+The re-decision stays on record in the ledger; `keel explain` tells both.
 """
 
 from __future__ import annotations
@@ -37,9 +43,10 @@ def final_decisions(decisions: pd.DataFrame, review_outcomes: pd.DataFrame | Non
     decisions: application_id, route, suggested_decision (the policy's output).
     review_outcomes: accepted inbox decisions (application_id, decision,
     reviewer, reason, reviewed_at), possibly covering other days too; outcomes
-    for applications not in `decisions` are ignored. An outcome for a case the
-    policy decided automatically, or two outcomes for one case, mean the inbox
-    checks were bypassed, and raise.
+    for applications not in `decisions` are ignored. Two outcomes for one case
+    mean the inbox checks were bypassed, and raise. An outcome for a case now
+    routed automatically (its day decided again since the review) stands, and
+    counts as overriding the automatic decision when it differs.
     """
     missing = [c for c in (APPLICATION_ID, "route", "suggested_decision") if c not in decisions.columns]
     if missing:
@@ -58,14 +65,10 @@ def final_decisions(decisions: pd.DataFrame, review_outcomes: pd.DataFrame | Non
     merged = merge_one_to_one(decisions[[APPLICATION_ID, "route", "suggested_decision"]], outcomes, on=APPLICATION_ID, how="left")
 
     in_review = (merged["route"] == ROUTE_REVIEW).to_numpy()
-    has_outcome = merged["decision"].notna().to_numpy()
-    stray = merged.loc[has_outcome & ~in_review, APPLICATION_ID]
-    if len(stray):
-        raise ValueError(f"application {stray.iloc[0]} has a review outcome but was decided automatically")
-
-    reviewed = in_review & has_outcome
-    final = np.where(in_review, np.where(has_outcome, merged["decision"].to_numpy(dtype=object), PENDING), merged["route"].to_numpy(dtype=object))
-    decided_by = np.where(in_review, np.where(has_outcome, DECIDED_BY_REVIEWER, None), DECIDED_BY_AUTO)
+    reviewed = merged["decision"].notna().to_numpy()
+    automatic = merged["route"].to_numpy(dtype=object)
+    final = np.where(reviewed, merged["decision"].to_numpy(dtype=object), np.where(in_review, PENDING, automatic))
+    decided_by = np.where(reviewed, DECIDED_BY_REVIEWER, np.where(in_review, None, DECIDED_BY_AUTO))
     overridden = reviewed & (merged["decision"].to_numpy(dtype=object) != merged["suggested_decision"].to_numpy(dtype=object))
     return pd.DataFrame(
         {

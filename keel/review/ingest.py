@@ -170,13 +170,25 @@ def _built_through(con) -> tuple[int, set[str]]:
     return seq, days
 
 
+def _routes_by_day(con, table: str) -> dict[str, tuple[int, int]]:
+    """Per application day: how many applications, and an order-free fingerprint of their ids and routes."""
+    rows = con.execute(
+        f"select cast(cast({APPLICATION_DATE} as date) as varchar), count(*), bit_xor(hash({APPLICATION_ID} || ':' || route)) "
+        f"from {table} group by 1"
+    ).fetchall()
+    return {day: (count, fingerprint) for day, count, fingerprint in rows}
+
+
 def days_to_refresh(con) -> list[str]:
-    """Decided days missing from final_decisions, and days with review outcomes not yet folded in."""
+    """Decided days missing from final_decisions or decided again since (routes changed), and days with review
+    outcomes not yet folded in."""
     if not wh.table_exists(con, "decisioning", "decisions"):
         return []
     seq, built = _built_through(con)
-    decided_days = {str(row[0]) for row in con.execute(f"select distinct cast({APPLICATION_DATE} as date) from decisioning.decisions").fetchall()}
-    stale: set[str] = decided_days - built
+    decided = _routes_by_day(con, "decisioning.decisions")
+    decided_days = set(decided)
+    final = _routes_by_day(con, f"{SCHEMA}.{FINAL_TABLE}") if built else {}
+    stale: set[str] = {day for day, routes in decided.items() if final.get(day) != routes}
     if wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
         stale |= {
             str(row[0])

@@ -61,5 +61,5 @@ def test_a_changed_landing_file_is_refused_until_the_day_is_decided_again(home):
     assert record["earlier_decisions"][0]["row_changed_since"]
     assert record["raw_values"]["home"] == "owner"
     story = keel(home, "explain", changed_id).stdout
-    assert "It was decided 2 times; the latest decision stands" in story
+    assert "It was decided 2 times; the latest superseded the earlier ones:" in story
     assert json.loads(keel(home, "replay", day, "--json", check=False).stdout)["match"]

@@ -46,9 +46,18 @@ def test_a_superseded_decision_is_told_before_the_one_that_stands():
         "score": None, "route": "review", "run_link": RUN_A,
     }
     lines = story(_record(earlier_decisions=[earlier]))
-    assert lines[1] == "It was decided 2 times; the latest decision stands, the earlier ones were superseded:"
+    assert lines[1] == "It was decided 2 times; the latest superseded the earlier ones:"
     assert lines[2] == (
         "  - 2026-12-04 20:40:52 UTC (ledger batch 3): from applications_2026-01-01.csv sha256 3c789c73b86d…, the row has changed since; "
         f"model none, policy 1.0.0, no score (fallback rules), routed to review; {RUN_A}"
     )
     assert not any("decided 1 times" in line or "superseded" in line for line in story(_record(earlier_decisions=[])))
+
+
+def test_a_review_that_outlived_a_re_decision_says_the_person_decided():
+    reviewed = _record(route="approve", reviewer="alice", final_decision="decline", reviewed_at="2026-12-04T21:55:46+00:00",
+                       review_reason="no income evidence", overridden=True, suggested_decision="approve", review_source=None)
+    lines = story(reviewed)
+    assert any(line.endswith("the reviewer's decision stands over the policy's automatic approve of the decision that superseded it.") for line in lines)
+    assert "Final decision: decline." in lines
+    assert not any("stands over" in line for line in story(reviewed | {"route": "review"}))

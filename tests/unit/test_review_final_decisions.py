@@ -44,8 +44,13 @@ def test_without_any_outcome_every_review_case_is_pending():
     assert not final["overridden"].any()
 
 
-def test_an_outcome_for_an_automatic_decision_or_a_second_outcome_is_refused():
-    with pytest.raises(ValueError, match="A1 has a review outcome but was decided automatically"):
-        final_decisions(decisions(), outcomes([("A1", "decline")]))
+def test_a_reviewed_case_decided_again_automatically_keeps_the_reviewers_decision():
+    # A1 and A2 were in review when mchen decided; their day was decided again and the policy now decides them itself.
+    final = final_decisions(decisions(), outcomes([("A1", "decline"), ("A2", "decline")])).set_index("application_id")
+    assert final.loc["A1", ["final_decision", "decided_by", "reviewer", "overridden"]].tolist() == ["decline", "reviewer", "mchen", True]
+    assert final.loc["A2", ["final_decision", "decided_by", "overridden"]].tolist() == ["decline", "reviewer", False]
+
+
+def test_a_second_outcome_is_refused():
     with pytest.raises(ValueError, match="A3 has more than one review outcome"):
         final_decisions(decisions(), outcomes([("A3", "decline"), ("A3", "approve")]))

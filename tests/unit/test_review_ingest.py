@@ -96,3 +96,21 @@ def test_final_decisions_one_row_per_application_pending_never_defaulted(home):
         ("A000003", "approve", "reviewer", "ana", False),
         ("A000004", "pending", None, None, False),
     ]
+
+
+def test_a_day_decided_again_with_other_routes_is_rebuilt_and_a_review_stands(home):
+    con, folder = home
+    _drop(folder, "a.jsonl", [_decision("A000002", "decline")])
+    _ingest(con, folder)
+    refresh_final_decisions(con)
+    # The day's file was replaced and the day decided again: A000002 is now approved automatically, A000001 goes to review.
+    con.execute("update decisioning.decisions set route = 'approve', suggested_decision = 'approve' where application_id = 'A000002'")
+    con.execute("update decisioning.decisions set route = 'review', suggested_decision = 'decline' where application_id = 'A000001'")
+    assert days_to_refresh(con) == ["2026-01-01"], "the day whose routes changed, not the untouched one"
+    refresh_final_decisions(con)
+    assert days_to_refresh(con) == []
+    final = con.execute("select application_id, route, final_decision, decided_by, reviewer, overridden from review.final_decisions order by 1").fetchall()
+    assert final[:2] == [
+        ("A000001", "review", "pending", None, None, False),
+        ("A000002", "approve", "decline", "reviewer", "ana", True),  # the person's decision stands over the automatic approve
+    ]
