@@ -74,6 +74,21 @@ def _waiting(home) -> dict:
     return waiting_decisions(inbox_files(home.review_inbox))
 
 
+def _taken(queue, waiting: dict) -> dict[str, str]:
+    """Queued cases that cannot take another decision, with why: decided, or a decision waiting in the inbox."""
+    taken = {
+        row.application_id: f"already has a review decision ({row.decision} by {row.reviewer})"
+        for row in queue[queue["decision"].notna()].itertuples(index=False)
+    } if len(queue) else {}
+    for case, w in waiting.items():
+        taken.setdefault(
+            case,
+            f"already has a decision waiting in the inbox ({w.decision} by {w.reviewer}, {w.source_file}); "
+            "the first decision for a case is the one that counts",
+        )
+    return taken
+
+
 def overdue(due_by: str | None, decided: bool, now: dt.datetime) -> bool:
     """Whether a case is still waiting past its SLA (`due_by`, ISO 8601 with an offset; UTC if it has none)."""
     if decided or not due_by:
@@ -164,17 +179,11 @@ def decide(
         fail(f"decision {decision!r} must be one of {', '.join(REVIEW_DECISIONS)}")
     home = _home()
     queue = _queue(home, None)
-    case = queue[queue["application_id"] == application_id] if len(queue) else queue
-    if not len(case):
+    if not len(queue) or application_id not in set(queue["application_id"]):
         fail(f"application {application_id} is not in the review queue (`keel review list` shows the cases)")
-    if case["decision"].notna().any():
-        fail(f"application {application_id} already has a review decision ({case['decision'].iloc[0]} by {case['reviewer'].iloc[0]})")
-    waiting = _waiting(home).get(application_id)
-    if waiting:
-        fail(
-            f"application {application_id} already has a decision waiting in the inbox ({waiting.decision} by {waiting.reviewer}, "
-            f"{waiting.source_file}); the first decision for a case is the one that counts"
-        )
+    taken = _taken(queue, _waiting(home)).get(application_id)
+    if taken:
+        fail(f"application {application_id} {taken}")
     now = dt.datetime.now(dt.timezone.utc)
     record = {"application_id": application_id, "decision": decision, "reviewer": reviewer, "reason": reason, "reviewed_at": now.isoformat()}
     path = write_inbox_file([record], home.review_inbox, f"decision-{application_id}-{now:%Y%m%dT%H%M%S%f}.jsonl")
@@ -197,13 +206,16 @@ def export(
 
     home = _home()
     queue = _queue(home, _date(date))
-    pending = queue[queue["decision"].isna()] if len(queue) else queue
+    taken = _taken(queue, _waiting(home))
+    pending = queue[~queue["application_id"].isin(list(taken))] if len(queue) else queue
+    waiting = len(queue) - len(pending) - (int(queue["decision"].notna().sum()) if len(queue) else 0)
     pending = _explained(home, pending) if len(pending) else pending
     path = export_queue_csv(pending.drop(columns=["decision", "reviewer", "reason", "reviewed_at"], errors="ignore"), out, current_policy())
     if json_out:
-        emit_json({"date": date, "out": str(path), "cases": len(pending)})
+        emit_json({"date": date, "out": str(path), "cases": len(pending), "waiting_in_inbox": waiting})
     else:
-        typer.echo(f"{len(pending)} pending cases of {date} written to {path}")
+        left_out = f" ({waiting} with a decision waiting in the inbox left out)" if waiting else ""
+        typer.echo(f"{len(pending)} pending cases of {date} written to {path}{left_out}")
 
 
 @review_app.command("import")
@@ -215,10 +227,13 @@ def import_csv(
     """Turn the filled rows of a review sheet into an inbox file (rows without a decision are skipped)."""
     from keel.review import import_review_csv, write_inbox_file
 
-    decisions = import_review_csv(path)
+    home = _home()
+    queue = _queue(home, None)
+    queued = set(queue["application_id"]) if len(queue) else set()
+    taken = _taken(queue, _waiting(home))
+    decisions = import_review_csv(path, why_not=lambda case: taken.get(case) if case in queued else "not in the review queue")
     if not decisions:
         fail(f"{path}: no row has a decision filled in; nothing imported")
-    home = _home()
     stem = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem)[:60] or "sheet"
     inbox_file = write_inbox_file(decisions, home.review_inbox, f"import-{stem}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}.jsonl")
     if json_out:

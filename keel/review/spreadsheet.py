@@ -12,6 +12,7 @@ the sheet once instead of discovering half of it was taken.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,12 +67,15 @@ def export_queue_csv(queue: pd.DataFrame, path: Path | str, policy: "Policy | No
     return path
 
 
-def import_review_csv(path: Path | str, reviewed_at: dt.datetime | None = None) -> list[dict]:
+def import_review_csv(path: Path | str, reviewed_at: dt.datetime | None = None, why_not: Callable[[str], str | None] | None = None) -> list[dict]:
     """The filled rows of a review sheet as inbox decisions (fields INBOX_FIELDS).
 
     A row's own reviewed_at column is used when present and filled; otherwise
     `reviewed_at` (default: now, UTC). Decision values are read case-insensitively.
-    Membership of the queue is checked later, when the inbox file is ingested.
+    `why_not(case)` says why a case cannot take a decision now (not in the
+    queue, decided, a decision waiting in the inbox), or None; a filled row for
+    such a case is a problem like any other. The inbox ingest checks the queue
+    again.
     """
     path = Path(path)
     sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -100,6 +104,10 @@ def import_review_csv(path: Path | str, reviewed_at: dt.datetime | None = None) 
             problems.append(f"row {row_number} ({row[APPLICATION_ID] or 'no application id'}): {refusal}")
             continue
         case = decision[APPLICATION_ID]
+        refusal = why_not(case) if why_not else None
+        if refusal:
+            problems.append(f"row {row_number} ({case}): {refusal}")
+            continue
         if case in first_row_of:
             problems.append(f"row {row_number} ({case}): a second decision for the case decided on row {first_row_of[case]}")
             continue

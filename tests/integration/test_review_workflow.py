@@ -128,6 +128,11 @@ def test_spreadsheet_round_trip(home, tmp_path):
         writer.writerows(rows)
     imported = keel_json(home, "review", "import", str(sheet))
     assert imported["imported"] == 1
+    # Imported again before the inbox is taken in: refused at once, naming the row; the case is no longer exported.
+    again = keel(home, "review", "import", str(sheet), check=False)
+    assert again.returncode == 1 and f"row 2 ({rows[0]['application_id']}): already has a decision waiting in the inbox (decline by sam" in again.stderr
+    left = keel_json(home, "review", "export", "--date", DAY, "--out", str(tmp_path / "again.csv"))
+    assert (left["cases"], left["waiting_in_inbox"]) == (exported["cases"] - 1, 1)
     result = keel_json(home, "review", "ingest")
     assert result["accepted"] == 1 and result["rejected"] == 0
     assert _final(home)[rows[0]["application_id"]][:3] == ("decline", "reviewer", "sam")

@@ -83,6 +83,17 @@ def test_bad_rows_stop_the_import_and_are_all_listed(tmp_path):
     assert "row 3 (A000002): reviewer is empty" in message
 
 
+def test_rows_for_cases_that_cannot_take_a_decision_stop_the_import(tmp_path):
+    path = export_queue_csv(queue(), tmp_path / "queue.csv")
+    fill(path, {"A000001": ("approve", "mchen", "ok"), "A000002": ("decline", "mchen", "debt")})
+    taken = {"A000002": "already has a decision waiting in the inbox (approve by ana, d.jsonl)"}
+    with pytest.raises(ReviewCsvError) as failure:
+        import_review_csv(path, reviewed_at=AT, why_not=taken.get)
+    assert "1 row(s) cannot be imported" in str(failure.value)
+    assert "row 3 (A000002): already has a decision waiting in the inbox (approve by ana, d.jsonl)" in str(failure.value)
+    assert [d["application_id"] for d in import_review_csv(path, reviewed_at=AT, why_not={}.get)] == ["A000001", "A000002"]
+
+
 def test_a_sheet_without_the_reviewer_columns_is_refused(tmp_path):
     path = tmp_path / "other.csv"
     queue().to_csv(path, index=False)
