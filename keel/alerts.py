@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import textwrap
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -173,6 +174,10 @@ def _merge(incident: Incident, evaluation: CheckEvaluation) -> None:
 # --- the alert -------------------------------------------------------------------------------------
 
 
+# Chat tools show `text` as one message: the details are cut at a word, whole in `details`.
+TEXT_DETAIL_CHARS = 300
+
+
 def build_alert(incident: Incident, retraining_job: str, now: dt.datetime | None = None) -> dict:
     """The alert of a newly opened incident: one JSON object, readable by people and machines.
 
@@ -195,9 +200,10 @@ def build_alert(incident: Incident, retraining_job: str, now: dt.datetime | None
         "retraining": {"job": retraining_job, "requested": True},
         "raised_at": raised_at,
         "text": (
-            f"keel: {what} alert on {incident.day}{features} "
-            f"({'; '.join(incident.descriptions)[:300]}); retraining requested ({retraining_job}), "
-            "the candidate will not be promoted without approval"
+            f"keel: {what} alert on {incident.day}{features}: "
+            f"{textwrap.shorten('; '.join(incident.descriptions), TEXT_DETAIL_CHARS, placeholder=' … (all in details)')}. "
+            + (f"Report: {incident.report}. " if incident.report else "")
+            + f"Retraining requested ({retraining_job}); the candidate will not be promoted without approval."
         ),
     }
 

@@ -87,6 +87,16 @@ def test_the_alert_names_the_day_features_and_the_retraining():
     assert "income, job" in alert["text"] and "train_model" in alert["text"] and "not be promoted" in alert["text"]
 
 
+def test_the_alert_text_cuts_long_details_at_a_word_and_keeps_them_whole_in_details():
+    long = "; ".join(f"feature_{i} (alert: psi 1.{i:02d} >= alert 0.25; ks statistic 0.5{i} >= alert 0.25)" for i in range(12))
+    incident = advance(IncidentState(), [result(1, FEATURES, "2026-01-08", False, features=("income",), description=long)], KINDS).opened[0]
+    alert = build_alert(incident, "train_model")
+    assert alert["details"] == [long]
+    shown = alert["text"].split("in income: ", 1)[1].split(" … (all in details)")[0]
+    assert long.startswith(shown) and long[len(shown)] == " ", "cut between words, not inside one"
+    assert alert["text"].endswith("Retraining requested (train_model); the candidate will not be promoted without approval.")
+
+
 class _Receiver(BaseHTTPRequestHandler):
     received: list = []
 
