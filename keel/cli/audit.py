@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from keel.cli.output import emit_json, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, one_line_errors
 
 audit_app = typer.Typer(help="The audit trail: verify the decision ledger's hash chain, export evidence.", no_args_is_help=True)
 
 
 @audit_app.command("verify")
 @one_line_errors
-def verify(json_out: bool = typer.Option(False, "--json")) -> None:
+def verify(json_out: bool = JSON_OPTION) -> None:
     """Recompute the ledger's hash chain; exit non-zero naming the first broken day."""
     from keel.home import KeelHome
     from keel.ledger_store import verify as verify_ledger
@@ -38,7 +38,7 @@ def export(
     last: str = typer.Option(..., "--to", help="Last application day (YYYY-MM-DD)."),
     out: str = typer.Option(..., "--out", help="An empty or new folder for the bundle."),
     no_pseudonymize: bool = typer.Option(False, "--no-pseudonymize", help="Keep personal data readable (only for an authorized recipient)."),
-    json_out: bool = typer.Option(False, "--json"),
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """An evidence bundle for auditors: ledger, applications (personal data pseudonymized), versions, contracts,
     check results, drift summary, review measures, approvals and alias history, with a manifest of sha256s."""
@@ -69,7 +69,7 @@ def export(
 @one_line_errors
 def verify_bundle(
     folder: str = typer.Argument(..., help="The bundle's folder, as `keel audit export` wrote it."),
-    json_out: bool = typer.Option(False, "--json"),
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Check a handed-over evidence bundle: every file against the manifest's sha256, nothing added, and the ledger
     excerpt's hash chain recomputed. Needs only the folder; exit non-zero naming each problem."""

@@ -449,7 +449,7 @@ SUPERSEDED_DEV_WARNING = "ignore:Function `dev_command` is superseded"
 @one_line_errors
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; keep 127.0.0.1 unless you put auth in front."),
-    port: int = typer.Option(3000, "--port"),
+    port: int = typer.Option(3000, "--port", help="Port of the UI (http://HOST:PORT)."),
 ) -> None:
     """Serve the Dagster UI and daemon (schedules and sensors on) for this KEEL_HOME."""
     from keel.home import REPO_ROOT

@@ -8,6 +8,7 @@ from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, on
 from keel.figures import figure_text
 
 model_app = typer.Typer(help="Model versions: train a candidate, approve it, promote it, roll back.", no_args_is_help=True)
+VERSION_ARGUMENT = typer.Argument(..., help="A model version as `keel model list` shows it (m- and 12 hex digits).")
 
 
 def _store():
@@ -81,7 +82,12 @@ def gate_failure_lines(failures: list[str]) -> list[str]:
 
 @model_app.command("approve")
 @one_line_errors
-def approve(version: str, by: str = typer.Option(..., "--by"), reason: str = typer.Option(..., "--reason"), json_out: bool = JSON_OPTION) -> None:
+def approve(
+    version: str = VERSION_ARGUMENT,
+    by: str = typer.Option(..., "--by", help="Who approves (recorded with the approval)."),
+    reason: str = typer.Option(..., "--reason", help="Why this version may decide: what was looked at."),
+    json_out: bool = JSON_OPTION,
+) -> None:
     """Record a person's approval of a model version (required before promotion)."""
     from keel.model_lifecycle import approve as approve_version, gate_failures
 
@@ -128,9 +134,9 @@ def mover() -> str:
 @model_app.command("promote")
 @one_line_errors
 def promote(
-    version: str,
+    version: str = VERSION_ARGUMENT,
     by: str = BY_OPTION,
-    reason: str = typer.Option("promoted from the CLI", "--reason"),
+    reason: str = typer.Option("promoted from the CLI", "--reason", help="Why, recorded in the alias history."),
     dry_run: bool = DRY_RUN_OPTION,
     days: int = DAYS_OPTION,
     json_out: bool = JSON_OPTION,
@@ -152,7 +158,7 @@ def promote(
 @one_line_errors
 def rollback(
     by: str = BY_OPTION,
-    reason: str = typer.Option("rolled back from the CLI", "--reason"),
+    reason: str = typer.Option("rolled back from the CLI", "--reason", help="Why, recorded in the alias history."),
     dry_run: bool = DRY_RUN_OPTION,
     days: int = DAYS_OPTION,
     json_out: bool = JSON_OPTION,
@@ -174,9 +180,9 @@ def rollback(
 @model_app.command("set-challenger")
 @one_line_errors
 def set_challenger(
-    version: str,
-    by: str = typer.Option(..., "--by"),
-    reason: str = typer.Option(..., "--reason"),
+    version: str = VERSION_ARGUMENT,
+    by: str = typer.Option(..., "--by", help="Who sets it (recorded in the alias history)."),
+    reason: str = typer.Option(..., "--reason", help="Why, recorded in the alias history."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Score VERSION in shadow beside the champion on every day (policy rollout.challenger_share lets it decide a share).
