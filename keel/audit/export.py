@@ -180,7 +180,10 @@ def verify_bundle(out: Path) -> list[str]:
     problems = []
     for name, entry in listed.items():
         path = out / name
-        if not path.exists():
+        # The manifest comes from outside: a name must stay inside the bundle's folder.
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            problems.append(f"{name}: not a path inside the bundle")
+        elif not path.exists():
             problems.append(f"{name}: missing")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
             problems.append(f"{name}: sha256 differs from the manifest")

@@ -69,6 +69,10 @@ def test_evidence_bundle_verifies_and_pseudonymizes_personal_data(demo_template,
     assert json.loads((out / "model_registry.json").read_text())["alias_moves"][0]["to_version"] == summary["first_model_version"]
     (out / "versions.json").write_text("{}")
     assert verify_bundle(out) == ["versions.json: sha256 differs from the manifest"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["../../etc/passwd"] = {"sha256": "0" * 64, "bytes": 1}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert "../../etc/passwd: not a path inside the bundle" in verify_bundle(out)
     # An edited ledger fails on its chain too, which rewriting the manifest would not mend.
     ledger.loc[ledger.index[0], "route"] = "review" if ledger["route"].iloc[0] != "review" else "approve"
     ledger.to_parquet(out / "decision_ledger.parquet", index=False)
