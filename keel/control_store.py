@@ -459,10 +459,13 @@ class ControlStore:
         """
         by, reason = _required_text("by", by), _required_text("reason", reason)
         with self._write() as connection:
-            lineage = self._lineage(self._moves(connection, alias))
+            moves = self._moves(connection, alias)
+            lineage = self._lineage(moves)
             if len(lineage) < 2:
                 where = f"it points at {lineage[-1]}, its first version" if lineage else "it has never been set"
-                raise AliasMoveRefused(f"the {alias} alias cannot be rolled back: {where}")
+                undone = [m["from_version"] for m in moves if m["kind"] == ROLLBACK]
+                forward = f" (to undo the rollback from {undone[-1]}, promote it again)" if undone else ""
+                raise AliasMoveRefused(f"the {alias} alias cannot be rolled back: {where}{forward}")
             return self._append_move(connection, alias, ROLLBACK, lineage[-1], lineage[-2], by, reason, at)
 
     def current_alias(self, alias: str) -> str | None:
