@@ -79,13 +79,14 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     outcome = _one(con, "staging", "stg_outcomes", "select * from staging.stg_outcomes where application_id = ?", [application_id])
 
     earlier = _earlier_decisions(con, application_id, int(ledger["batch_seq"]), ledger.get("raw_row_hash"), ui_url)
+    superseded_by = _day_decided_without_it(con, str(ledger.get("ledger_day")), int(ledger["batch_seq"]), ui_url)
     codes = json.loads(ledger.get("reason_codes") or "[]")
     reasons = [{"code": code, "text": text} for code, text in zip(codes, describe_reasons(codes, policy))]
     run_ids = json.loads(ledger.get("run_ids") or "{}")
     if review and review.get("run_id"):
         run_ids["review_outcomes"] = review["run_id"]
     base = ui_base_url(ui_url)
-    final_decision = (final or {}).get("final_decision") or ledger.get("final_decision")
+    final_decision = None if superseded_by else (final or {}).get("final_decision") or ledger.get("final_decision")
     record = {
         "application_id": application_id,
         "application_date": str(ledger.get("application_date"))[:10],
@@ -120,6 +121,8 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         "run_links": {step: run_link(run_id, base) for step, run_id in run_ids.items() if run_id},
         "ledger_batch": ledger.get("batch_seq"),
         "earlier_decisions": earlier,
+        "stands": superseded_by is None,
+        "superseded_by": superseded_by,
     }
     record["story"] = story(record)
     return record
@@ -156,6 +159,33 @@ def _earlier_decisions(con, application_id: str, latest_batch: int, latest_raw_r
     ]
 
 
+def _day_decided_without_it(con, ledger_day: str, batch_seq: int, ui_url: str | None) -> dict | None:
+    """The day's later decision batch that does not hold the application (its new file left it out or quarantined
+    it), or None when the application's decision is in the day as it stands."""
+    latest = wh.fetch_one(
+        con, "select max(batch_seq) from audit.ledger_batches where ledger_day = ? and event_type = 'decision'", [ledger_day]
+    )[0]
+    if latest is None or int(latest) <= batch_seq:
+        return None
+    batch = con.execute(
+        "select b.batch_seq, b.appended_at, b.run_id, b.row_count, l.source_file, l.source_sha256 "
+        "from audit.ledger_batches b join audit.decision_ledger l using (batch_seq) where b.batch_seq = ? limit 1",
+        [int(latest)],
+    ).fetchone()
+    if batch is None:
+        return None
+    seq, appended_at, run_id, decided, source_file, source_sha256 = batch
+    quarantined = None
+    if wh.table_exists(con, "raw", "applications_quarantine"):
+        quarantined = int(wh.fetch_one(
+            con, "select count(distinct row_number) from raw.applications_quarantine where source_sha256 = ?", [source_sha256]
+        )[0])
+    return {
+        "ledger_batch": int(seq), "recorded_at": appended_at, "source_file": source_file, "source_sha256": source_sha256,
+        "decided": int(decided), "quarantined_rows": quarantined, "run_link": run_link(run_id, ui_url) if run_id else None,
+    }
+
+
 def _earlier_line(e: dict) -> str:
     scored = f"{e['score']:.1%}" if e["score"] is not None else "no score (fallback rules)"
     changed = ", the row has changed since" if e["row_changed_since"] else ""
@@ -172,6 +202,15 @@ def story(r: dict) -> list[str]:
         f"{r['application_id']} was received on {r['application_date']} in {r['source_file']} (row {r['row_number']}, "
         f"file sha256 {str(r['source_sha256'])[:12]}…) and passed data contract {r['contract_version']}.",
     ]
+    if r.get("superseded_by"):
+        by = r["superseded_by"]
+        quarantined = f", {by['quarantined_rows']} rows quarantined" if by["quarantined_rows"] is not None else ""
+        lines.append(
+            f"This decision no longer stands: the day was delivered again ({by['source_file']} sha256 {str(by['source_sha256'])[:12]}…, "
+            f"recorded {str(by['recorded_at'])[:19].replace('T', ' ')} UTC, ledger batch {by['ledger_batch']}) and "
+            f"{r['application_id']} was not decided in it: the new file left it out or quarantined it ({by['decided']} decided"
+            f"{quarantined}; raw.applications_quarantine has each quarantined row's column, check and value)."
+        )
     if r.get("earlier_decisions"):
         lines.append(f"It was decided {len(r['earlier_decisions']) + 1} times; the latest superseded the earlier ones:")
         lines += [_earlier_line(e) for e in r["earlier_decisions"]]
@@ -197,7 +236,7 @@ def story(r: dict) -> list[str]:
             )
     elif r["route"] == "review":
         lines.append(f"No reviewer has decided yet: the case is {r['final_decision']} (suggested: {r['suggested_decision']}).")
-    lines.append(f"Final decision: {r['final_decision']}.")
+    lines.append(f"Final decision: {r['final_decision']}." if r["final_decision"] else "Final decision: none stands now.")
     if r["outcome"]:
         lines.append(f"Outcome: repayment {r['outcome']['repayment_status']}, known on {r['outcome']['outcome_date']}.")
     else:

@@ -63,3 +63,20 @@ def test_a_changed_landing_file_is_refused_until_the_day_is_decided_again(home):
     story = keel(home, "explain", changed_id).stdout
     assert "It was decided 2 times; the latest superseded the earlier ones:" in story
     assert json.loads(keel(home, "replay", day, "--json", check=False).stdout)["match"]
+
+
+def test_an_application_its_day_no_longer_decides_is_told_as_not_standing(home):
+    day = DAYS[0]
+    keel(home, "land", "--date", day, "--fault", "out_of_range")
+    keel(home, "run", "--date", day)
+    landed = (home / "landing" / "applications" / f"applications_{day}.csv").read_text().splitlines()
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        row = con.execute("select min(row_number) from raw.applications_quarantine where partition_date = ?", [day]).fetchone()[0]
+    quarantined_id = landed[row].split(",")[0]  # line 0 is the header, so the file's row N is line N
+    record = json.loads(keel(home, "explain", quarantined_id, "--json").stdout)
+    assert not record["stands"] and record["final_decision"] is None
+    assert record["superseded_by"]["decided"] < 100 and record["superseded_by"]["quarantined_rows"] >= 1
+    story = keel(home, "explain", quarantined_id).stdout
+    assert "This decision no longer stands: the day was delivered again" in story and "Final decision: none stands now." in story
+    kept_id = next(line.split(",")[0] for line in landed[1:] if line.split(",")[0] != quarantined_id)
+    assert json.loads(keel(home, "explain", kept_id, "--json").stdout)["stands"]

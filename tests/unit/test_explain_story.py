@@ -61,3 +61,18 @@ def test_a_review_that_outlived_a_re_decision_says_the_person_decided():
     assert any(line.endswith("the reviewer's decision stands over the policy's automatic approve of the decision that superseded it.") for line in lines)
     assert "Final decision: decline." in lines
     assert not any("stands over" in line for line in story(reviewed | {"route": "review"}))
+
+
+def test_a_decision_its_day_no_longer_holds_says_none_stands():
+    superseded_by = {
+        "ledger_batch": 58, "recorded_at": "2026-12-04T23:29:30.475899+00:00", "source_file": "applications_2026-01-01.csv",
+        "source_sha256": "03c796114c08" + "0" * 52, "decided": 97, "quarantined_rows": 3, "run_link": RUN_B,
+    }
+    lines = story(_record(superseded_by=superseded_by, final_decision=None))
+    assert lines[1].startswith(
+        "This decision no longer stands: the day was delivered again (applications_2026-01-01.csv sha256 03c796114c08…, "
+        "recorded 2026-12-04 23:29:30 UTC, ledger batch 58) and A000030 was not decided in it"
+    )
+    assert "(97 decided, 3 rows quarantined;" in lines[1]
+    assert "Final decision: none stands now." in lines
+    assert not any("no longer stands" in line for line in story(_record()))
