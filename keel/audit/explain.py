@@ -167,11 +167,12 @@ def _day_decided_without_it(con, ledger_day: str, batch_seq: int, ui_url: str | 
     )[0]
     if latest is None or int(latest) <= batch_seq:
         return None
-    batch = con.execute(
+    batch = wh.fetch_one(
+        con,
         "select b.batch_seq, b.appended_at, b.run_id, b.row_count, l.source_file, l.source_sha256 "
         "from audit.ledger_batches b join audit.decision_ledger l using (batch_seq) where b.batch_seq = ? limit 1",
         [int(latest)],
-    ).fetchone()
+    )
     if batch is None:
         return None
     seq, appended_at, run_id, decided, source_file, source_sha256 = batch
