@@ -159,15 +159,11 @@ def ingest_inbox(con, inbox: Path, processed: Path, rejected: Path, run_id: str)
     return result
 
 
-def _built_through(con) -> tuple[int, set[str]]:
-    """(the last review-outcome batch folded into final_decisions, the days it holds)."""
-    seq = 0
-    if wh.table_exists(con, SCHEMA, STATE_TABLE):
-        seq = int(wh.fetch_one(con, f"select coalesce(max(ingest_seq), 0) from {SCHEMA}.{STATE_TABLE}")[0])
-    days: set[str] = set()
-    if wh.table_exists(con, SCHEMA, FINAL_TABLE):
-        days = {str(row[0]) for row in con.execute(f"select distinct cast({APPLICATION_DATE} as date) from {SCHEMA}.{FINAL_TABLE}").fetchall()}
-    return seq, days
+def _folded_through(con) -> int:
+    """The last review-outcome batch folded into final_decisions (0 before the first build)."""
+    if not wh.table_exists(con, SCHEMA, STATE_TABLE):
+        return 0
+    return int(wh.fetch_one(con, f"select coalesce(max(ingest_seq), 0) from {SCHEMA}.{STATE_TABLE}")[0])
 
 
 def _routes_by_day(con, table: str) -> dict[str, tuple[int, int]]:
@@ -184,10 +180,11 @@ def days_to_refresh(con) -> list[str]:
     outcomes not yet folded in."""
     if not wh.table_exists(con, "decisioning", "decisions"):
         return []
-    seq, built = _built_through(con)
+    seq = _folded_through(con)
     decided = _routes_by_day(con, "decisioning.decisions")
     decided_days = set(decided)
-    final = _routes_by_day(con, f"{SCHEMA}.{FINAL_TABLE}") if built else {}
+    # A day absent from final_decisions has no entry here, so it is stale like a day whose routes changed.
+    final = _routes_by_day(con, f"{SCHEMA}.{FINAL_TABLE}") if wh.table_exists(con, SCHEMA, FINAL_TABLE) else {}
     stale: set[str] = {day for day, routes in decided.items() if final.get(day) != routes}
     if wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
         stale |= {
