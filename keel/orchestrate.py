@@ -100,11 +100,33 @@ def read_run(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
                 "description": data.description,
             }
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE and outcome.failure is None:
-            error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
-            detail = (user.description if user and user.description else None) or (error.message.strip() if error else "failed")
+            detail = (user.description if user and user.description else None) or failure_detail(event.step_failure_data.error)
             outcome.failure = f"{event.step_key}: {detail.splitlines()[0] if detail else 'failed'}"
     return outcome
+
+
+def failure_detail(error) -> str:
+    """What went wrong in a failed step, in the words of the error that started it.
+
+    Dagster wraps an exception raised in an asset in its own ("Error occurred
+    while executing op ...") with the asset's exception as the cause; that
+    wrapper says only where, so the innermost cause is reported, by its class
+    and message.
+    """
+    if error is None:
+        return "failed"
+    while error.cause is not None:
+        error = error.cause
+    message = (error.message or "").strip()
+    name = error.cls_name or ""
+    # The message starts with the class, module-qualified outside builtins ("pandas.errors.MergeError: ...").
+    head, _, rest = message.partition(": ")
+    if name and head.endswith(name) and " " not in head:
+        message = f"{name}: {rest}"
+    elif name:
+        message = f"{name}: {message}"
+    return message or "failed"
 
 
 # Dagster's console logger in CLI runs: nothing; every event is still stored and shown in the UI.
