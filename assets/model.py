@@ -7,19 +7,12 @@ import dagster as dg
 
 from assets.constants import GROUP_MODEL, OWNER_RISK, WAREHOUSE_POOL
 from keel import model_lifecycle
-from keel import warehouse as wh
+from keel.models.training_set import write_training_set
 from keel.registry_view import registry_snapshot
 from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
-
-TRAINING_SET_SQL = """
-select f.*, o.repayment_status, o.is_bad, o.outcome_date
-from marts.application_features f
-join staging.stg_outcomes o using (application_id)
-order by f.application_id
-"""
 
 
 @dg.asset(
@@ -28,20 +21,17 @@ order by f.application_id
     group_name=GROUP_MODEL,
     owners=[OWNER_RISK],
     kinds={"duckdb", "python"},
-    code_version="1",
+    code_version="2",
     pool=WAREHOUSE_POOL,
     description=(
         "Every application whose repayment outcome is known, with its features and the good/bad label: "
-        "what the credit-risk model learns from. Joined as of the outcomes landed so far."
+        "what the credit-risk model learns from. Joined as of the outcomes landed so far; an outcome the "
+        "source corrected on a later day counts with its latest label."
     ),
 )
 def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        con.execute("create schema if not exists model")
-        con.execute(f"create or replace table model.training_set as {TRAINING_SET_SQL}")
-        rows, bad_rate, first_day, last_day = wh.fetch_one(
-            con, "select count(*), avg(is_bad), min(application_date), max(application_date) from model.training_set"
-        )
+        rows, bad_rate, first_day, last_day = write_training_set(con)
     if not rows:
         raise dg.Failure("no application has a known repayment outcome yet: land and ingest outcomes before training")
     return dg.MaterializeResult(

@@ -63,4 +63,8 @@ def outcome_event_rows(known: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "repayment_status": known["status"],
         }
     )
-    return {day: group.sort_values(APPLICATION_ID).reset_index(drop=True) for day, group in rows.groupby(APPLICATION_DATE)}
+    # An outcome the source corrected on a later day is a second row for the application: both are
+    # recorded, in the order they landed (outcome files are named by day), so the batch hashes the same
+    # whatever order the query returned them in.
+    order = [APPLICATION_ID, "source_file", "source_row_number"]
+    return {day: group.sort_values(order, kind="stable").reset_index(drop=True) for day, group in rows.groupby(APPLICATION_DATE)}

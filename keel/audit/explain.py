@@ -36,6 +36,21 @@ def _one(con, schema: str, table: str, sql: str, params: list) -> dict | None:
     return {key: _plain(value) for key, value in frame.iloc[0].items()}
 
 
+def _outcome(con, application_id: str) -> dict | None:
+    """The application's repayment outcome: the latest to land, with the earlier ones it corrects (oldest first)."""
+    if not wh.table_exists(con, "staging", "stg_outcomes"):
+        return None
+    landed = con.execute(
+        "select repayment_status, strftime(outcome_date, '%Y-%m-%d') as outcome_date from staging.stg_outcomes "
+        "where application_id = ? order by outcome_date",
+        [application_id],
+    ).fetchall()
+    if not landed:
+        return None
+    *earlier, (status, day) = landed
+    return {"repayment_status": status, "outcome_date": day, "corrects": [{"repayment_status": s, "outcome_date": d} for s, d in earlier]}
+
+
 def _plain(value):
     if value is None:
         return None
@@ -76,7 +91,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     decision = _one(con, "decisioning", "decisions", "select * from decisioning.decisions where application_id = ?", [application_id])
     final = _one(con, "review", "final_decisions", "select * from review.final_decisions where application_id = ?", [application_id])
     review = _one(con, "review", "review_outcomes", "select * from review.review_outcomes where application_id = ? order by ingest_seq limit 1", [application_id])
-    outcome = _one(con, "staging", "stg_outcomes", "select * from staging.stg_outcomes where application_id = ?", [application_id])
+    outcome = _outcome(con, application_id)
 
     earlier = _earlier_decisions(con, application_id, int(ledger["batch_seq"]), ledger.get("raw_row_hash"), ui_url)
     superseded_by = _day_decided_without_it(con, str(ledger.get("ledger_day")), int(ledger["batch_seq"]), ui_url)
@@ -115,7 +130,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         "final_decision": final_decision,
         "decided_by": (final or {}).get("decided_by"),
         "overridden": bool((final or {}).get("overridden")),
-        "outcome": ({"repayment_status": outcome.get("repayment_status"), "outcome_date": str(outcome.get("outcome_date"))[:10]} if outcome else None),
+        "outcome": outcome,
         "code_version": json.loads(ledger.get("code_version") or "{}"),
         "run_ids": run_ids,
         "run_links": {step: run_link(run_id, base) for step, run_id in run_ids.items() if run_id},
@@ -239,7 +254,11 @@ def story(r: dict) -> list[str]:
         lines.append(f"No reviewer has decided yet: the case is {r['final_decision']} (suggested: {r['suggested_decision']}).")
     lines.append(f"Final decision: {r['final_decision']}." if r["final_decision"] else "Final decision: none stands now.")
     if r["outcome"]:
-        lines.append(f"Outcome: repayment {r['outcome']['repayment_status']}, known on {r['outcome']['outcome_date']}.")
+        corrected = "; ".join(f"{o['repayment_status']} known on {o['outcome_date']}" for o in r["outcome"]["corrects"])
+        lines.append(
+            f"Outcome: repayment {r['outcome']['repayment_status']}, known on {r['outcome']['outcome_date']}"
+            + (f" (the source corrected it: earlier {corrected})." if corrected else ".")
+        )
     else:
         lines.append("Outcome: not known yet.")
     lines.append("Runs: " + "; ".join(f"{link} ({', '.join(steps)})" for link, steps in _steps_by_link(r["run_links"]).items()))

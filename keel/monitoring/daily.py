@@ -347,11 +347,27 @@ def scored_with_outcomes(scored: pd.DataFrame, outcomes: pd.DataFrame, as_of: dt
 
     `outcomes` holds application_id, outcome_date and repayment_status; an
     outcome landing after `as_of` is not known yet, so rerunning a past day
-    judges it on what was known then.
+    judges it on what was known then. An application's outcome may land again
+    on a later day (the source corrects it: a late payment booked, a default
+    reversed); the latest one known by `as_of` counts.
     """
     known = outcomes[on_days(outcomes["outcome_date"], None, dt.date.fromisoformat(str(as_of)))]
+    known = latest_outcome_per_application(known)
     known = known[["application_id", "repayment_status"]].rename(columns={"repayment_status": REPAYMENT_STATUS})
     return merge_one_to_one(scored.drop(columns=[REPAYMENT_STATUS], errors="ignore"), known, on="application_id", how="left")
+
+
+def latest_outcome_per_application(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Each application's latest outcome (by outcome_date) among `outcomes`; an application's earlier ones are dropped.
+
+    One file delivers an application's outcome once (the contract sets
+    repeats within a file aside), so outcome_date orders an application's
+    outcomes without ties.
+    """
+    if not outcomes["application_id"].duplicated().any():
+        return outcomes  # the usual window: each outcome landed once
+    ordered = outcomes.sort_values(["application_id", "outcome_date"], kind="stable")
+    return ordered.drop_duplicates("application_id", keep="last").sort_index()
 
 
 # --- the whole day ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ def _record(**changes) -> dict:
         "model_version": "m-993e8f582615", "score": 0.83, "policy_version": "1.0.0", "route": "review", "qa_sampled": False,
         "reasons": [{"code": "INCOME_MISSING", "text": "The applicant did not declare an income."}],
         "reviewer": None, "final_decision": "pending", "suggested_decision": "decline",
-        "outcome": {"repayment_status": "bad", "outcome_date": "2026-01-08"},
+        "outcome": {"repayment_status": "bad", "outcome_date": "2026-01-08", "corrects": []},
         "run_links": {"raw_applications": RUN_A, "scores": RUN_A, "decisions": RUN_A, "review_outcomes": RUN_B},
     }
     return record | changes
@@ -31,6 +31,30 @@ def test_the_story_states_score_outcome_and_missing_values_plainly():
     assert "Outcome: repayment bad, known on 2026-01-08." in lines
     assert any(line.startswith("The model saw: income=missing, amount=1500, loan_to_price=0.8108") for line in lines)
     assert "Outcome: not known yet." in story(_record(outcome=None))
+
+
+def test_a_corrected_outcome_is_told_with_what_it_corrects():
+    outcome = {"repayment_status": "good", "outcome_date": "2026-01-12", "corrects": [{"repayment_status": "bad", "outcome_date": "2026-01-08"}]}
+    assert "Outcome: repayment good, known on 2026-01-12 (the source corrected it: earlier bad known on 2026-01-08)." in story(_record(outcome=outcome))
+
+
+def test_the_outcome_read_from_the_warehouse_is_the_latest_with_the_ones_it_corrects(tmp_path):
+    import duckdb
+
+    from keel.audit.explain import _outcome
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert _outcome(con, "A1") is None, "no outcomes table yet"
+    con.execute("create schema staging")
+    con.execute(
+        "create table staging.stg_outcomes as select * from (values ('A1', date '2026-01-12', 'good'), ('A1', date '2026-01-08', 'bad'), "
+        "('A2', date '2026-01-08', 'bad')) t(application_id, outcome_date, repayment_status)"
+    )
+    assert _outcome(con, "A1") == {
+        "repayment_status": "good", "outcome_date": "2026-01-12", "corrects": [{"repayment_status": "bad", "outcome_date": "2026-01-08"}]
+    }
+    assert _outcome(con, "A2") == {"repayment_status": "bad", "outcome_date": "2026-01-08", "corrects": []}
+    assert _outcome(con, "A3") is None
 
 
 def test_without_a_model_the_story_says_the_fallback_decided():

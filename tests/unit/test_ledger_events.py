@@ -56,6 +56,25 @@ def test_cumulative_batches_keep_every_event_in_the_current_view_and_the_chain_i
     assert verify(con).ok
 
 
+def test_a_corrected_outcome_is_recorded_after_the_first_whatever_order_the_query_returns(tmp_path):
+    known = pd.DataFrame(
+        {
+            "application_id": ["A000002", "A000001", "A000001"],
+            "application_date": pd.to_datetime(["2026-01-02"] * 3),
+            "status": ["good", "good", "bad"],
+            "source_file": ["outcomes_2026-01-09.csv", "outcomes_2026-01-12.csv", "outcomes_2026-01-09.csv"],
+            "source_sha256": ["b" * 64, "c" * 64, "b" * 64],
+            "source_row_number": [5, 2, 4],
+        }
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    (day, rows), = outcome_event_rows(known).items()
+    assert rows[["application_id", "repayment_status"]].values.tolist() == [["A000001", "bad"], ["A000001", "good"], ["A000002", "good"]]
+    assert append_batch(con, rows, day, OUTCOME, "run", "t") is not None
+    (_, reordered), = outcome_event_rows(known.iloc[::-1].reset_index(drop=True)).items()
+    assert append_batch(con, reordered, day, OUTCOME, "run", "t") is None, "the same outcomes in another order are no new batch"
+
+
 def _decision_rows(count: int) -> pd.DataFrame:
     import numpy as np
 

@@ -102,6 +102,33 @@ def test_before_any_outcome_lands_performance_is_not_judged(seed):
     assert day.summary()["roc_auc"] is None
 
 
+def test_a_corrected_outcome_counts_from_the_day_it_lands(seed):
+    _, rest = seed
+    decided = _window(rest)
+    today = decided[decided["application_date"] == DAY]
+    landed = _outcomes(decided, DAY)
+    # The source sends 50 labelled applications' outcomes again, flipped, on DAY: corrections.
+    corrected = landed.iloc[:50].assign(outcome_date=pd.Timestamp(DAY), repayment_status=lambda f: f["repayment_status"].map({"good": "bad", "bad": "good"}))
+    with_corrections = pd.concat([landed, corrected], ignore_index=True)
+    before = _day(seed, today, decided, landed).performance.window
+    after = _day(seed, today, decided, with_corrections).performance.window
+    # Each application still counts once, with its corrected label.
+    assert after["n_labelled"] == before["n_labelled"] == 700
+    flipped_bad = (corrected["repayment_status"] == "bad").sum() - (landed.iloc[:50]["repayment_status"] == "bad").sum()
+    assert after["observed_bad_rate"] == pytest.approx(before["observed_bad_rate"] + flipped_bad / 700)
+    # The day before the corrections landed is judged on the first outcomes, as it was then.
+    day_before = monitor_day_after_drift(
+        DAY - dt.timedelta(days=1), drift=None, model_version="m-test", decisions=decided[list(DECISION_COLUMNS)],
+        outcomes=with_corrections, config=CONFIG,
+    ).performance.window
+    assert day_before["observed_bad_rate"] == pytest.approx(
+        monitor_day_after_drift(
+            DAY - dt.timedelta(days=1), drift=None, model_version="m-test", decisions=decided[list(DECISION_COLUMNS)],
+            outcomes=landed, config=CONFIG,
+        ).performance.window["observed_bad_rate"]
+    )
+
+
 def test_drift_measured_first_and_the_window_after_give_the_same_day(seed):
     """The monitoring step measures drift and lets the day's rows go before it reads the window."""
     profile, rest = seed
