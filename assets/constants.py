@@ -43,6 +43,7 @@ CHECK_ROUTES_COMPLETE = "every_application_routed"
 CHECK_MODEL_AVAILABLE = "model_available"
 CHECK_FEATURE_EXPECTATIONS = "feature_expectations"
 CHECK_SOURCE_DELIVERED = "source_delivered_on_time"
+CHECK_OUTCOMES_LINKED = "outcomes_name_received_applications"
 # Monitoring checks (assets/monitoring.py); the drift sensor acts on the failing drift and performance ones.
 CHECK_FEATURE_DRIFT = "features_within_drift_thresholds"
 CHECK_DATASET_DRIFT = "dataset_not_drifted"

@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.constants import (
     CHECK_CONTRACT_SCHEMA,
+    CHECK_OUTCOMES_LINKED,
     CHECK_RECONCILIATION,
     CHECK_SCHEMA_DRIFT,
     CHECK_SOURCE_DELIVERED,
@@ -18,6 +19,7 @@ from assets.constants import (
 from keel.freshness import assess_arrival, latest_due_day, next_expected_day
 from keel.ingest import IngestOutcome, contract_for, ingest_file_into, nothing_landed, store_outcome
 from keel.landing_zone import find_landing_file, parse_date
+from keel.outcome_links import outcome_links
 from keel.tables import markdown_table
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
@@ -161,7 +163,15 @@ def raw_applications(context: dg.AssetExecutionContext, keel_home: KeelHomeResou
     kinds={"python", "duckdb"},
     code_version="2",
     pool=WAREHOUSE_POOL,
-    check_specs=_ingest_checks("raw_outcomes"),
+    check_specs=[
+        *_ingest_checks("raw_outcomes"),
+        dg.AssetCheckSpec(
+            CHECK_OUTCOMES_LINKED,
+            asset="raw_outcomes",
+            description="Every outcome names an application keel received; one that does not joins no decision and is left "
+            "out of monitoring and training (WARN, naming file, row and id). Counts the outcomes that correct an earlier one.",
+        ),
+    ],
     description=(
         "Repayment outcomes (good or bad) that became known on the day, weeks after the application: "
         "the delayed labels the model is trained and monitored on."
@@ -169,6 +179,22 @@ def raw_applications(context: dg.AssetExecutionContext, keel_home: KeelHomeResou
 )
 def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource):
     yield from _materialize(context, "outcomes", "raw_outcomes", keel_home, warehouse)
+    with warehouse.connect() as con:
+        links = outcome_links(con, list(context.partition_keys))
+    message = links.message()
+    yield dg.AssetCheckResult(
+        asset_key="raw_outcomes",
+        check_name=CHECK_OUTCOMES_LINKED,
+        passed=message is None,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "outcomes": dg.MetadataValue.int(links.outcomes),
+            "unlinked": dg.MetadataValue.int(len(links.unlinked)),
+            "corrections": dg.MetadataValue.int(links.corrections),
+            "unlinked_rows": dg.MetadataValue.md(markdown_table(links.unlinked.head(100)) if len(links.unlinked) else "none"),
+        },
+        description=message,
+    )
 
 
 @dg.asset_check(

@@ -110,3 +110,29 @@ def test_an_overdue_day_fails_the_delivery_check(demo_copy):
     (check,) = result["checks"]
     assert check["check"] == "raw_applications:source_delivered_on_time" and check["passed"] is False
     assert "source outage" in check["message"] and "has not arrived" in check["message"]
+
+
+def test_a_corrected_outcome_and_one_naming_no_application(runs):
+    """The source sends an outcome again, flipped, and one for an id keel never received: the day runs, both are told."""
+    home, _ = runs
+    outcomes = home / "landing" / "outcomes"
+    # The first outcome of 2026-01-08 (landed and run with the faults) settles an application of 2026-01-01, a day the demo decided.
+    application_id, _, status = (outcomes / "outcomes_2026-01-08.csv").read_text().splitlines()[1].split(",")
+    flipped = "good" if status == "bad" else "bad"
+    keel_json(home, "land", "--date", "2026-01-22")
+    later = outcomes / "outcomes_2026-01-22.csv"
+    delivered = later.read_text().splitlines()
+    later.write_text("\n".join([*delivered, f"{application_id},2026-01-22,{flipped}", "A999999,2026-01-22,bad"]) + "\n")
+    completed = keel(home, "run", "--date", "2026-01-22", "--json", check=False)
+    summary = json.loads(completed.stdout)
+    assert summary["success"], summary["failure"]
+    (check,) = [c for c in summary["failed_checks"] if c["check"] == "raw_outcomes:outcomes_name_received_applications"]
+    assert check["severity"] == "WARN"
+    # Besides the made-up id, an outcome of 2026-01-15 whose application the truncated_file fault quarantined.
+    assert f"of {len(delivered) + 1} outcomes name an application keel never received" in check["description"]
+    assert f"outcomes_2026-01-22.csv row {len(delivered) + 1} application_id A999999" in check["description"]
+    assert application_id not in check["description"], "a correction names an application keel received"
+    story = keel_json(home, "explain", application_id)
+    assert story["outcome"] == {
+        "repayment_status": flipped, "outcome_date": "2026-01-22", "corrects": [{"repayment_status": status, "outcome_date": "2026-01-08"}]
+    }
