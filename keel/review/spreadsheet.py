@@ -67,6 +67,41 @@ def export_queue_csv(queue: pd.DataFrame, path: Path | str, policy: "Policy | No
     return path
 
 
+# Spreadsheet programs save "CSV" with the locale's list separator: a semicolon where the comma is the decimal mark.
+SEPARATORS = (",", ";", "\t")
+EXPORT_AGAIN = "export the queue again with `keel review export --date D --out FILE`"
+
+
+def read_review_sheet(path: Path) -> pd.DataFrame:
+    """The sheet's cells as text, whichever separator the spreadsheet program saved it with.
+
+    The separator is the one that splits the header into the sheet's own
+    column names (a reason may hold commas, so sniffing the data would guess).
+    A file that is no sheet (empty, an Excel workbook, not text) is refused
+    with what it is and what to do.
+    """
+    head = path.read_bytes()[:4096]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReviewCsvError(f"{path}: is a spreadsheet workbook (.xlsx/.xls), not a CSV file: save it as CSV (comma or semicolon separated) and import that")
+    try:
+        header = head.decode("utf-8-sig").splitlines()[0] if head.strip() else ""
+    except UnicodeDecodeError as error:
+        raise ReviewCsvError(f"{path}: is not UTF-8 text (byte {error.start} is {head[error.start:error.start + 1]!r}): save it as CSV UTF-8") from None
+    if not header.strip():
+        raise ReviewCsvError(f"{path}: is empty: expected the header row of a review sheet ({APPLICATION_ID}, ..., {', '.join(REVIEWER_COLUMNS)}); {EXPORT_AGAIN}")
+    separator = max(SEPARATORS, key=lambda sep: sum(name.strip().strip('"') in (APPLICATION_ID, *REVIEWER_COLUMNS) for name in header.split(sep)))
+    try:
+        sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=separator)
+    except UnicodeDecodeError as error:
+        raise ReviewCsvError(f"{path}: is not UTF-8 text past its header ({error.reason} at byte {error.start}): save it as CSV UTF-8") from None
+    except pd.errors.ParserError as error:
+        raise ReviewCsvError(f"{path}: cannot be read as a {separator!r}-separated sheet: {error}") from None
+    missing = [c for c in (APPLICATION_ID, *REVIEWER_COLUMNS) if c not in sheet.columns]
+    if missing:
+        raise ReviewCsvError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(map(str, sheet.columns[:12]))}); {EXPORT_AGAIN}")
+    return sheet
+
+
 def import_review_csv(path: Path | str, reviewed_at: dt.datetime | None = None, why_not: Callable[[str], str | None] | None = None) -> list[dict]:
     """The filled rows of a review sheet as inbox decisions (fields INBOX_FIELDS).
 
@@ -78,10 +113,7 @@ def import_review_csv(path: Path | str, reviewed_at: dt.datetime | None = None, 
     again.
     """
     path = Path(path)
-    sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    missing = [c for c in (APPLICATION_ID, *REVIEWER_COLUMNS) if c not in sheet.columns]
-    if missing:
-        raise ReviewCsvError(f"{path}: missing column(s) {', '.join(missing)}; export the queue again with `export_queue_csv`")
+    sheet = read_review_sheet(path)
     default_time = (reviewed_at or dt.datetime.now(dt.timezone.utc)).isoformat()
     decisions: list[dict] = []
     problems: list[str] = []

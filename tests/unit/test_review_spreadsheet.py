@@ -99,3 +99,31 @@ def test_a_sheet_without_the_reviewer_columns_is_refused(tmp_path):
     queue().to_csv(path, index=False)
     with pytest.raises(ReviewCsvError, match="missing column"):
         import_review_csv(path, reviewed_at=AT)
+
+
+def test_a_sheet_saved_by_a_spreadsheet_program_with_semicolons_and_crlf_imports_the_same(tmp_path):
+    path = export_queue_csv(queue(), tmp_path / "queue.csv", POLICY)
+    fill(path, {"A000001": ("approve", "mchen", "verified payslips, both months"), "A000003": ("decline", "mchen", "income unverifiable")})
+    expected = import_review_csv(path, reviewed_at=AT)
+    for separator in (";", "\t"):
+        resaved = tmp_path / f"resaved{len(separator)}{ord(separator)}.csv"
+        pd.read_csv(path, dtype=str, keep_default_na=False).to_csv(resaved, sep=separator, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        assert import_review_csv(resaved, reviewed_at=AT) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "is empty"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "is a spreadsheet workbook (.xlsx/.xls), not a CSV file"),
+        (b"application_id,decision,reviewer,reason\n\xff\xfe,approve,ana,ok\n", "is not UTF-8 text"),
+        (b"application_id,decision,reviewer,reason\nA000001,approve,ana,ok\nA000002,decline,ana,no,extra,cells\n", "cannot be read as a ','-separated sheet"),
+        (b"a,b\n1,2\n", "missing column(s) application_id, decision, reviewer, reason (found: a, b); export the queue again with `keel review export"),
+    ],
+)
+def test_a_file_that_is_no_review_sheet_is_refused_naming_the_file_and_what_it_is(tmp_path, content, words):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(content)
+    with pytest.raises(ReviewCsvError) as refused:
+        import_review_csv(path, reviewed_at=AT)
+    assert str(refused.value).startswith(f"{path}: ") and words in str(refused.value)
