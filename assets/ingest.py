@@ -25,19 +25,28 @@ from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
 
-def _ingest_checks(asset_name: str) -> list[dg.AssetCheckSpec]:
+def _ingest_checks(asset_name: str, blocks_the_day: bool) -> list[dg.AssetCheckSpec]:
+    """The contract's checks on a source's day; `blocks_the_day`: whether a failure stops everything downstream.
+
+    A broken applications file stops the day: deciding on part of it, or on
+    misread columns, would be worse than deciding late. A broken outcomes file
+    stops only itself: its rows wait in the quarantine and the landing zone
+    until the source resends it, while the day's applications are decided
+    (they do not need the labels) and monitoring judges on the outcomes it has.
+    """
+    scope = "the day is blocked" if blocks_the_day else "the file is held back (its rows quarantined) and the day carries on"
     return [
         dg.AssetCheckSpec(
             CHECK_RECONCILIATION,
             asset=asset_name,
-            blocking=True,
+            blocking=blocks_the_day,
             description="Every received row is accepted, quarantined with a reason, or dropped as a duplicate of a kept row.",
         ),
         dg.AssetCheckSpec(
             CHECK_CONTRACT_SCHEMA,
             asset=asset_name,
-            blocking=True,
-            description="The file is readable and has every required column of the contract with a compatible type; otherwise the day is blocked.",
+            blocking=blocks_the_day,
+            description=f"The file is readable and has every required column of the contract with a compatible type; otherwise {scope}.",
         ),
         dg.AssetCheckSpec(
             CHECK_SCHEMA_DRIFT,
@@ -143,7 +152,7 @@ def _materialize(context: dg.AssetExecutionContext, source: str, asset_name: str
     kinds={"python", "duckdb"},
     code_version="2",
     pool=WAREHOUSE_POOL,
-    check_specs=_ingest_checks("raw_applications"),
+    check_specs=_ingest_checks("raw_applications", blocks_the_day=True),
     description=(
         "Credit applications received on the day, as the source system delivered them, after the "
         "applications data contract: good rows are kept in raw.applications, rows that broke the "
@@ -164,7 +173,7 @@ def raw_applications(context: dg.AssetExecutionContext, keel_home: KeelHomeResou
     code_version="2",
     pool=WAREHOUSE_POOL,
     check_specs=[
-        *_ingest_checks("raw_outcomes"),
+        *_ingest_checks("raw_outcomes", blocks_the_day=False),
         dg.AssetCheckSpec(
             CHECK_OUTCOMES_LINKED,
             asset="raw_outcomes",
@@ -174,7 +183,8 @@ def raw_applications(context: dg.AssetExecutionContext, keel_home: KeelHomeResou
     ],
     description=(
         "Repayment outcomes (good or bad) that became known on the day, weeks after the application: "
-        "the delayed labels the model is trained and monitored on."
+        "the delayed labels the model is trained and monitored on. A broken outcomes file is held back "
+        "(its rows quarantined) without stopping the day's decisions, which do not need the labels."
     ),
 )
 def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource):

@@ -43,6 +43,13 @@ class DaySummary:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     failed_checks: list[dict] = field(default_factory=list)
     outcomes_received: int = 0
+    outcomes_accepted: int = 0
+    outcomes_quarantined: int = 0
+    outcomes_duplicates: int = 0
+    outcomes_quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    # A broken outcomes file is held back without stopping the day (assets/ingest.py).
+    outcomes_blocked: bool = False
+    outcomes_block_reason: str | None = None
     run_ids: list[str] = field(default_factory=list)
     success: bool = True
     failure: str | None = None
@@ -88,7 +95,13 @@ def summarize_day(day: str, outcome: RunOutcome) -> DaySummary:
     reason = raw.get("block_reason")
     summary.block_reason = None if reason in (None, "none") else reason
     summary.quarantined_by_reason = dict(raw.get("quarantined_by_reason") or {})
-    summary.outcomes_received = int(outcome.materializations.get("raw_outcomes", {}).get("received", 0))
+    outcomes = outcome.materializations.get("raw_outcomes", {})
+    for key in ("received", "accepted", "quarantined", "duplicates"):
+        setattr(summary, f"outcomes_{key}", int(outcomes.get(key, 0)))
+    summary.outcomes_quarantined_by_reason = dict(outcomes.get("quarantined_by_reason") or {})
+    summary.outcomes_blocked = bool(outcomes.get("blocked", False))
+    reason = outcomes.get("block_reason")
+    summary.outcomes_block_reason = None if reason in (None, "none") else reason
     decided = outcome.materializations.get("decisions", {})
     summary.decided_auto = int(decided.get("routed_approve", 0)) + int(decided.get("routed_decline", 0))
     summary.sent_to_review = int(decided.get("routed_review", 0))

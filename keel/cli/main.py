@@ -50,6 +50,18 @@ def day_lines(summary: dict) -> list[str]:
     ]
     if summary.get("failure"):
         lines.append(f"  {summary['failure']}")
+    if summary.get("outcomes_quarantined") or summary.get("outcomes_duplicates"):
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted((summary.get("outcomes_quarantined_by_reason") or {}).items()))
+        held_back = (
+            "the file is held back, the day's decisions are not: resend it"
+            if summary.get("outcomes_blocked")
+            else "each row's reason in raw.outcomes_quarantine"
+        )
+        lines.append(
+            f"  outcomes: received {summary['outcomes_received']}  accepted {summary['outcomes_accepted']}  "
+            f"quarantined {summary['outcomes_quarantined']}" + (f" ({reasons})" if reasons else "")
+            + f"  duplicates {summary['outcomes_duplicates']}: {held_back}"
+        )
     for check in summary.get("failed_checks") or []:
         description = (check.get("description") or "").strip().splitlines()
         if description and description[0] in (summary.get("failure") or ""):

@@ -136,3 +136,29 @@ def test_a_corrected_outcome_and_one_naming_no_application(runs):
     assert story["outcome"] == {
         "repayment_status": flipped, "outcome_date": "2026-01-22", "corrects": [{"repayment_status": status, "outcome_date": "2026-01-08"}]
     }
+
+
+def test_a_broken_outcomes_file_is_held_back_and_the_day_is_still_decided(demo_copy):
+    """Outcomes are labels for past days: a bad file of them must not stop today's decisions."""
+    home, _ = demo_copy
+    day = "2026-01-23"
+    keel_json(home, "land", "--date", day)
+    outcomes = home / "landing" / "outcomes" / f"outcomes_{day}.csv"
+    good = outcomes.read_text()
+    outcomes.write_text(good.replace("status", "repayment", 1))
+    completed = keel(home, "run", "--date", day, "--json", check=False)
+    summary = json.loads(completed.stdout)
+    assert completed.returncode == 0 and summary["success"], summary["failure"]
+    assert summary["decided_auto"] + summary["sent_to_review"] == summary["accepted"] == 100
+    assert summary["outcomes_blocked"] is True and "required column 'status' is missing" in summary["outcomes_block_reason"]
+    assert summary["outcomes_accepted"] == 0 and summary["outcomes_quarantined"] == summary["outcomes_received"] == 100
+    (check,) = [c for c in summary["failed_checks"] if c["check"] == "raw_outcomes:contract_schema"]
+    assert check["severity"] == "ERROR"
+    # The source resends the file, one row still wrong: the rest are taken in, that row is quarantined.
+    rows = good.splitlines()
+    rows[1] = rows[1].rsplit(",", 1)[0] + ",Late"
+    outcomes.write_text("\n".join(rows) + "\n")
+    summary = keel_json(home, "run", "--date", day)
+    assert summary["success"] and summary["outcomes_blocked"] is False
+    assert (summary["outcomes_accepted"], summary["outcomes_quarantined"]) == (99, 1)
+    assert summary["outcomes_quarantined_by_reason"] == {"allowed_values": 1}

@@ -34,3 +34,28 @@ def test_a_blocked_day_gives_its_reason_once(monkeypatch):
     lines = day_lines(_day(blocked=True, success=False, accepted=0, failure=f"day blocked: {REASON}", failed_checks=[blocking], run_ids=["a", "b"]))
     assert lines[0].startswith("2026-01-28: BLOCKED")
     assert lines[1:] == [f"  day blocked: {REASON}", "  the run's steps and logs: http://127.0.0.1:3000/runs/b"]
+
+
+def test_quarantined_outcome_rows_are_counted_by_reason_after_the_day():
+    outcomes = {
+        "outcomes_received": 100, "outcomes_accepted": 97, "outcomes_quarantined": 3, "outcomes_duplicates": 0,
+        "outcomes_quarantined_by_reason": {"not_null": 1, "allowed_values": 2}, "outcomes_blocked": False,
+    }
+    assert day_lines(_day(**outcomes))[1] == (
+        "  outcomes: received 100  accepted 97  quarantined 3 (allowed_values 2, not_null 1)  duplicates 0: "
+        "each row's reason in raw.outcomes_quarantine"
+    )
+
+
+def test_a_held_back_outcomes_file_says_the_days_decisions_stand():
+    outcomes = {
+        "outcomes_received": 100, "outcomes_accepted": 0, "outcomes_quarantined": 100, "outcomes_duplicates": 0,
+        "outcomes_quarantined_by_reason": {"missing_required_column": 100}, "outcomes_blocked": True,
+    }
+    lines = day_lines(_day(**outcomes))
+    assert lines[0].startswith("2026-01-28: ok ")
+    assert lines[1].endswith("quarantined 100 (missing_required_column 100)  duplicates 0: the file is held back, the day's decisions are not: resend it")
+
+
+def test_outcomes_that_all_passed_add_no_line():
+    assert len(day_lines(_day(outcomes_received=100, outcomes_accepted=100, outcomes_quarantined=0, outcomes_duplicates=0))) == 1
