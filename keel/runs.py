@@ -16,7 +16,7 @@ from keel.demo_calendar import DemoCalendar, applications_for, outcomes_landing_
 from keel.home import KeelHome
 from keel.landing_zone import find_landing_file, frame_to_bytes, landing_file_name, write_atomically
 from keel.orchestrate import RunOutcome, execute
-from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, TRAINING_JOB
+from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_JOB
 
 SUMMED_KEYS = ("received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "decided_by_fallback", "qa_sampled")
 
@@ -50,6 +50,7 @@ class DaySummary:
     # A broken outcomes file is held back without stopping the day (assets/ingest.py).
     outcomes_blocked: bool = False
     outcomes_block_reason: str | None = None
+    outcomes_only: bool = False  # no applications landed for the day: only its outcomes were taken in
     run_ids: list[str] = field(default_factory=list)
     success: bool = True
     failure: str | None = None
@@ -124,6 +125,12 @@ def summarize_day(day: str, outcome: RunOutcome) -> DaySummary:
 def run_day(home: KeelHome, day: dt.date, executor: str = "in_process") -> DaySummary:
     """Ingest, score, decide and queue one day through Dagster (plus the day's outcomes, if any landed)."""
     applications = find_landing_file(home.landing_dir("applications"), "applications", day)
+    if applications is None and find_landing_file(home.landing_dir("outcomes"), "outcomes", day) is not None:
+        # Only outcomes landed (a day with no applications, or after the last one): take them in.
+        outcome = execute(OUTCOMES_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"})
+        summary = summarize_day(day.isoformat(), outcome)
+        summary.outcomes_only = True
+        return summary
     if applications is None:
         if not any(home.landing_dir("applications").glob("applications_*")):
             raise KeelError(f"nothing has landed in {home.landing} yet: run `keel land --date {day}` or `keel demo` first")

@@ -43,20 +43,26 @@ def day_lines(summary: dict) -> list[str]:
     from keel.audit.explain import run_link
 
     status = "BLOCKED" if summary.get("blocked") else ("ok" if summary.get("success", True) else "FAILED")
-    lines = [
-        f"{summary['date']}: {status}  received {summary['received']}  accepted {summary['accepted']}  "
-        f"quarantined {summary['quarantined']}  duplicates {summary['duplicates']}  "
-        f"auto {summary['decided_auto']}  review {summary['sent_to_review']}  model {summary.get('model_version') or '-'}"
-    ]
+    if summary.get("outcomes_only"):
+        lines = [f"{summary['date']}: {status}  no applications landed; the day's outcomes were taken in"]
+    else:
+        lines = [
+            f"{summary['date']}: {status}  received {summary['received']}  accepted {summary['accepted']}  "
+            f"quarantined {summary['quarantined']}  duplicates {summary['duplicates']}  "
+            f"auto {summary['decided_auto']}  review {summary['sent_to_review']}  model {summary.get('model_version') or '-'}"
+        ]
     if summary.get("failure"):
         lines.append(f"  {summary['failure']}")
-    if summary.get("outcomes_quarantined") or summary.get("outcomes_duplicates"):
+    if summary.get("outcomes_only") or summary.get("outcomes_quarantined") or summary.get("outcomes_duplicates"):
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted((summary.get("outcomes_quarantined_by_reason") or {}).items()))
-        held_back = (
-            "the file is held back, the day's decisions are not: resend it"
-            if summary.get("outcomes_blocked")
-            else "each row's reason in raw.outcomes_quarantine"
-        )
+        if summary.get("outcomes_blocked"):
+            held_back = "the file is held back" + ("" if summary.get("outcomes_only") else ", the day's decisions are not") + ": resend it"
+        elif summary.get("outcomes_quarantined"):
+            held_back = "each row's reason in raw.outcomes_quarantine"
+        elif summary.get("outcomes_duplicates"):
+            held_back = "each dropped repeat in raw.outcomes_duplicates"
+        else:
+            held_back = "every row passed the contract"
         lines.append(
             f"  outcomes: received {summary['outcomes_received']}  accepted {summary['outcomes_accepted']}  "
             f"quarantined {summary['outcomes_quarantined']}" + (f" ({reasons})" if reasons else "")
@@ -117,7 +123,7 @@ def run(
     executor: str = typer.Option("in_process", "--executor", help="in_process (fast) or multiprocess (one process per step)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Ingest, score, decide and queue one day through Dagster; runs show in the UI."""
+    """Ingest, score, decide and queue one day through Dagster (a day with only outcomes: take them in); runs show in the UI."""
     from keel.runs import run_day
 
     summary = run_day(_home(), _date(date), executor=executor).to_dict()

@@ -8,6 +8,7 @@ and the rows always balance.
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +163,17 @@ def test_a_broken_outcomes_file_is_held_back_and_the_day_is_still_decided(demo_c
     assert summary["success"] and summary["outcomes_blocked"] is False
     assert (summary["outcomes_accepted"], summary["outcomes_quarantined"]) == (99, 1)
     assert summary["outcomes_quarantined_by_reason"] == {"allowed_values": 1}
+
+
+def test_a_day_with_only_outcomes_takes_them_in(demo_copy):
+    """After the demo calendar's last application day, outcomes still land for a week; `keel run` takes them in."""
+    home, _ = demo_copy
+    landed = keel_json(home, "land", "--date", "2026-02-01")
+    assert [Path(p).parent.name for p in landed["files"]] == ["outcomes"]
+    summary = keel_json(home, "run", "--date", "2026-02-01")
+    assert summary["success"] and summary["outcomes_only"] is True
+    assert summary["received"] == summary["decided_auto"] + summary["sent_to_review"] == 0
+    assert summary["outcomes_received"] == summary["outcomes_accepted"] == 100
+    # The applications of 2026-01-25 never landed in this home: the check names them rather than dropping them silently.
+    (check,) = [c for c in summary["failed_checks"] if c["check"] == "raw_outcomes:outcomes_name_received_applications"]
+    assert check["description"].startswith("100 of 100 outcomes name an application keel never received")

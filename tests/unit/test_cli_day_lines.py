@@ -59,3 +59,14 @@ def test_a_held_back_outcomes_file_says_the_days_decisions_stand():
 
 def test_outcomes_that_all_passed_add_no_line():
     assert len(day_lines(_day(outcomes_received=100, outcomes_accepted=100, outcomes_quarantined=0, outcomes_duplicates=0))) == 1
+
+
+def test_a_day_with_only_outcomes_says_so_instead_of_zero_applications():
+    outcomes = {
+        "outcomes_only": True, "received": 0, "accepted": 0, "decided_auto": 0, "sent_to_review": 0, "model_version": None,
+        "outcomes_received": 100, "outcomes_accepted": 100, "outcomes_quarantined": 0, "outcomes_duplicates": 0,
+    }
+    assert day_lines(_day(**outcomes)) == [
+        "2026-01-28: ok  no applications landed; the day's outcomes were taken in",
+        "  outcomes: received 100  accepted 100  quarantined 0  duplicates 0: every row passed the contract",
+    ]
