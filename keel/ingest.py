@@ -29,6 +29,7 @@ CONTRACTS_DIR = REPO_ROOT / "policies" / "contracts"
 # The column that places each row of a source on a day, and must match the file's day.
 DAY_COLUMN = {"applications": "application_date", "outcomes": "outcome_date"}
 CHECK_WRONG_DAY = "in_file_day"
+CHECK_RECEIVED_ON_ANOTHER_DAY = "received_on_another_day"
 # Rows judged and written at once: about 250 MB of a step's memory for applications.
 INGEST_ROWS_PER_CHUNK = 250_000
 
@@ -145,6 +146,75 @@ def quarantine_rows_of_other_days(result: ContractResult, column: str, day: dt.d
     return replace(result, accepted=kept, quarantine=quarantine, counts=counts)
 
 
+# The day's stored applications whose id another day's file delivered too, with the first such day.
+REPEATED_APPLICATIONS_SQL = """
+select d.source_file, d.source_sha256, d.source_row_number, d.application_id, d.raw_row_hash,
+       min(e.partition_date) as other_day,
+       arg_min(e.source_file, e.partition_date) as other_file,
+       arg_min(e.source_row_number, e.partition_date) as other_row
+from raw.applications d
+join raw.applications e on e.application_id = d.application_id and e.partition_date <> d.partition_date
+where d.partition_date = ?
+group by all
+order by d.source_row_number
+"""
+
+
+def repeated_application_records(repeats: pd.DataFrame) -> pd.DataFrame:
+    """Quarantine records (QUARANTINE_COLUMNS) of applications whose id another day's file delivered first."""
+    return pd.DataFrame(
+        {
+            "source_file": repeats["source_file"].to_numpy(),
+            "source_sha256": repeats["source_sha256"].to_numpy(),
+            "row_number": repeats["source_row_number"].to_numpy(),
+            "column": "application_id",
+            "check": CHECK_RECEIVED_ON_ANOTHER_DAY,
+            "value_found": repeats["application_id"].to_numpy(),
+            "reason": [
+                f"{f} row {n}: column application_id expected an application not received on another day, found {a}, "
+                f"already received on {d} ({of} row {orow}); an application is decided once: send a changed "
+                "application under a new id"
+                for f, n, a, d, of, orow in zip(
+                    repeats["source_file"], repeats["source_row_number"], repeats["application_id"],
+                    repeats["other_day"], repeats["other_file"], repeats["other_row"],
+                )
+            ],
+            "raw_row_hash": repeats["raw_row_hash"].to_numpy(),
+        }
+    )
+
+
+def with_rows_moved_to_quarantine(result: ContractResult, records: pd.DataFrame) -> ContractResult:
+    """`result` after rows it had accepted (and stored) were quarantined with `records` (one per row)."""
+    if records.empty:
+        return result
+    quarantine = pd.concat([result.quarantine, records.reindex(columns=result.quarantine.columns)], ignore_index=True) if len(result.quarantine.columns) else records
+    quarantine = quarantine.sort_values("row_number", kind="stable", ignore_index=True)
+    moved = len(records)
+    counts = {**result.counts, "accepted": result.counts["accepted"] - moved, "quarantined": result.counts["quarantined"] + moved}
+    return replace(result, quarantine=quarantine, counts=counts)
+
+
+def quarantine_applications_received_on_other_days(con, result: ContractResult, day: str) -> ContractResult:
+    """Move the day's stored applications whose id another day's file already delivered to the quarantine.
+
+    An application is decided once. The same id in a second day's file is a
+    resubmission, or a source sending a row again under another date: deciding
+    it again would give one id two decisions, two review cases and two ledger
+    rows, and broke the feature mart's one-row-per-application key, failing
+    the whole day. The row stored first stands; the repeat is quarantined,
+    naming the day, file and row the id came in first.
+    """
+    repeats = con.execute(REPEATED_APPLICATIONS_SQL, [day]).df()
+    if repeats.empty:
+        return result
+    con.execute(
+        "delete from raw.applications where partition_date = ? and source_row_number in (select unnest(?::bigint[]))",
+        [day, [int(n) for n in repeats["source_row_number"]]],
+    )
+    return with_rows_moved_to_quarantine(result, repeated_application_records(repeats))
+
+
 def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk: int = INGEST_ROWS_PER_CHUNK) -> IngestOutcome:
     """Read `path`, apply the source's contract and store the day's rows; bad data is reported, never raised.
 
@@ -188,6 +258,8 @@ def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk:
         accepted = read_ahead(accepted_rows())
         wh.replace_rows_in_frames(con, "raw", source, accepted, "partition_date", [day.isoformat()], expected_rows=len(landed.frame))
     result = merge_results(judged)
+    if source == "applications" and not chunks.blocked:
+        result = quarantine_applications_received_on_other_days(con, result, day.isoformat())
     outcome = IngestOutcome(
         source_file=path.name,
         source_sha256=landed.sha256,

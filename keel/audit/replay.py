@@ -104,6 +104,7 @@ def prepare_scratch(home: KeelHome, scratch: KeelHome, day: str, rows: pd.DataFr
         raise ReplayError(f"{day}: {source_file} has changed since it was decided: expected sha256 {source_sha256}, found {found}")
     scratch.ensure()
     shutil.copyfile(landed, scratch.landing_dir("applications") / source_file)
+    _copy_applications_received_elsewhere(home, scratch, day)
 
     _check_in_force(versions, day)
     _copy_control_store(home.control_store, scratch.control_store)
@@ -120,6 +121,39 @@ def prepare_scratch(home: KeelHome, scratch: KeelHome, day: str, rows: pd.DataFr
         if store.current_alias(CHAMPION) != model_version:
             store.move_alias(CHAMPION, model_version, by="keel-replay", reason=f"replay of {day} with the model recorded for it")
     return versions
+
+
+def _copy_applications_received_elsewhere(home: KeelHome, scratch: KeelHome, day: str) -> None:
+    """The other days' rows of the ids the day's contract quarantined as received on another day.
+
+    That check looked beyond the day's file, at the applications stored for
+    other days; the scratch home gets exactly the rows it found, so the replay
+    quarantines the same repeats instead of deciding them.
+    """
+    from keel.ingest import CHECK_RECEIVED_ON_ANOTHER_DAY
+
+    with wh.connect(home.warehouse, read_only=True) as con:
+        if not (wh.table_exists(con, "raw", "applications_quarantine") and wh.table_exists(con, "raw", "applications")):
+            return
+        found = wh.fetch_one(
+            con,
+            'select count(*) from raw.applications_quarantine where partition_date = ? and "check" = ?',
+            [day, CHECK_RECEIVED_ON_ANOTHER_DAY],
+        )[0]
+    if not found:
+        return
+    with wh.connect(scratch.warehouse) as con:
+        con.execute("attach ? as recorded (read_only)", [str(home.warehouse)])
+        try:
+            con.execute("create schema if not exists raw")
+            con.execute(
+                "create table raw.applications as select * from recorded.raw.applications "
+                "where partition_date <> ? and application_id in ("
+                '  select value_found from recorded.raw.applications_quarantine where partition_date = ? and "check" = ?)',
+                [day, day, CHECK_RECEIVED_ON_ANOTHER_DAY],
+            )
+        finally:
+            con.execute("detach recorded")
 
 
 def _check_in_force(versions: dict, day: str) -> None:

@@ -177,3 +177,24 @@ def test_a_day_with_only_outcomes_takes_them_in(demo_copy):
     # The applications of 2026-01-25 never landed in this home: the check names them rather than dropping them silently.
     (check,) = [c for c in summary["failed_checks"] if c["check"] == "raw_outcomes:outcomes_name_received_applications"]
     assert check["description"].startswith("100 of 100 outcomes name an application keel never received")
+
+
+def test_an_application_sent_again_on_a_later_day_is_quarantined_and_the_day_replays(demo_copy):
+    """A resubmitted application id failed the whole day at the feature mart's key; now only its row is set aside."""
+    home, _ = demo_copy
+    day = "2026-01-24"
+    keel_json(home, "land", "--date", day)
+    applications = home / "landing" / "applications"
+    first_row = (applications / "applications_2026-01-01.csv").read_text().splitlines()[1]
+    application_id = first_row.split(",")[0]
+    later = applications / f"applications_{day}.csv"
+    later.write_text(later.read_text() + first_row.replace("2026-01-01", day) + "\n")
+    summary = keel_json(home, "run", "--date", day)
+    assert summary["success"], summary["failure"]
+    assert (summary["received"], summary["accepted"], summary["quarantined"]) == (101, 100, 1)
+    assert summary["quarantined_by_reason"] == {"received_on_another_day": 1}
+    assert summary["decided_auto"] + summary["sent_to_review"] == 100
+    story = keel_json(home, "explain", application_id)
+    assert story["application_date"] == "2026-01-01", "the first decision stands"
+    replay = keel(home, "replay", day, "--json", check=False)
+    assert json.loads(replay.stdout)["match"] is True, replay.stdout

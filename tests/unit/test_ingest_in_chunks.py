@@ -87,3 +87,34 @@ def test_rows_dated_another_day_are_quarantined():
     assert set(result.quarantine["check"]) == {"in_file_day"}
     assert "expected 2026-01-03 (the file's day), found 2026-01-04" in result.quarantine["reason"].iloc[0]
     assert result.counts == {"received": 6, "accepted": 3, "quarantined": 3, "duplicates": 0}
+
+
+def test_an_application_already_received_on_another_day_is_quarantined_naming_where(tmp_path):
+    from keel.ingest import CHECK_RECEIVED_ON_ANOTHER_DAY
+    from keel.contracts.result import reconcile
+
+    earlier_day = dt.date(2026, 1, 2)
+    earlier = tmp_path / "applications_2026-01-02.csv"
+    earlier.write_bytes(frame_to_bytes(rows(*[{"application_date": "2026-01-02"}] * 3), "csv"))  # A000001 .. A000003
+    # The next day's file sends A000002 again (a resubmission), between two new applications.
+    today = rows({"application_id": "A000010"}, {"application_id": "A000002", "amount": "900"}, {"application_id": "A000011"})
+    path = _land(tmp_path, today)
+    with wh.connect(tmp_path / "w.duckdb") as con:
+        ingest_file_into(con, earlier, "applications", earlier_day)
+        outcome = ingest_file_into(con, path, "applications", DAY, rows_per_chunk=2)
+        assert outcome.counts == {"received": 3, "accepted": 2, "quarantined": 1, "duplicates": 0} and reconcile(outcome.counts)[0]
+        assert outcome.quarantined_by_reason == {CHECK_RECEIVED_ON_ANOTHER_DAY: 1}
+        (record,) = outcome.quarantine.to_dict("records")
+        assert (record["row_number"], record["column"], record["value_found"]) == (2, "application_id", "A000002")
+        assert record["reason"].startswith(f"{FILE} row 2: column application_id expected an application not received on another day, found A000002")
+        assert "already received on 2026-01-02 (applications_2026-01-02.csv row 2)" in record["reason"]
+        stored = wh.query_frame(con, "select application_id, partition_date from raw.applications order by all")
+        assert stored.values.tolist() == [
+            ["A000001", "2026-01-02"], ["A000002", "2026-01-02"], ["A000003", "2026-01-02"], ["A000010", "2026-01-03"], ["A000011", "2026-01-03"],
+        ]  # fmt: skip
+        assert _table(con, "applications_quarantine")["value_found"].tolist() == ["A000002"]
+        # The earlier day delivered again keeps its row: the repeat never stood.
+        assert ingest_file_into(con, earlier, "applications", earlier_day).counts["accepted"] == 3
+        # And the later day again quarantines the repeat again, once.
+        assert ingest_file_into(con, path, "applications", DAY).counts["quarantined"] == 1
+        assert len(_table(con, "applications_quarantine")) == 1
