@@ -62,9 +62,11 @@ class OutcomeLinks:
 
 def outcome_links(con, days: list[str]) -> OutcomeLinks:
     """The links of the outcomes landed on `days` (partition dates, YYYY-MM-DD)."""
-    if not wh.table_exists(con, "raw", "outcomes"):
-        return OutcomeLinks(0, pd.DataFrame(columns=["source_file", "source_row_number", "application_id"]), 0)
-    landed = wh.fetch_one(con, "select count(*) from raw.outcomes where partition_date in (select unnest(?::varchar[]))", [days])[0]
+    landed = (
+        wh.fetch_one(con, "select count(*) from raw.outcomes where partition_date in (select unnest(?::varchar[]))", [days])[0]
+        if wh.table_exists(con, "raw", "outcomes")
+        else 0
+    )
     if not landed:
         return OutcomeLinks(0, pd.DataFrame(columns=["source_file", "source_row_number", "application_id"]), 0)
     if wh.table_exists(con, "raw", "applications"):

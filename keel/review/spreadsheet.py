@@ -80,7 +80,8 @@ def read_review_sheet(path: Path) -> pd.DataFrame:
     A file that is no sheet (empty, an Excel workbook, not text) is refused
     with what it is and what to do.
     """
-    head = path.read_bytes()[:4096]
+    with path.open("rb") as sheet_file:
+        head = sheet_file.read(4096)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReviewCsvError(f"{path}: is a spreadsheet workbook (.xlsx/.xls), not a CSV file: save it as CSV (comma or semicolon separated) and import that")
     try:
