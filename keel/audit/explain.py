@@ -36,6 +36,20 @@ def _one(con, schema: str, table: str, sql: str, params: list) -> dict | None:
     return {key: _plain(value) for key, value in frame.iloc[0].items()}
 
 
+def _sent_again(con, application_id: str) -> list[dict]:
+    """Later deliveries of the same id, quarantined as received on another day (keel.ingest), oldest first."""
+    from keel.ingest import CHECK_RECEIVED_ON_ANOTHER_DAY
+
+    if not wh.table_exists(con, "raw", "applications_quarantine"):
+        return []
+    rows = con.execute(
+        'select partition_date, source_file, row_number from raw.applications_quarantine where "check" = ? and value_found = ? '
+        "order by partition_date, row_number",
+        [CHECK_RECEIVED_ON_ANOTHER_DAY, application_id],
+    ).fetchall()
+    return [{"day": str(day), "source_file": file, "row_number": int(row)} for day, file, row in rows]
+
+
 def _outcome(con, application_id: str) -> dict | None:
     """The application's repayment outcome: the latest to land, with the earlier ones it corrects (oldest first)."""
     if not wh.table_exists(con, "staging", "stg_outcomes"):
@@ -92,6 +106,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     final = _one(con, "review", "final_decisions", "select * from review.final_decisions where application_id = ?", [application_id])
     review = _one(con, "review", "review_outcomes", "select * from review.review_outcomes where application_id = ? order by ingest_seq limit 1", [application_id])
     outcome = _outcome(con, application_id)
+    sent_again = _sent_again(con, application_id)
 
     earlier = _earlier_decisions(con, application_id, int(ledger["batch_seq"]), ledger.get("raw_row_hash"), ui_url)
     superseded_by = _day_decided_without_it(con, str(ledger.get("ledger_day")), int(ledger["batch_seq"]), ui_url)
@@ -136,6 +151,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         "run_links": {step: run_link(run_id, base) for step, run_id in run_ids.items() if run_id},
         "ledger_batch": ledger.get("batch_seq"),
         "earlier_decisions": earlier,
+        "sent_again": sent_again,
         "stands": superseded_by is None,
         "superseded_by": superseded_by,
     }
@@ -230,6 +246,9 @@ def story(r: dict) -> list[str]:
     if r.get("earlier_decisions"):
         lines.append(f"It was decided {len(r['earlier_decisions']) + 1} times; the latest superseded the earlier ones:")
         lines += [_earlier_line(e) for e in r["earlier_decisions"]]
+    if r.get("sent_again"):
+        again = "; ".join(f"on {a['day']} in {a['source_file']} row {a['row_number']}" for a in r["sent_again"])
+        lines.append(f"It was sent again and set aside, quarantined as received_on_another_day (an application is decided once): {again}.")
     if r["features"]:
         shown = ", ".join(f"{k}={'missing' if v is None else (f'{v:.4g}' if isinstance(v, float) else v)}" for k, v in r["features"].items())
         lines.append(f"The model saw: {shown}.")

@@ -196,5 +196,6 @@ def test_an_application_sent_again_on_a_later_day_is_quarantined_and_the_day_rep
     assert summary["decided_auto"] + summary["sent_to_review"] == 100
     story = keel_json(home, "explain", application_id)
     assert story["application_date"] == "2026-01-01", "the first decision stands"
+    assert story["sent_again"] == [{"day": day, "source_file": later.name, "row_number": 101}]
     replay = keel(home, "replay", day, "--json", check=False)
     assert json.loads(replay.stdout)["match"] is True, replay.stdout

@@ -100,3 +100,12 @@ def test_a_decision_its_day_no_longer_holds_says_none_stands():
     assert "(97 decided, 3 rows quarantined;" in lines[1]
     assert "Final decision: none stands now." in lines
     assert not any("no longer stands" in line for line in story(_record()))
+
+
+def test_a_later_delivery_of_the_same_id_is_told_as_set_aside():
+    sent_again = [{"day": "2026-01-13", "source_file": "applications_2026-01-13.csv", "row_number": 101}]
+    assert (
+        "It was sent again and set aside, quarantined as received_on_another_day (an application is decided once): "
+        "on 2026-01-13 in applications_2026-01-13.csv row 101."
+    ) in story(_record(sent_again=sent_again))
+    assert not any("sent again" in line for line in story(_record(sent_again=[])))
