@@ -175,8 +175,18 @@ def demo(
     from keel.scenarios import resolve_drift_start
 
     home = _home()
-    if if_empty and instance_has_history(home):
-        typer.echo(f"{home.root} already has runs: skipping the demo (remove it to start again)")
+    if instance_has_history(home):
+        # The demo starts a home from its history: on one that has run, it would train its first model
+        # again on every outcome landed since, and stop at the gate or shadow the home's own champion.
+        if not if_empty:
+            fail(
+                f"{home.root} already has runs: keel demo starts a home from scratch. Use a fresh KEEL_HOME, "
+                "`keel run --date D` for further days, or --if-empty to skip quietly"
+            )
+        if json_out:
+            emit_json({"skipped": True, "home": str(home.root), "reason": "the instance already has runs"})
+        else:
+            typer.echo(f"{home.root} already has runs: skipping the demo (remove it to start again)")
         return
     calendar = DemoCalendar()
     if days > calendar.live_days:

@@ -52,3 +52,15 @@ def test_an_empty_home_says_to_land_first(tmp_path):
     result = keel(tmp_path / "empty", "run", "--date", "2026-01-01", check=False)
     assert result.returncode != 0
     assert "nothing has landed" in result.stderr
+
+
+def test_the_demo_on_a_home_that_has_run_refuses_at_once_or_skips_with_if_empty(demo):
+    """A second `keel demo` retrained its first model on every outcome landed since and stopped at the gate."""
+    home, summary = demo
+    refused = keel(home, "demo", "--days", "2", check=False)
+    assert refused.returncode == 1
+    assert f"{home} already has runs: keel demo starts a home from scratch" in refused.stderr and "--if-empty" in refused.stderr
+    skipped = keel_json(home, "demo", "--days", "2", "--if-empty")
+    assert skipped == {"skipped": True, "home": str(home), "reason": "the instance already has runs"}
+    again = keel_json(home, "run", "--date", summary["days"][0]["date"])
+    assert again["model_version"] == summary["first_model_version"], "the home's champion is untouched"
