@@ -112,8 +112,11 @@ class IngestOutcome:
         )
 
 
-def quarantine_rows_of_other_days(result: ContractResult, column: str, day: dt.date) -> ContractResult:
-    """Rows dated on another day than the file's go to quarantine: a day's file holds that day only."""
+def quarantine_rows_of_other_days(result: ContractResult, column: str, day: dt.date, key: str) -> ContractResult:
+    """Rows dated on another day than the file's go to quarantine: a day's file holds that day only.
+
+    `key` is the contract's key column, carried into each record.
+    """
     accepted = result.accepted
     if result.blocked or accepted.empty or column not in accepted.columns:
         return result
@@ -127,6 +130,7 @@ def quarantine_rows_of_other_days(result: ContractResult, column: str, day: dt.d
             "source_file": moved["source_file"].to_numpy(),
             "source_sha256": moved["source_sha256"].to_numpy(),
             "row_number": moved["source_row_number"].to_numpy(),
+            key: moved[key].astype("str").to_numpy(),
             "column": column,
             "check": CHECK_WRONG_DAY,
             "value_found": moved[column].astype("str").to_numpy(),
@@ -161,12 +165,13 @@ order by d.source_row_number
 
 
 def repeated_application_records(repeats: pd.DataFrame) -> pd.DataFrame:
-    """Quarantine records (QUARANTINE_COLUMNS) of applications whose id another day's file delivered first."""
+    """Quarantine records (keel.contracts.quarantine.quarantine_columns) of applications whose id another day's file delivered first."""
     return pd.DataFrame(
         {
             "source_file": repeats["source_file"].to_numpy(),
             "source_sha256": repeats["source_sha256"].to_numpy(),
             "row_number": repeats["source_row_number"].to_numpy(),
+            "application_id": repeats["application_id"].to_numpy(),
             "column": "application_id",
             "check": CHECK_RECEIVED_ON_ANOTHER_DAY,
             "value_found": repeats["application_id"].to_numpy(),
@@ -247,7 +252,7 @@ def ingest_file_into(con, path: Path, source: str, day: dt.date, rows_per_chunk:
 
     def accepted_rows():
         for result in chunks.results():
-            result = quarantine_rows_of_other_days(result, DAY_COLUMN[source], day)
+            result = quarantine_rows_of_other_days(result, DAY_COLUMN[source], day, contract.key)
             judged.append(replace(result, accepted=_no_rows(result.accepted)))
             yield result.accepted.assign(partition_date=day.isoformat())
 

@@ -27,6 +27,107 @@ class NotFound(LookupError):
     """No decision is recorded for the application."""
 
 
+class NotDecided(NotFound):
+    """The application was received but no decision stands for it: `record` says what became of it."""
+
+    def __init__(self, record: dict):
+        super().__init__("\n".join(record["story"]))
+        self.record = record
+
+
+HELD_BACK_SQL = """
+select left(cast(partition_date as varchar), 10) as day, source_file, row_number, "column", "check", value_found, reason
+from raw.{source}_quarantine
+where {matches}
+order by partition_date, source_file, row_number, "column", "check"
+"""
+
+
+def held_back(con, source: str, application_id: str) -> list[dict]:
+    """The deliveries of `source` rows for the application that were quarantined, oldest first, each with its problems.
+
+    Matched on the key the quarantine records carry; a home whose quarantine
+    predates that column is matched where the id itself was the bad value.
+    """
+    table = f"{source}_quarantine"
+    if not wh.table_exists(con, "raw", table):
+        return []
+    has_key = "application_id" in wh.table_columns(con, "raw", table)
+    matches = "(application_id = $id or (application_id is null and \"column\" = 'application_id' and value_found = $id))" if has_key else (
+        "(\"column\" = 'application_id' and value_found = $id)"
+    )
+    rows = con.execute(HELD_BACK_SQL.format(source=wh.safe_identifier(source), matches=matches), {"id": application_id}).fetchall()
+    deliveries: dict[tuple, dict] = {}
+    for day, source_file, row_number, column, check, value_found, reason in rows:
+        delivery = deliveries.setdefault(
+            (day, source_file, row_number), {"day": day, "source_file": source_file, "row_number": int(row_number), "problems": []}
+        )
+        delivery["problems"].append({"column": column, "check": check, "value_found": value_found, "reason": reason})
+    return list(deliveries.values())
+
+
+def _received_undecided(con, application_id: str) -> list[dict]:
+    """Stored rows of the application (accepted by the contract) that no decision in the ledger came from."""
+    if not wh.table_exists(con, "raw", "applications"):
+        return []
+    rows = con.execute(
+        "select left(cast(partition_date as varchar), 10), source_file, source_row_number from raw.applications "
+        "where application_id = ? order by partition_date",
+        [application_id],
+    ).fetchall()
+    return [{"day": day, "source_file": file, "row_number": int(row)} for day, file, row in rows]
+
+
+def explain_undecided(con, application_id: str) -> dict:
+    """What became of an application with no decision in the ledger: held back by the contract, waiting, or unknown."""
+    quarantined, _ = _split_held_back(held_back(con, "applications", application_id))
+    received = _received_undecided(con, application_id)
+    record = {
+        "application_id": application_id,
+        "decided": False,
+        "held_back": quarantined,
+        "received_undecided": received,
+        "outcome": _outcome(con, application_id),
+        "outcomes_held_back": held_back(con, "outcomes", application_id),
+    }
+    record["story"] = undecided_story(record)
+    return record
+
+
+def _problem_lines(deliveries: list[dict]) -> list[str]:
+    lines = []
+    for d in deliveries:
+        lines.append(f"  - {d['day']}: {d['source_file']} row {d['row_number']}, quarantined:")
+        lines += [f"      {p['check']} on {p['column']}: {p['reason']}" for p in d["problems"]]
+    return lines
+
+
+def undecided_story(r: dict) -> list[str]:
+    """The undecided application's record in plain sentences."""
+    aid = r["application_id"]
+    if not (r["held_back"] or r["received_undecided"] or r["outcome"] or r["outcomes_held_back"]):
+        return [f"no decision is recorded for {aid} in the ledger, and no landing file taken in holds it (check the id)"]
+    lines = [f"no decision is recorded for {aid} in the ledger."]
+    if r["held_back"]:
+        count = len(r["held_back"])
+        lines.append(
+            f"The data contract held back {'its delivery' if count == 1 else f'{count} deliveries of it'}; "
+            "it is decided once the source resends the row corrected:"
+        )
+        lines += _problem_lines(r["held_back"])
+    for got in r["received_undecided"]:
+        lines.append(
+            f"It was received on {got['day']} in {got['source_file']} row {got['row_number']} and passed the contract, but the "
+            f"day's run has not recorded its decision yet (`keel run --date {got['day']}`, or see the day's run in the UI)."
+        )
+    if r["outcome"]:
+        lines.append(f"An outcome is known for it: repayment {r['outcome']['repayment_status']} on {r['outcome']['outcome_date']}.")
+    if r["outcomes_held_back"]:
+        lines.append("Outcome rows for it were held back:")
+        lines += _problem_lines(r["outcomes_held_back"])
+    return lines
+
+
 def _one(con, schema: str, table: str, sql: str, params: list) -> dict | None:
     if not wh.table_exists(con, schema, table):
         return None
@@ -36,18 +137,21 @@ def _one(con, schema: str, table: str, sql: str, params: list) -> dict | None:
     return {key: _plain(value) for key, value in frame.iloc[0].items()}
 
 
-def _sent_again(con, application_id: str) -> list[dict]:
-    """Later deliveries of the same id, quarantined as received on another day (keel.ingest), oldest first."""
+def _split_held_back(deliveries: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The application's held-back deliveries as (refused by the data contract, later deliveries of the same id).
+
+    A later delivery is quarantined as received_on_another_day (keel.ingest)
+    while the first stands; it is told as `sent_again`, by day, file and row.
+    """
     from keel.ingest import CHECK_RECEIVED_ON_ANOTHER_DAY
 
-    if not wh.table_exists(con, "raw", "applications_quarantine"):
-        return []
-    rows = con.execute(
-        'select partition_date, source_file, row_number from raw.applications_quarantine where "check" = ? and value_found = ? '
-        "order by partition_date, row_number",
-        [CHECK_RECEIVED_ON_ANOTHER_DAY, application_id],
-    ).fetchall()
-    return [{"day": str(day), "source_file": file, "row_number": int(row)} for day, file, row in rows]
+    refused, again = [], []
+    for d in deliveries:
+        if any(p["check"] == CHECK_RECEIVED_ON_ANOTHER_DAY for p in d["problems"]):
+            again.append({"day": d["day"], "source_file": d["source_file"], "row_number": d["row_number"]})
+        else:
+            refused.append(d)
+    return refused, again
 
 
 def _outcome(con, application_id: str) -> dict | None:
@@ -99,14 +203,15 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         [application_id],
     )
     if ledger is None:
-        raise NotFound(f"no decision is recorded for {application_id} in the ledger: it was never decided, or it was quarantined")
+        raise NotDecided(explain_undecided(con, application_id))
     raw = _one(con, "raw", "applications", "select * from raw.applications where application_id = ? order by partition_date desc limit 1", [application_id])
     features = _one(con, "marts", "application_features", "select * from marts.application_features where application_id = ?", [application_id])
     decision = _one(con, "decisioning", "decisions", "select * from decisioning.decisions where application_id = ?", [application_id])
     final = _one(con, "review", "final_decisions", "select * from review.final_decisions where application_id = ?", [application_id])
     review = _one(con, "review", "review_outcomes", "select * from review.review_outcomes where application_id = ? order by ingest_seq limit 1", [application_id])
     outcome = _outcome(con, application_id)
-    sent_again = _sent_again(con, application_id)
+    deliveries = held_back(con, "applications", application_id)
+    earlier_held_back, sent_again = _split_held_back(deliveries)
 
     earlier = _earlier_decisions(con, application_id, int(ledger["batch_seq"]), ledger.get("raw_row_hash"), ui_url)
     superseded_by = _day_decided_without_it(con, str(ledger.get("ledger_day")), int(ledger["batch_seq"]), ui_url)
@@ -119,6 +224,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     final_decision = None if superseded_by else (final or {}).get("final_decision") or ledger.get("final_decision")
     record = {
         "application_id": application_id,
+        "decided": True,
         "application_date": str(ledger.get("application_date"))[:10],
         "source_file": ledger.get("source_file"),
         "source_sha256": ledger.get("source_sha256"),
@@ -152,6 +258,8 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         "ledger_batch": ledger.get("batch_seq"),
         "earlier_decisions": earlier,
         "sent_again": sent_again,
+        "held_back": earlier_held_back,
+        "outcomes_held_back": held_back(con, "outcomes", application_id),
         "stands": superseded_by is None,
         "superseded_by": superseded_by,
     }
@@ -246,6 +354,9 @@ def story(r: dict) -> list[str]:
     if r.get("earlier_decisions"):
         lines.append(f"It was decided {len(r['earlier_decisions']) + 1} times; the latest superseded the earlier ones:")
         lines += [_earlier_line(e) for e in r["earlier_decisions"]]
+    if r.get("held_back"):
+        lines.append("Deliveries of it the data contract held back (quarantined; the row above is the one decided):")
+        lines += _problem_lines(r["held_back"])
     if r.get("sent_again"):
         again = "; ".join(f"on {a['day']} in {a['source_file']} row {a['row_number']}" for a in r["sent_again"])
         lines.append(f"It was sent again and set aside, quarantined as received_on_another_day (an application is decided once): {again}.")
@@ -280,6 +391,9 @@ def story(r: dict) -> list[str]:
         )
     else:
         lines.append("Outcome: not known yet.")
+    if r.get("outcomes_held_back"):
+        lines.append("Outcome rows for it the data contract held back:")
+        lines += _problem_lines(r["outcomes_held_back"])
     lines.append("Runs: " + "; ".join(f"{link} ({', '.join(steps)})" for link, steps in _steps_by_link(r["run_links"]).items()))
     return lines
 

@@ -75,7 +75,7 @@ def measure_ingest(rows: int, workdir: Path, fmt: str = "csv", seed: int = 0) ->
 
     def validate():
         result = apply_contract(landed.frame, contract, source_file=path.name, source_sha256=landed.sha256, timings=parts)
-        return quarantine_rows_of_other_days(result, DAY_COLUMN[SOURCE], BENCH_DAY)
+        return quarantine_rows_of_other_days(result, DAY_COLUMN[SOURCE], BENCH_DAY, contract.key)
 
     result, contract_s = _timed(validate)
     outcome = IngestOutcome(path.name, landed.sha256, contract.version, result, blocking_errors=list(result.blocking_errors), days=[BENCH_DAY.isoformat()])

@@ -254,7 +254,7 @@ def explain(
 ) -> None:
     """The whole story of one application: source row, contract, features, score, policy, route, reviewer, outcome, runs."""
     from keel import warehouse as wh
-    from keel.audit.explain import NotFound, explain_application
+    from keel.audit.explain import NotDecided, NotFound, explain_application
     from keel.decisioning import current_policy
 
     home = _home()
@@ -263,6 +263,12 @@ def explain(
     try:
         with wh.connect(home.warehouse, read_only=True) as con:
             record = explain_application(con, application_id, current_policy())
+    except NotDecided as undecided:
+        # What became of it is the answer, but no decision stands: exit 1 as before, with the record.
+        if json_out:
+            emit_json(undecided.record)
+            raise typer.Exit(1)
+        fail(str(undecided))
     except (NotFound, ValueError) as problem:
         fail(str(problem))
     if json_out:

@@ -225,7 +225,7 @@ class ContractChunks:
             raw = _received_values(rows, contract, self.header)
             hashes = raw_row_hashes(raw)
             quarantine = pd.concat(
-                [blocked_records(check, column, message, raw, row_numbers, hashes, source_file, source_sha256) for check, column, message in self.problems],
+                [blocked_records(contract.key, check, column, message, raw, row_numbers, hashes, source_file, source_sha256) for check, column, message in self.problems],
                 ignore_index=True,
             ).sort_values("row_number", kind="stable", ignore_index=True)
             return result(_empty_accepted(contract), quarantine, _empty_duplicates(contract))
@@ -234,7 +234,7 @@ class ContractChunks:
         judged = self._judge_rows(rows, damaged)
         quarantine = pd.concat(
             [
-                landing_problem_records(_landing_problems(rows), row_numbers, judged.hashes, source_file, source_sha256),
+                landing_problem_records(contract.key, _landing_problems(rows), judged.raw, row_numbers, judged.hashes, source_file, source_sha256),
                 value_failure_records(contract, judged.failures, judged.raw, row_numbers, judged.hashes, source_file, source_sha256),
             ],
             ignore_index=True,

@@ -21,7 +21,8 @@ class ContractResult:
     accepted        the contract's columns, typed, in contract order, plus
                     source_file, source_sha256, source_row_number, raw_row_hash
     quarantine      one record per failed (row, column, check): source_file,
-                    source_sha256, row_number, column, check, value_found (text as
+                    source_sha256, row_number, <key> (as received, None when the
+                    row had none), column, check, value_found (text as
                     received), reason (a sentence naming file, row, column, what was
                     expected and found, and what to do), raw_row_hash
     duplicates      source_file, source_sha256, row_number, <key>, kept_row_number,

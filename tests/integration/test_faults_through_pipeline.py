@@ -139,6 +139,32 @@ def test_a_corrected_outcome_and_one_naming_no_application(runs):
     }
 
 
+@pytest.mark.parametrize("fault", ["unparseable_values", "missing_required_column", "truncated_file"])
+def test_keel_explain_tells_why_a_quarantined_application_was_not_decided(runs, fault):
+    """An auditor or an applicant asks about one application the contract held back: the file, the row and the reason."""
+    import duckdb
+
+    home, _ = runs
+    day = FAULT_DAYS[fault]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        held = con.execute(
+            'select application_id, row_number, "column", reason from raw.applications_quarantine '
+            "where partition_date = ? and application_id is not null order by row_number limit 1",
+            [day],
+        ).fetchone()
+    assert held is not None, f"the {fault} day's quarantine records carry the application id"
+    application_id, row_number, column, reason = held
+    completed = keel(home, "explain", application_id, check=False)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    assert f"no decision is recorded for {application_id}" in completed.stderr
+    assert f"{day}: applications_{day}.csv row {row_number}, quarantined:" in completed.stderr and reason in completed.stderr
+    as_json = keel(home, "explain", application_id, "--json", check=False)
+    record = json.loads(as_json.stdout)
+    assert as_json.returncode == 1 and record["decided"] is False
+    assert [(d["day"], d["row_number"]) for d in record["held_back"]] == [(day, row_number)]
+    assert column in {p["column"] for p in record["held_back"][0]["problems"]}
+
+
 def test_a_broken_outcomes_file_is_held_back_and_the_day_is_still_decided(demo_copy):
     """Outcomes are labels for past days: a bad file of them must not stop today's decisions."""
     home, _ = demo_copy

@@ -87,6 +87,21 @@ def test_validation_is_lazy_every_failure_of_every_row_is_reported():
         assert reason.startswith(f"{FILE} row ") and "expected" in reason and "found" in reason
 
 
+def test_each_quarantine_record_names_the_rows_key_as_received_so_one_application_can_be_traced():
+    frame = rows({"age": "7", "home": "castle"}, {}, {"application_id": " A000777 ", "income": "1,200"}, {"application_id": "", "age": "7"})
+    result = apply(frame)
+    assert list(result.quarantine.columns[:4]) == ["source_file", "source_sha256", "row_number", "application_id"]
+    keys = {(int(r["row_number"]), r["column"]): r["application_id"] for r in result.quarantine.to_dict("records")}
+    assert keys[(1, "age")] == keys[(1, "home")] == "A000001"
+    assert keys[(3, "income")] == "A000777"  # blanks around it dropped, as the reader does for the id itself
+    assert pd.isna(keys[(4, "application_id")]) and pd.isna(keys[(4, "age")])
+    assert apply(rows({})).quarantine.columns.tolist() == result.quarantine.columns.tolist()  # the same columns when empty
+    blocked = apply(rows({}, {}).drop(columns=["age"]))
+    assert blocked.blocked and blocked.quarantine["application_id"].tolist() == ["A000001", "A000002"]
+    no_key = apply(rows({}, {}).drop(columns=["application_id"]))
+    assert no_key.blocked and no_key.quarantine["application_id"].isna().all()
+
+
 def test_values_that_do_not_parse_quarantine_their_row_but_a_column_where_none_parses_blocks():
     some = apply(rows({"age": "abc"}, {}, {"age": "30.5"}, {"age": "30.0"}))
     assert by_row(some) == {1: [("age", "type")], 3: [("age", "type")]}
@@ -197,6 +212,7 @@ def test_rows_the_reader_marked_are_quarantined_with_the_readers_reason(tmp_path
     assert result.counts == {"received": 3, "accepted": 2, "quarantined": 1, "duplicates": 0}
     assert result.quarantine["check"].tolist() == ["truncated_row"]  # not a list of empty required values
     assert "file ends inside this row" in result.quarantine["reason"].item()
+    assert result.quarantine["application_id"].tolist() == ["A000003"], "the cut row keeps its key"
 
 
 def test_row_numbers_default_to_the_frame_order_without_a_reader_index():

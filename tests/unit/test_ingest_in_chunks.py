@@ -34,7 +34,7 @@ def test_chunks_store_the_rows_one_pass_would(tmp_path):
     )  # fmt: skip
     path = _land(tmp_path, frame)
     landed = read_landing_file(path)
-    whole = quarantine_rows_of_other_days(apply_contract(landed.frame, contract_for("applications"), FILE, landed.sha256), DAY_COLUMN["applications"], DAY)
+    whole = quarantine_rows_of_other_days(apply_contract(landed.frame, contract_for("applications"), FILE, landed.sha256), DAY_COLUMN["applications"], DAY, "application_id")
 
     with wh.connect(tmp_path / "w.duckdb") as con:
         outcome = ingest_file_into(con, path, "applications", DAY, rows_per_chunk=2)
@@ -81,7 +81,7 @@ def test_rows_dated_another_day_are_quarantined():
     )  # fmt: skip
     judged = apply_contract(frame, contract_for("applications"), FILE, "f" * 64)
     assert judged.counts["accepted"] == 6
-    result = quarantine_rows_of_other_days(judged, DAY_COLUMN["applications"], DAY)
+    result = quarantine_rows_of_other_days(judged, DAY_COLUMN["applications"], DAY, "application_id")
     assert result.accepted["source_row_number"].tolist() == [1, 3, 6]
     assert result.quarantine["row_number"].tolist() == [2, 4, 5]
     assert set(result.quarantine["check"]) == {"in_file_day"}
