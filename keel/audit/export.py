@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -61,17 +62,63 @@ def pseudonym_key(home: KeelHome) -> bytes:
     return path.read_text().strip().encode("utf-8")
 
 
+def pseudonym(value, key: bytes) -> str:
+    """"p_" + 16 hex digits of the value's keyed hash: the same value gives the same pseudonym within one key."""
+    return "p_" + hmac.new(key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
 def pseudonymize(frame: pd.DataFrame, columns: tuple[str, ...], key: bytes) -> pd.DataFrame:
-    """Each value of `columns` replaced by "p_" + 16 hex digits of its keyed hash; missing values stay missing."""
+    """Each value of `columns` replaced by its pseudonym; missing values stay missing."""
     out = frame.copy()
     for column in columns:
         if column not in out.columns:
             continue
-        values = out[column]
-        out[column] = [
-            None if pd.isna(v) else "p_" + hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16] for v in values
-        ]
+        out[column] = [None if pd.isna(v) else pseudonym(v, key) for v in out[column]]
     return out
+
+
+# A quoted literal in a quarantine reason: a value as received ('...'), or Python's repr of one in a blocked file's
+# examples; not an apostrophe inside a word ("the column's type").
+_QUOTED = re.compile(r"(?<!\w)(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?!\w)")
+_LONGEST_VALUE_SHOWN = 200  # keel.contracts.quarantine shows at most this much of a value
+
+
+def pseudonymize_quarantine(quarantine: pd.DataFrame, key: bytes, names: set[str]) -> pd.DataFrame:
+    """The quarantine with the values found hidden, in `value_found` and inside each `reason` too.
+
+    A reason quotes what was found ("column age: expected ..., found '17'"),
+    and a blocked file's reason quotes examples from its rows: each quoted
+    literal becomes the pseudonym of its text (a row's own value, the
+    pseudonym in its `value_found`), except the `names` of columns and
+    contracts, which say where the problem is and are nobody's data.
+    """
+    if quarantine.empty:
+        return quarantine
+
+    def literal(match: re.Match) -> str:
+        text = match.group(0)[1:-1]
+        return match.group(0) if text in names else f"'{pseudonym(text, key)}'"
+
+    def hidden(reason, value):
+        if not isinstance(reason, str):
+            return reason
+        if isinstance(value, str):
+            # Its own value first, as it was quoted (it may hold a quote itself), fenced by a
+            # character no reason holds so that the literals' pass leaves it alone.
+            shown = value if len(value) <= _LONGEST_VALUE_SHOWN else value[:_LONGEST_VALUE_SHOWN] + "…"
+            reason = reason.replace(f"'{shown}'", f"\x00{pseudonym(value, key)}\x00")
+        return _QUOTED.sub(literal, reason).replace("\x00", "'")
+
+    out = quarantine.copy()
+    if "reason" in out.columns:
+        values = out["value_found"] if "value_found" in out.columns else pd.Series(None, index=out.index, dtype="object")
+        out["reason"] = [hidden(r, None if pd.isna(v) else v) for r, v in zip(out["reason"], values)]
+    return pseudonymize(out, ("value_found",), key)
+
+
+def contract_names(contract) -> set[str]:
+    """The names a quarantine reason may quote that are not data: the contract's and its columns' (with their aliases)."""
+    return {contract.name, *(c.name for c in contract.columns), *(a for c in contract.columns for a in c.aliases)}
 
 
 def _write_frame(frame: pd.DataFrame, path: Path) -> None:
@@ -113,8 +160,8 @@ def export_bundle(home: KeelHome, first: dt.date, last: dt.date, out: Path, chec
     if pseudonymize_pii:
         key = pseudonym_key(home)
         applications = pseudonymize(applications, contract.pii_columns, key)
-        # A quarantined row's offending value may be personal data too.
-        quarantine = pseudonymize(quarantine, ("value_found",), key) if len(quarantine) else quarantine
+        # A quarantined row's offending value may be personal data too, and its reason quotes it.
+        quarantine = pseudonymize_quarantine(quarantine, key, contract_names(contract))
 
     store = ControlStore(home.control_store)
     models = [m for m in store.list_model_versions() if m["version"] in set(ledger["model_version"].dropna())]

@@ -165,6 +165,21 @@ def test_keel_explain_tells_why_a_quarantined_application_was_not_decided(runs, 
     assert column in {p["column"] for p in record["held_back"][0]["problems"]}
 
 
+def test_the_evidence_bundle_hides_the_values_quarantine_reasons_quote(runs, tmp_path):
+    """Pseudonymized evidence: a quarantined row's value is personal data wherever it appears, in its reason too."""
+    import pandas as pd
+
+    home, _ = runs
+    day = FAULT_DAYS["unparseable_values"]
+    out = tmp_path / "bundle"
+    keel(home, "audit", "export", "--from", day, "--to", day, "--out", str(out), env={"KEEL_PSEUDONYM_KEY": "test-key-not-secret"})
+    quarantine = pd.read_parquet(out / "applications_quarantine.parquet")
+    assert sorted(quarantine["column"]) == ["age", "income"]
+    assert quarantine["value_found"].str.startswith("p_").all()
+    for value, reason in zip(quarantine["value_found"], quarantine["reason"]):
+        assert f"found '{value}'" in reason and "abc" not in reason and "n/a!" not in reason, reason
+
+
 def test_a_broken_outcomes_file_is_held_back_and_the_day_is_still_decided(demo_copy):
     """Outcomes are labels for past days: a bad file of them must not stop today's decisions."""
     home, _ = demo_copy
