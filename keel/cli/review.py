@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -102,14 +103,18 @@ def _text(value) -> str | None:
     return None if value is None or value != value else str(value)
 
 
-def _case_record(row, now: dt.datetime, waiting: dict) -> dict:
+def _case_record(row, now: dt.datetime, waiting: dict, policy=None) -> dict:
+    from keel.policy.reasons import describe_reasons
+
     in_inbox = waiting.get(row.application_id) if not _text(row.decision) else None
+    codes = json.loads(_text(row.reason_codes) or "[]")
     return {
         "application_id": row.application_id,
         "application_date": str(row.application_date)[:10],
         "p_bad": None if row.p_bad != row.p_bad else round(float(row.p_bad), 4),
         "suggested_decision": row.suggested_decision,
         "reason_codes": _text(row.reason_codes),
+        "reasons": [{"code": code, "text": text} for code, text in zip(codes, describe_reasons(codes, policy))],
         "top_features": _text(row.top_features),
         "qa_sampled": bool(row.qa_sampled),
         "due_by": _text(row.due_by),
@@ -132,6 +137,8 @@ def list_cases(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """The cases waiting for a reviewer (oldest first), with score, reasons, top features and due-by time."""
+    from keel.decisioning import current_policy
+
     home = _home()
     queue = _queue(home, _date(date))
     now = dt.datetime.now(dt.timezone.utc)
@@ -145,7 +152,8 @@ def list_cases(
         queue = queue.head(limit)
     # Explanations cost a prediction per feature: computed for the cases shown, not stored for all.
     waiting = _waiting(home)
-    shown = [_case_record(row, now, waiting) for row in (_explained(home, queue) if len(queue) else queue).itertuples(index=False)]
+    policy = current_policy()
+    shown = [_case_record(row, now, waiting, policy) for row in (_explained(home, queue) if len(queue) else queue).itertuples(index=False)]
     if json_out:
         emit_json({"date": date, "cases": shown, "pending": pending, "decided": decided, "overdue": late})
         return
@@ -155,8 +163,10 @@ def list_cases(
             status += ", {decision} by {reviewer} waiting in the inbox".format(**case["waiting_in_inbox"])
         typer.echo(
             f"{case['application_id']}  {case['application_date']}  p_bad {case['p_bad']}  suggest {case['suggested_decision']}"
-            f"{'  [QA]' if case['qa_sampled'] else ''}  due {case['due_by']}  {status}\n    {case['top_features'] or ''}"
+            f"{'  [QA]' if case['qa_sampled'] else ''}  due {case['due_by']}  {status}"
         )
+        typer.echo("    why: " + "; ".join(f"{r['text']} [{r['code']}]" for r in case["reasons"]))
+        typer.echo(f"    {case['top_features'] or ''}")
     shown_note = f"; showing the oldest {len(shown)} of {listed}" if len(shown) < listed else ""
     typer.echo(f"{pending} pending ({late} overdue), {decided} decided{shown_note}")
 

@@ -53,6 +53,10 @@ def test_list_shows_pending_cases_with_what_a_reviewer_needs(home):
     assert all(re.fullmatch(r"[a-z_]+=[^;]+ [+-]\d\.\d\d( ; [a-z_]+=[^;]+ [+-]\d\.\d\d){0,2}", text) for text in explained), explained[:3]
     # The demo's days are long past: every pending case is past its SLA.
     assert listed["overdue"] == listed["pending"] and all(c["overdue"] for c in listed["cases"])
+    # Why each case is here, as the policy words it: the codes recorded, in their order, each with its sentence.
+    for c in listed["cases"]:
+        assert [r["code"] for r in c["reasons"]] == json.loads(c["reason_codes"])
+        assert all(r["text"] and "no description is recorded" not in r["text"] for r in c["reasons"]), c["reasons"]
 
 
 def test_list_limit_shows_the_oldest_cases_and_still_counts_all(home):
@@ -62,6 +66,9 @@ def test_list_limit_shows_the_oldest_cases_and_still_counts_all(home):
     assert (first_two["pending"], first_two["overdue"]) == (every["pending"], every["overdue"])
     text = keel(home, "review", "list", "--date", DAY, "--limit", "2").stdout
     assert f"showing the oldest 2 of {every['pending']}" in text and "pending, OVERDUE" in text
+    first_case = every["cases"][0]
+    why = "    why: " + "; ".join(f"{r['text']} [{r['code']}]" for r in first_case["reasons"])
+    assert text.splitlines()[1] == why, "the line under each case says why it is in review"
 
 
 def test_decide_then_ingest_makes_the_reviewers_decision_final(home):
