@@ -277,10 +277,20 @@ def explain(
         typer.echo("\n".join(record["story"]))
 
 
+def one_day_given(argument: str | None, option: str | None) -> str:
+    """The day a command was given, as its argument or as --date (the other commands' form); refused if neither or two differ."""
+    if argument is None and option is None:
+        raise ValueError("which day? give it as YYYY-MM-DD or --date YYYY-MM-DD")
+    if argument is not None and option is not None and argument != option:
+        raise ValueError(f"two days given: {argument} and --date {option}; give one")
+    return argument if argument is not None else option
+
+
 @app.command()
 @one_line_errors
 def replay(
-    date: str = typer.Argument(..., help="The application day to replay (YYYY-MM-DD)."),
+    date: str = typer.Argument(None, help="The application day to replay (YYYY-MM-DD); or give it as --date."),
+    date_option: str = typer.Option(None, "--date", help="The same day, as `keel run` and `keel land` take it."),
     keep: bool = typer.Option(False, "--keep", help="Keep the scratch KEEL_HOME for inspection."),
     json_out: bool = JSON_OPTION,
 ) -> None:
@@ -290,7 +300,7 @@ def replay(
 
     from keel.audit.replay import ReplayError, replay_day
 
-    day = _date(date).isoformat()
+    day = _date(one_day_given(date, date_option)).isoformat()
     home = _home()
     if not home.warehouse.exists():
         fail(f"no warehouse at {home.warehouse}: nothing has been decided to replay")
