@@ -34,6 +34,7 @@ browser:
 	fi
 
 run: install
+	$(BIN)/keel serve --host $(HOST) --port $(PORT) --check
 	$(BIN)/keel demo --days $(DEMO_DAYS) --if-empty
 	$(BIN)/keel serve --host $(HOST) --port $(PORT)
 

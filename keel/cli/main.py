@@ -494,10 +494,16 @@ SUPERSEDED_DEV_WARNING = "ignore:Function `dev_command` is superseded"
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; keep 127.0.0.1 unless you put auth in front."),
     port: int = typer.Option(3000, "--port", help="Port of the UI (http://HOST:PORT)."),
+    check_only: bool = typer.Option(False, "--check", help="Only check that HOST:PORT is free (exit 1 naming it if not); start nothing."),
 ) -> None:
     """Serve the Dagster UI and daemon (schedules and sensors on) for this KEEL_HOME."""
     from keel.home import REPO_ROOT
+    from keel.ports import ensure_port_free
 
+    ensure_port_free(host, port)  # before the daemon starts: it would run on without the UI
+    if check_only:
+        typer.echo(f"{host}:{port} is free")
+        return
     home = _home()
     prepare()  # pick up dbt model changes made since install
     dagster = venv_tool("dagster")
