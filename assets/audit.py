@@ -17,13 +17,16 @@ LEDGER_STEPS = ("raw_applications", "application_features", "scores", "decisions
 # A day's decisions are read, hashed and written this many rows at a time.
 LEDGER_ROWS_PER_FRAME = 250_000
 
+# model_version and score are those the route was decided on: the challenger's for the share of
+# applications a policy rollout gives it (decisions.decided_by_model), the champion's otherwise.
 DECISION_ROWS_SQL = """
 select d.application_id, cast(d.application_date as varchar) as application_date,
        f.source_file, f.source_sha256, f.source_row_number, f.raw_row_hash,
        sha256(concat_ws('|', f.seniority_years, f.home, f.loan_term_months, f.age, f.marital, f.has_records, f.job,
                         f.expenses, f.income, f.assets, f.debt, f.amount, f.price, f.loan_to_price,
                         f.installment_to_income)) as feature_row_hash,
-       d.model_version, d.policy_version, d.p_bad as score, d.reason_codes, d.route, d.decided_by,
+       coalesce(d.decided_by_model, d.model_version) as model_version, d.policy_version, d.p_bad as score,
+       d.reason_codes, d.route, d.decided_by,
        case when d.route = 'review' then 'pending' else d.route end as final_decision
 from decisioning.decisions d
 join marts.application_features f using (application_id)
@@ -61,7 +64,7 @@ def _latest_materialization(instance: dg.DagsterInstance, asset: str, day: str):
     group_name=GROUP_AUDIT,
     owners=[OWNER_RISK],
     kinds={"duckdb", "python"},
-    code_version="1",
+    code_version="2",
     pool=WAREHOUSE_POOL,
     description=(
         "The audit trail of the day's decisions: for each application, the source file and row it came "

@@ -112,7 +112,7 @@ def scores(
     group_name=GROUP_DECISIONING,
     owners=[OWNER_RISK],
     kinds={"python", "duckdb"},
-    code_version="2",
+    code_version="3",
     pool=WAREHOUSE_POOL,
     check_specs=[
         dg.AssetCheckSpec(

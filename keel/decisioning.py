@@ -269,6 +269,7 @@ def decide_rows(merged: pd.DataFrame, day: DayScoring, policy: Policy, store: Co
     model_version = day.model_version
     decided = _decide_with(merged, SCORE, model_version, day.champion_complete, policy, store)
     decided_by_model = pd.Series([model_version] * len(merged), dtype="object")
+    rollout = None
     has_challenger = day.challenger_complete and day.applications
     # Deciding a share is a partial promotion: without an approval and a passed
     # gate the challenger stays in shadow, whatever the share (set_challenger
@@ -286,6 +287,12 @@ def decide_rows(merged: pd.DataFrame, day: DayScoring, policy: Policy, store: Co
     frame = merge_one_to_one(merged[[APPLICATION_ID, APPLICATION_DATE, SCORE, "model_version"]], decided, on=APPLICATION_ID)
     # Which model's score decided each row (None when the fallback rules did).
     frame["decided_by_model"] = np.where(frame["model_unavailable"].to_numpy(dtype=bool), None, decided_by_model.to_numpy())
+    if rollout is not None and rollout.any():
+        # The score a row was routed on is the one it carries (the reviewer's queue, the ledger);
+        # model_version stays the day's champion, whose own score is in decisioning.scores.
+        routed_on = frame[SCORE].to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        routed_on[rollout] = merged[CHALLENGER_SCORE].to_numpy(dtype="float64", na_value=np.nan)[rollout]
+        frame[SCORE] = routed_on
     return frame
 
 

@@ -169,6 +169,16 @@ def _outcome(con, application_id: str) -> dict | None:
     return {"repayment_status": status, "outcome_date": day, "corrects": [{"repayment_status": s, "outcome_date": d} for s, d in earlier]}
 
 
+def _champion_score_if_challenger_decided(con, application_id: str, decision: dict | None) -> dict | None:
+    """The champion's own score of an application the challenger decided (a policy rollout share); else None."""
+    if not decision or not decision.get("decided_by_model") or decision.get("decided_by_model") == decision.get("model_version"):
+        return None
+    scored = _one(con, "decisioning", "scores", "select model_version, p_bad from decisioning.scores where application_id = ?", [application_id])
+    if not scored or scored.get("p_bad") is None:
+        return None
+    return {"model_version": scored["model_version"], "score": float(scored["p_bad"])}
+
+
 def _plain(value):
     if value is None:
         return None
@@ -207,6 +217,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     raw = _one(con, "raw", "applications", "select * from raw.applications where application_id = ? order by partition_date desc limit 1", [application_id])
     features = _one(con, "marts", "application_features", "select * from marts.application_features where application_id = ?", [application_id])
     decision = _one(con, "decisioning", "decisions", "select * from decisioning.decisions where application_id = ?", [application_id])
+    champion_score = _champion_score_if_challenger_decided(con, application_id, decision)
     final = _one(con, "review", "final_decisions", "select * from review.final_decisions where application_id = ?", [application_id])
     review = _one(con, "review", "review_outcomes", "select * from review.review_outcomes where application_id = ? order by ingest_seq limit 1", [application_id])
     outcome = _outcome(con, application_id)
@@ -238,6 +249,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         "model_version": ledger.get("model_version"),
         "model_unavailable": bool((decision or {}).get("model_unavailable")),
         "decided_by_model": (decision or {}).get("decided_by_model") or ledger.get("model_version"),
+        "champion_score": champion_score,
         "policy_version": ledger.get("policy_version"),
         "score": float(ledger["score"]) if ledger.get("score") not in (None, "") else None,
         "reasons": reasons,
@@ -367,6 +379,12 @@ def story(r: dict) -> list[str]:
         lines.append("The model was unavailable; the policy's fallback rules decided.")
     else:
         lines.append(f"Model {r['model_version']} put the probability of bad repayment at {r['score']:.1%}.")
+        if r.get("champion_score"):
+            champion = r["champion_score"]
+            lines.append(
+                f"It was among the applications the policy's rollout share gives the challenger, {r['model_version']}, to decide; "
+                f"the champion, {champion['model_version']}, scored it {champion['score']:.1%} (not used)."
+            )
     lines.append(f"Policy {r['policy_version']} routed it to {r['route']}" + (" (also a QA sample)" if r["qa_sampled"] else "") + ", because:")
     lines += [f"  - {reason['text']} [{reason['code']}]" for reason in r["reasons"]]
     if r["reviewer"]:

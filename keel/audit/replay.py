@@ -4,9 +4,10 @@ The ledger records, for each decision of the day, the landing file's sha256,
 the raw and feature row hashes, the model, policy and contract versions, the
 score, the reasons and the route. Replay builds a scratch KEEL_HOME with
 exactly those inputs — the landing file (checked against its recorded
-sha256), the recorded model version's artifact (checked by its hash when
+sha256), the recorded model versions' artifacts (checked by their hash when
 loaded), the control store as it stands with the champion alias moved to
-that version — runs the day through the real daily job there, and compares the
+the recorded champion and the challenger alias to the challenger that
+decided a rollout share of the day, or to none — runs the day through the real daily job there, and compares the
 scratch ledger with the recorded one column by column.
 
 Compared: everything that describes the decision. Not compared: the Dagster
@@ -36,6 +37,7 @@ from keel.models.artifacts import ModelStore, sha256_of
 
 NOT_COMPARED = ("batch_seq", "run_ids", "code_version")
 CHAMPION = "champion"
+CHALLENGER = "challenger"
 
 
 class ReplayError(RuntimeError):
@@ -82,15 +84,40 @@ def _copy_control_store(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
+def models_of_day(rows: pd.DataFrame, challenger_share: float, day: str) -> tuple[str | None, str | None]:
+    """(champion, challenger) that decided the day's recorded rows; challenger None when it decided none.
+
+    Each ledger row names the model whose score routed it: the challenger's
+    for the applications the policy's rollout share gives it, the champion's
+    for the rest. Which applications those are is fixed by their ids and the
+    share (keel.decisioning.in_rollout), so the ledger and the policy say
+    which version was which.
+    """
+    from keel.decisioning import in_rollout
+
+    named = rows["model_version"].fillna("").astype(str).to_numpy()
+    rollout = in_rollout(rows["application_id"], challenger_share)
+    champions = sorted(set(named[~rollout]) - {""})
+    in_share = sorted(set(named[rollout]) - {""})
+    if len(champions) > 1 or len(in_share) > 1:
+        raise ReplayError(f"{day}: expected one champion and at most one challenger recorded, found {champions} and, in the rollout share, {in_share}")
+    champion = champions[0] if champions else None
+    challenger = in_share[0] if in_share and in_share[0] != champion else None
+    if champion is None and challenger is not None:
+        # Every application fell in the share (a share of 1, or a tiny day): the challenger decided the day alone.
+        return challenger, None
+    return champion, challenger
+
+
 def prepare_scratch(home: KeelHome, scratch: KeelHome, day: str, rows: pd.DataFrame) -> dict:
     """Put the day's recorded inputs into `scratch`; returns the recorded versions."""
+    from keel.decisioning import current_policy
+
     source_file = _single(rows, "source_file", day)
     source_sha256 = _single(rows, "source_sha256", day)
-    model_version = _single(rows, "model_version", day) if rows["model_version"].replace("", pd.NA).notna().any() else None
     versions = {
         "source_file": source_file,
         "source_sha256": source_sha256,
-        "model_version": model_version,
         "policy_version": _single(rows, "policy_version", day),
         "contract_version": _single(rows, "contract_version", day),
     }
@@ -107,20 +134,31 @@ def prepare_scratch(home: KeelHome, scratch: KeelHome, day: str, rows: pd.DataFr
     _copy_applications_received_elsewhere(home, scratch, day)
 
     _check_in_force(versions, day)
+    model_version, challenger_version = models_of_day(rows, current_policy().rollout.challenger_share, day)
+    versions.update(model_version=model_version, challenger_version=challenger_version)
     _copy_control_store(home.control_store, scratch.control_store)
-    if model_version:
-        store = ControlStore(scratch.control_store)
-        record = store.get_model_version(model_version)
-        if record is None:
-            raise ReplayError(f"{day}: model version {model_version} is not in the registry")
-        artifact = ModelStore(home.models).path_for(record["artifact_sha256"])
-        if not artifact.exists():
-            raise ReplayError(f"{day}: the artifact of model {model_version} ({artifact.name}) is missing from {home.models}")
-        Path(scratch.models).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(artifact, Path(scratch.models) / artifact.name)
-        if store.current_alias(CHAMPION) != model_version:
-            store.move_alias(CHAMPION, model_version, by="keel-replay", reason=f"replay of {day} with the model recorded for it")
+    store = ControlStore(scratch.control_store)
+    for version in filter(None, (model_version, challenger_version)):
+        _copy_artifact(home, scratch, store, version, day)
+    if model_version and store.current_alias(CHAMPION) != model_version:
+        store.move_alias(CHAMPION, model_version, by="keel-replay", reason=f"replay of {day} with the model recorded for it")
+    # The challenger that decided a share of the day, or none: a challenger set since must not decide here.
+    # (A challenger on the champion's own version scores nothing: keel model set-challenger.)
+    wanted = challenger_version or model_version
+    if wanted and store.current_alias(CHALLENGER) not in (None, wanted):
+        store.move_alias(CHALLENGER, wanted, by="keel-replay", reason=f"replay of {day} with the challenger recorded for it (or none)")
     return versions
+
+
+def _copy_artifact(home: KeelHome, scratch: KeelHome, store: ControlStore, version: str, day: str) -> None:
+    record = store.get_model_version(version)
+    if record is None:
+        raise ReplayError(f"{day}: model version {version} is not in the registry")
+    artifact = ModelStore(home.models).path_for(record["artifact_sha256"])
+    if not artifact.exists():
+        raise ReplayError(f"{day}: the artifact of model {version} ({artifact.name}) is missing from {home.models}")
+    Path(scratch.models).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(artifact, Path(scratch.models) / artifact.name)
 
 
 def _copy_applications_received_elsewhere(home: KeelHome, scratch: KeelHome, day: str) -> None:

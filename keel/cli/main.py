@@ -315,8 +315,10 @@ def replay(
     if json_out:
         emit_json(result.to_dict())
     elif result.match:
-        typer.echo(f"MATCH {day}: {result.rows_replayed} decisions replayed byte for byte (model {result.recorded_versions['model_version']}, "
-                   f"policy {result.recorded_versions['policy_version']}, contract {result.recorded_versions['contract_version']})")
+        versions = result.recorded_versions
+        challenger = f", challenger {versions['challenger_version']} deciding its rollout share" if versions.get("challenger_version") else ""
+        typer.echo(f"MATCH {day}: {result.rows_replayed} decisions replayed byte for byte (model {versions['model_version']}{challenger}, "
+                   f"policy {versions['policy_version']}, contract {versions['contract_version']})")
     else:
         typer.echo(f"DIFFERENT {day}: {len(result.differences)} cells differ, {len(result.missing_rows)} rows missing, {len(result.extra_rows)} extra")
         for diff in result.differences[:50]:

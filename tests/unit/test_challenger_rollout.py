@@ -50,6 +50,10 @@ def test_the_challenger_decides_its_share_and_each_row_names_its_model(tmp_path)
     assert (decided.loc[by_challenger, "route"] == "decline").sum() > 0 and not (decided.loc[by_challenger, "route"] == "approve").any()
     assert (decided.loc[~by_challenger, "route"] == "approve").sum() > 0 and not (decided.loc[~by_challenger, "route"] == "decline").any()
     assert set(decided["decided_by_model"]) == {"m-champion000", "m-challenger0"}
+    # Each row carries the score it was routed on (what its reviewer sees and the ledger records);
+    # model_version stays the day's champion.
+    assert (decided.loc[by_challenger, "p_bad"] == 0.95).all() and (decided.loc[~by_challenger, "p_bad"] == 0.05).all()
+    assert set(decided["model_version"]) == {"m-champion000"}
 
 
 @pytest.mark.parametrize("gate_passed, approved", [(True, False), (False, True)], ids=["no approval", "failed gate"])
@@ -58,3 +62,23 @@ def test_a_challenger_that_could_not_be_promoted_stays_in_shadow(tmp_path, gate_
     decided = decide_day(features, scores, store, KeelHome(tmp_path), policy).frame
     assert set(decided["decided_by_model"]) == {"m-champion000"}
     assert not (decided["route"] == "decline").any(), "the challenger's high scores decided nothing"
+    assert (decided["p_bad"] == 0.05).all()
+
+
+def test_replay_tells_champion_from_challenger_by_the_rollout_share():
+    from keel.audit.replay import ReplayError, models_of_day
+
+    ids = pd.Series([f"A{n:06d}" for n in range(400)])
+    share = in_rollout(ids, 0.25)
+    rows = pd.DataFrame({"application_id": ids, "model_version": np.where(share, "m-challenger0", "m-champion000")})
+    assert models_of_day(rows, 0.25, "2026-01-15") == ("m-champion000", "m-challenger0")
+    # A challenger in shadow (no approval) decided nothing: every row names the champion.
+    assert models_of_day(rows.assign(model_version="m-champion000"), 0.25, "2026-01-15") == ("m-champion000", None)
+    assert models_of_day(rows.assign(model_version="m-champion000"), 0.0, "2026-01-15") == ("m-champion000", None)
+    # The fallback rules decided (no model): no version at all.
+    assert models_of_day(rows.assign(model_version=""), 0.25, "2026-01-15") == (None, None)
+    # A share of 1: the challenger decided the day alone, as a champion would.
+    assert models_of_day(rows.assign(model_version="m-challenger0"), 1.0, "2026-01-15") == ("m-challenger0", None)
+    swapped = rows.assign(model_version=np.where(share, "m-champion000", "m-challenger0"))
+    with pytest.raises(ReplayError, match="expected one champion"):
+        models_of_day(pd.concat([rows, swapped.head(5)]), 0.25, "2026-01-15")
