@@ -32,3 +32,11 @@ def test_dbt_connects_with_the_memory_limit_and_refuses_a_malformed_one(tmp_path
     bad = _dbt_debug(tmp_path, "plenty")
     assert bad.returncode != 0
     assert "Memory must have a number" in bad.stdout + bad.stderr
+
+
+def test_a_blank_memory_limit_means_duckdbs_default_for_dbt_as_for_keel(tmp_path):
+    """`KEEL_DUCKDB_MEMORY_LIMIT=` (set, blank) failed every dbt step while keel's own connections took it as unset."""
+    for blank in ("", "  "):
+        result = _dbt_debug(tmp_path, blank)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "'memory_limit': '80%'" in result.stdout
