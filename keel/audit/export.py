@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from keel import warehouse as wh
+from keel.contracts.quarantine import shown_value
 from keel.control_store import ControlStore
 from keel.home import KeelHome
 from keel.ingest import CONTRACTS_DIR, contract_for
@@ -80,7 +81,6 @@ def pseudonymize(frame: pd.DataFrame, columns: tuple[str, ...], key: bytes) -> p
 # A quoted literal in a quarantine reason: a value as received ('...'), or Python's repr of one in a blocked file's
 # examples; not an apostrophe inside a word ("the column's type").
 _QUOTED = re.compile(r"(?<!\w)(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?!\w)")
-_LONGEST_VALUE_SHOWN = 200  # keel.contracts.quarantine shows at most this much of a value
 
 
 def pseudonymize_quarantine(quarantine: pd.DataFrame, key: bytes, names: set[str]) -> pd.DataFrame:
@@ -105,14 +105,11 @@ def pseudonymize_quarantine(quarantine: pd.DataFrame, key: bytes, names: set[str
         if isinstance(value, str):
             # Its own value first, as it was quoted (it may hold a quote itself), fenced by a
             # character no reason holds so that the literals' pass leaves it alone.
-            shown = value if len(value) <= _LONGEST_VALUE_SHOWN else value[:_LONGEST_VALUE_SHOWN] + "…"
-            reason = reason.replace(f"'{shown}'", f"\x00{pseudonym(value, key)}\x00")
+            reason = reason.replace(f"'{shown_value(value)}'", f"\x00{pseudonym(value, key)}\x00")
         return _QUOTED.sub(literal, reason).replace("\x00", "'")
 
     out = quarantine.copy()
-    if "reason" in out.columns:
-        values = out["value_found"] if "value_found" in out.columns else pd.Series(None, index=out.index, dtype="object")
-        out["reason"] = [hidden(r, None if pd.isna(v) else v) for r, v in zip(out["reason"], values)]
+    out["reason"] = [hidden(r, None if pd.isna(v) else v) for r, v in zip(out["reason"], out["value_found"])]
     return pseudonymize(out, ("value_found",), key)
 
 

@@ -54,8 +54,12 @@ def describe_found(value: str | None, null_values: tuple[str, ...] = ("",)) -> s
         return "nothing (the value is empty)"
     if value.strip() in null_values:
         return f"'{value}', which this source writes for no value"
-    shown = value if len(value) <= _LONGEST_VALUE_SHOWN else value[:_LONGEST_VALUE_SHOWN] + "…"
-    return f"'{shown}'"
+    return f"'{shown_value(value)}'"
+
+
+def shown_value(value: str) -> str:
+    """A value as a reason quotes it: whole, or its first characters and "…" when it is long."""
+    return value if len(value) <= _LONGEST_VALUE_SHOWN else value[:_LONGEST_VALUE_SHOWN] + "…"
 
 
 def value_failure_records(

@@ -39,3 +39,12 @@ def test_a_missing_column_reason_names_columns_only_and_is_kept_as_it_was():
 def test_an_empty_quarantine_is_returned_as_it_is():
     empty = apply(rows({})).quarantine
     assert _hidden(empty) is empty
+
+
+def test_a_long_value_quoted_cut_short_is_hidden_whole():
+    long_value = "O'Brien's castle " * 20  # longer than a reason quotes, with quotes of its own
+    quarantine = apply(rows({"home": long_value})).quarantine
+    assert f"'{long_value[:200]}…'" in quarantine["reason"].iloc[0], "the reason quotes the value cut short"
+    (reason,) = _hidden(quarantine)["reason"]
+    assert "Brien" not in reason and "castle" not in reason
+    assert f"found '{pseudonym(long_value, KEY)}'" in reason
