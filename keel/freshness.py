@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keel.contracts.contract import Delivery
-from keel.landing_zone import find_landing_file
+from keel.landing_zone import expected_file_names, find_landing_file
 
 ARRIVED = "arrived"
 WAITING = "waiting"  # not due yet
@@ -52,7 +52,7 @@ def assess_arrival(folder: Path, source: str, day: dt.date, now: dt.datetime, de
     path = find_landing_file(folder, source, day)
     if path is not None:
         return Arrival(source, day, ARRIVED, deadline, path, f"{path.name} arrived")
-    expected = f"{source}_{day.isoformat()}.csv, .parquet or .jsonl in {folder}"
+    expected = f"{expected_file_names(source, day)} in {folder}"
     if not delivery.daily:
         return Arrival(source, day, NOT_EXPECTED, deadline, None, f"no {source} file for {day}; this source only sends a file when it has rows")
     if now < deadline:

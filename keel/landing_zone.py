@@ -45,6 +45,12 @@ def landing_file_name(source: str, day: dt.date, fmt: str = "csv") -> str:
     return f"{source}_{day.isoformat()}.{fmt}"
 
 
+def expected_file_names(source: str, day: dt.date) -> str:
+    """The names a source's file for `day` may have, as a person is told them: "applications_2026-01-13.csv, .parquet or .jsonl"."""
+    names = [landing_file_name(source, day, FORMATS[0]), *(f".{fmt}" for fmt in FORMATS[1:])]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def find_landing_file(folder: Path, source: str, day: dt.date) -> Path | None:
     """The day's file of `source`, or None when the source has not delivered it."""
     found = [folder / landing_file_name(source, day, fmt) for fmt in FORMATS]

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from keel.demo_calendar import DemoCalendar, applications_for, outcomes_landing_on
+from keel.demo_calendar import DemoCalendar, applications_for, calendar_span, outcomes_landing_on
 from keel.home import KeelHome
-from keel.landing_zone import find_landing_file, frame_to_bytes, landing_file_name, write_atomically
+from keel.landing_zone import expected_file_names, find_landing_file, frame_to_bytes, landing_file_name, write_atomically
 from keel.orchestrate import RunOutcome, execute
 from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_JOB
 
@@ -133,11 +133,19 @@ def run_day(home: KeelHome, day: dt.date, executor: str = "in_process") -> DaySu
         return summary
     if applications is None:
         if not any(home.landing_dir("applications").glob("applications_*")):
-            raise KeelError(f"nothing has landed in {home.landing} yet: run `keel land --date {day}` or `keel demo` first")
-        raise KeelError(f"no applications file has landed for {day} in {home.landing_dir('applications')}: run `keel land --date {day}` first")
+            raise KeelError(f"nothing has landed in {home.landing} yet: {how_to_deliver(home, day, demo_history=True)}")
+        raise KeelError(f"no applications file has landed for {day}: {how_to_deliver(home, day)}")
     # The whole daily job: the day's outcomes (if any landed) and its decisions.
     outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"})
     return summarize_day(day.isoformat(), outcome)
+
+
+def how_to_deliver(home: KeelHome, day: dt.date, demo_history: bool = False) -> str:
+    """The file a person delivers to give `day` its applications, and where; the demo's tools on the demo's days."""
+    how = f"deliver {expected_file_names('applications', day)} into {home.landing_dir('applications')}"
+    first, last = calendar_span()
+    demo_tools = ([f"`keel land --date {day}`"] if first <= day <= last else []) + (["`keel demo`"] if demo_history else [])
+    return how + (f"; for the demo's data, {' or '.join(demo_tools)}" if demo_tools else "")
 
 
 def sum_days(days: list[DaySummary]) -> dict:
