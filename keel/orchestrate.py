@@ -43,16 +43,19 @@ class RunOutcome:
 
 
 @contextlib.contextmanager
-def stdout_to_stderr():
-    """Send everything a run prints (dbt's output included, from any process) to stderr.
+def run_output_kept_in_its_logs():
+    """Keep what a run prints on stdout (dbt's output, from any process) off the terminal.
 
-    The CLI's stdout then carries only its own result, e.g. one JSON object.
+    Each step's output is captured in the run's logs (the UI's stdout of the
+    step), so the terminal shows keel's own lines and a step's stderr, and
+    the CLI's stdout carries only its result (one JSON object with --json);
+    dbt's 40 lines a day buried the day's summary and checks.
     """
     sys.stdout.flush()
     saved = os.dup(1)
     try:
-        os.dup2(2, 1)
-        with contextlib.redirect_stdout(sys.stderr):
+        with open(os.devnull, "w") as nowhere:
+            os.dup2(nowhere.fileno(), 1)
             yield
     finally:
         sys.stdout.flush()
@@ -152,9 +155,8 @@ def execute(
     if executor == "in_process":
         job = load_definitions().resolve_job_def(job_name)
         # Step logs stay in the run (the UI shows them); the caller prints what
-        # went wrong from the run's events (a blocked day is not a stack trace),
-        # and dbt's chatter goes to stderr so that --json output stays one object.
-        with stdout_to_stderr():
+        # went wrong from the run's events (a blocked day is not a stack trace).
+        with run_output_kept_in_its_logs():
             result = job.execute_in_process(
                 instance=instance,
                 partition_key=partition_key,
@@ -167,7 +169,7 @@ def execute(
     elif executor == "multiprocess":
         if partition_key is not None:
             run_tags["dagster/partition"] = partition_key
-        with stdout_to_stderr():
+        with run_output_kept_in_its_logs():
             # The server's preload runs on the other core while this process loads the job and creates the run.
             start_forkserver()
             recon_job = ReconstructableRepository.for_file(

@@ -1,5 +1,7 @@
 """`keel demo` from an empty KEEL_HOME: history, first model, then live days through Dagster."""
 
+import json
+
 import pytest
 
 from tests.integration.helpers import keel, keel_json
@@ -24,12 +26,18 @@ def test_every_row_is_accounted_for_each_day(demo):
     assert summary["received"] == sum(d["received"] for d in summary["days"])
 
 
-def test_rerunning_a_day_gives_the_same_summary(demo):
+def test_rerunning_a_day_gives_the_same_summary_and_keeps_dbts_output_in_the_runs_logs(demo):
     home, summary = demo
     first = summary["days"][0]
-    again = keel_json(home, "run", "--date", first["date"])
+    result = keel(home, "run", "--date", first["date"], "--json")
+    again = json.loads(result.stdout)
     for key in ("received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "model_version"):
         assert again[key] == first[key], key
+    # dbt's forty lines a day buried the day's summary on the terminal; the UI shows them in the step's stdout.
+    assert "Running with dbt" not in result.stderr and "dbt_transform" not in result.stderr
+    (run_id,) = again["run_ids"]
+    captured = "".join(log.read_text() for log in (home / "dagster" / "storage" / run_id / "compute_logs").glob("*.out"))
+    assert "Running with dbt" in captured and "Completed successfully" in captured
 
 
 def test_a_day_with_nothing_landed_says_what_to_do(demo):
