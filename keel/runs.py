@@ -18,7 +18,10 @@ from keel.landing_zone import expected_file_names, find_landing_file, frame_to_b
 from keel.orchestrate import RunOutcome, execute
 from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_JOB
 
-SUMMED_KEYS = ("received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "decided_by_fallback", "qa_sampled")
+SUMMED_KEYS = (
+    "received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "decided_by_fallback", "qa_sampled",
+    "outcomes_received", "outcomes_accepted", "outcomes_quarantined", "outcomes_duplicates",
+)
 
 
 class KeelError(RuntimeError):

@@ -30,6 +30,16 @@ def _date(text: str) -> dt.date:
     return parse_date(text)
 
 
+def total_line(totals: dict) -> str:
+    """The days' totals as `keel demo` prints them: applications, and the outcomes (the delayed labels) taken in."""
+    return (
+        f"total: received {totals['received']}  accepted {totals['accepted']}  quarantined {totals['quarantined']}  "
+        f"duplicates {totals['duplicates']}  auto {totals['decided_auto']}  review {totals['sent_to_review']}; "
+        f"outcomes received {totals['outcomes_received']}  accepted {totals['outcomes_accepted']}  "
+        f"quarantined {totals['outcomes_quarantined']}  duplicates {totals['outcomes_duplicates']}"
+    )
+
+
 def _print_day(summary: dict) -> None:
     typer.echo("\n".join(day_lines(summary)))
 
@@ -231,10 +241,7 @@ def demo(
     else:
         for day in result["days"]:
             _print_day(day)
-        typer.echo(
-            f"total: received {result['received']}  accepted {result['accepted']}  quarantined {result['quarantined']}  "
-            f"duplicates {result['duplicates']}  auto {result['decided_auto']}  review {result['sent_to_review']}"
-        )
+        typer.echo(total_line(result))
         for alert in alerts:
             typer.echo(f"alert {alert['incident']}: {', '.join(alert['features']) or alert['kind']} (report {alert['report']})")
         for candidate in candidates:

@@ -1,6 +1,7 @@
 """What `keel run` and `keel demo` print for a day (keel/cli/main.py `day_lines`)."""
 
-from keel.cli.main import day_lines
+from keel.cli.main import day_lines, total_line
+from keel.runs import DaySummary, sum_days
 
 REASON = "applications_2026-01-28.csv: required column 'income' is missing"
 
@@ -70,3 +71,14 @@ def test_a_day_with_only_outcomes_says_so_instead_of_zero_applications():
         "2026-01-28: ok  no applications landed; the day's outcomes were taken in",
         "  outcomes: received 100  accepted 100  quarantined 0  duplicates 0: every row passed the contract",
     ]
+
+
+def test_the_totals_count_the_outcomes_taken_in_beside_the_applications():
+    days = [
+        DaySummary("2026-01-27", received=100, accepted=99, quarantined=1, decided_auto=60, sent_to_review=39, outcomes_received=30, outcomes_accepted=30),
+        DaySummary("2026-01-28", received=100, accepted=100, decided_auto=53, sent_to_review=47, outcomes_received=12, outcomes_accepted=10, outcomes_quarantined=1, outcomes_duplicates=1),
+    ]
+    assert total_line(sum_days(days)) == (
+        "total: received 200  accepted 199  quarantined 1  duplicates 0  auto 113  review 86; "
+        "outcomes received 42  accepted 40  quarantined 1  duplicates 1"
+    )
