@@ -38,24 +38,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from keel.fault_kinds import FAULT_KINDS
 from keel.landing_zone import frame_to_bytes, landing_file_name, parse_date, write_atomically
 
-FAULT_KINDS: tuple[str, ...] = (
-    "renamed_column",
-    "added_column",
-    "missing_required_column",
-    "type_change",
-    "unparseable_values",
-    "duplicate_rows",
-    "required_nulls",
-    "out_of_range",
-    "unknown_category",
-    "empty_file",
-    "header_only",
-    "truncated_file",
-    "wrong_delimiter",
-    "non_utf8_bytes",
-)
 _FEWEST_ROWS = 6  # the faults touch rows 1 to 5
 
 

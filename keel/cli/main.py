@@ -16,6 +16,7 @@ from keel.cli.policy import policy_app
 from keel.cli.review import review_app
 from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors
 from keel.executables import venv_tool
+from keel.fault_kinds import FAULT_KINDS
 
 app = typer.Typer(help="keel: the platform around the model. Every command works on $KEEL_HOME (default ./var).", no_args_is_help=True, add_completion=False)
 app.add_typer(model_app, name="model")
@@ -111,7 +112,7 @@ def prepare() -> None:
 @one_line_errors
 def land(
     date: str = typer.Option(..., "--date", help="Day to land, YYYY-MM-DD."),
-    fault: str = typer.Option(None, "--fault", help="Write a faulty applications file of this kind (see keel.faults)."),
+    fault: str = typer.Option(None, "--fault", help=f"Write a faulty applications file of this kind: {', '.join(FAULT_KINDS)} (what each writes: keel/faults.py)."),
     fmt: str = typer.Option("csv", "--format", help="csv, parquet or jsonl."),
     json_out: bool = JSON_OPTION,
 ) -> None:

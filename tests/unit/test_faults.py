@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from typer.testing import CliRunner
 
+from keel.cli.main import app
 from keel.contracts import apply_contract, load_contract, reconcile
 from keel.demo_calendar import applications_for
 from keel.faults import FAULT_KINDS, faulty_bytes, write_faulty_file
@@ -175,3 +178,10 @@ def test_non_utf8_bytes_cost_only_their_row(clean, tmp_path):
     first_bad_byte = landed.path.read_bytes().index(b"\xe9")
     assert f"byte 0xE9 at byte offset {first_bad_byte}" in record["reason"] and record["value_found"] == "propri\\xE9t\\xE9"
     assert 2 not in result.accepted["source_row_number"].tolist()
+
+
+def test_keel_land_help_names_every_fault_it_can_write():
+    shown = CliRunner().invoke(app, ["land", "--help"], terminal_width=200).output
+    listed = re.sub(r"[\s│]+", " ", shown)  # the help box wraps and frames long lines
+    for kind in FAULT_KINDS:
+        assert kind in listed, kind
