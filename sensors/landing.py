@@ -15,16 +15,16 @@ from sensors.jobs import daily_decisioning_job, outcomes_job
 JOB_FOR_SOURCE = {"applications": daily_decisioning_job, "outcomes": outcomes_job}
 
 
-def _already_loaded(instance: dg.DagsterInstance, source: str, day: str, sha256: str) -> bool:
-    """Whether the day's latest materialization already came from exactly this file (event log only)."""
+def run_that_loaded(instance: dg.DagsterInstance, source: str, day: str, sha256: str) -> str | None:
+    """The run whose load of the day is its latest and came from exactly this file; None otherwise (event log only)."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(f"raw_{source}"), asset_partitions=[day]), limit=1
     ).records
     if not records or records[0].asset_materialization is None:
-        return False
+        return None
     loaded = records[0].asset_materialization.metadata.get("source_sha256")
     # A run over a range of days records every file's hash, comma-separated.
-    return sha256 in str(getattr(loaded, "value", loaded) or "").split(", ")
+    return records[0].run_id if sha256 in str(getattr(loaded, "value", loaded) or "").split(", ") else None
 
 
 @dg.sensor(
@@ -60,7 +60,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     }
     for seen in plan.new_files:
         day = seen.day.isoformat()
-        if seen.replaces is None and day in loaded_days[seen.source] and _already_loaded(context.instance, seen.source, day, seen.sha256):
+        if seen.replaces is None and day in loaded_days[seen.source] and run_that_loaded(context.instance, seen.source, day, seen.sha256):
             continue  # loaded by the CLI or an earlier run before this sensor saw it
         if seen.replaces:
             context.log.info(f"{seen.name} replaced content {seen.replaces[:12]} with {seen.sha256[:12]}: reloading {seen.day}")

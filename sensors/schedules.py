@@ -7,9 +7,13 @@ import datetime as dt
 import dagster as dg
 
 from keel.home import KeelHome
-from keel.pipeline import FRESHNESS_JOB
+from keel.landing_watch import file_sha256
 from keel.landing_zone import find_landing_file
+from keel.pipeline import FRESHNESS_JOB
 from sensors.jobs import SOURCE_DELIVERED_CHECK, daily_decisioning_job
+from sensors.landing import run_that_loaded
+
+RUNS_UNDER_WAY = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
 @dg.schedule(
@@ -20,7 +24,8 @@ from sensors.jobs import SOURCE_DELIVERED_CHECK, daily_decisioning_job
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
         "Every morning at 06:00 UTC, scores and decides yesterday's applications if their file has "
-        "landed (and the landing sensor has not already done it); skips with a reason otherwise."
+        "landed and no run has taken it in (the landing sensor starts one when a file lands) or is "
+        "about to; skips with the reason otherwise."
     ),
 )
 def daily_scoring(context: dg.ScheduleEvaluationContext):
@@ -29,7 +34,24 @@ def daily_scoring(context: dg.ScheduleEvaluationContext):
     path = find_landing_file(home.landing_dir("applications"), "applications", day)
     if path is None:
         return dg.SkipReason(f"no applications file has landed for {day}: nothing to score")
-    return dg.RunRequest(run_key=f"daily_scoring:{day.isoformat()}", partition_key=day.isoformat())
+    sha256 = file_sha256(path)
+    # The landing sensor starts a day's run when its file lands; this schedule is
+    # the safety net for a file the sensor did not act on (stopped, or the
+    # daemon down), not a second run of every day.
+    loaded_by = run_that_loaded(context.instance, "applications", day.isoformat(), sha256)
+    if loaded_by is not None:
+        status = context.instance.get_run_by_id(loaded_by).status.value
+        return dg.SkipReason(f"{path.name} (sha256 {sha256[:12]}…) was already taken in by run {loaded_by} ({status}): nothing new to score")
+    under_way = context.instance.get_run_ids(
+        dg.RunsFilter(job_name=daily_decisioning_job.name, tags={"dagster/partition": day.isoformat()}, statuses=RUNS_UNDER_WAY), limit=1
+    )
+    if under_way:
+        return dg.SkipReason(f"run {under_way[0]} of {day} is queued or running: not starting another")
+    return dg.RunRequest(
+        run_key=f"daily_scoring:{day.isoformat()}",
+        partition_key=day.isoformat(),
+        tags={"keel/source_file": path.name, "keel/source_sha256": sha256},
+    )
 
 
 source_freshness_job = dg.define_asset_job(
