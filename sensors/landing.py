@@ -8,6 +8,7 @@ import shutil
 
 import dagster as dg
 
+from assets.constants import DAILY_PARTITIONS
 from keel.home import KeelHome
 from keel.landing_watch import plan_landing
 from sensors.jobs import daily_decisioning_job, outcomes_job
@@ -46,7 +47,8 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         folder = home.landing_dir(source)
         if folder.exists():
             files.extend((source, path) for path in folder.iterdir() if path.is_file())
-    plan = plan_landing(files, cursor, latest_day=dt.date.today())
+    # The last day Dagster has a partition for (today in UTC): the host's local date may be a day ahead.
+    plan = plan_landing(files, cursor, latest_day=dt.date.fromisoformat(DAILY_PARTITIONS.get_last_partition_key()))
     for key, reason in plan.rejected:
         source, name = key.split("/", 1)
         home.landing_rejected.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,71 @@
+"""The landing sensor on a real instance: which files start a run, which are skipped and which are rejected."""
+
+import datetime as dt
+import os
+import time
+
+import dagster as dg
+import pytest
+
+from assets.constants import DAILY_PARTITIONS
+from keel.home import KeelHome
+from keel.orchestrate import instance_for
+from sensors.landing import landing_sensor
+from tests.integration.helpers import keel
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def home(demo_copy):
+    return demo_copy[0]
+
+
+@pytest.fixture
+def instance(home, monkeypatch):
+    monkeypatch.setenv("KEEL_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    return instance_for(KeelHome(home))
+
+
+@pytest.fixture
+def clock_a_day_ahead_of_utc():
+    """The host's local time zone 14 hours ahead of UTC (Kiribati's), restored afterwards."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Etc/GMT-14"
+    time.tzset()
+    yield
+    if saved is None:
+        os.environ.pop("TZ")
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+def _tick(instance: dg.DagsterInstance) -> dg.SensorResult:
+    return landing_sensor(dg.build_sensor_context(instance=instance, cursor=None))
+
+
+def test_days_decided_from_their_files_start_nothing_and_a_new_day_starts_its_run(instance, home, demo_copy):
+    days = demo_copy[1]["days"]
+    assert _tick(instance).run_requests == [], "every landed file was already taken in by the demo"
+    new_day = (dt.date.fromisoformat(days[-1]["date"]) + dt.timedelta(days=1)).isoformat()
+    keel(home, "land", "--date", new_day)
+    (request,) = [r for r in _tick(instance).run_requests if r.job_name == "daily_decisioning"]
+    assert request.partition_key == new_day and request.tags["keel/source_file"] == f"applications_{new_day}.csv"
+
+
+def test_a_file_dated_after_dagsters_last_day_is_rejected_whatever_the_hosts_time_zone(instance, home, clock_a_day_ahead_of_utc):
+    """A host whose local date was ahead of UTC accepted tomorrow's file, and every tick then failed on its partition.
+
+    Dagster's days are UTC days; 14 hours ahead, the local date is UTC's next day from 10:00 UTC on.
+    """
+    tomorrow = dt.date.fromisoformat(DAILY_PARTITIONS.get_last_partition_key()) + dt.timedelta(days=1)
+    name = f"applications_{tomorrow.isoformat()}.csv"
+    landing = KeelHome(home)
+    (landing.landing_dir("applications") / name).write_text("application_id\nA1\n")
+    result = _tick(instance)
+    assert all(r.partition_key != tomorrow.isoformat() for r in result.run_requests)
+    reason = (landing.landing_rejected / f"{name}.reason.txt").read_text()
+    assert f"date {tomorrow} is in the future" in reason
+    assert not (landing.landing_dir("applications") / name).exists() and (landing.landing_rejected / name).exists()
