@@ -228,7 +228,7 @@ def source_delivered_on_time(context: dg.AssetCheckExecutionContext, keel_home: 
         loaded = sorted(context.instance.get_materialized_partitions(dg.AssetKey("raw_applications")))
         day = next_expected_day(loaded, parse_date(DAILY_PARTITIONS.start.strftime("%Y-%m-%d")))
         day = min(day, latest_due_day(now, delivery))
-    arrival = assess_arrival(folder, "applications", day, now, delivery)
+    arrival = assess_arrival(folder, "applications", day, now, delivery, rejected=keel_home.home.landing_rejected)
     return dg.AssetCheckResult(
         passed=not arrival.late,
         severity=dg.AssetCheckSeverity.ERROR,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keel.contracts.contract import Delivery
-from keel.landing_zone import expected_file_names, find_landing_file
+from keel.landing_zone import expected_file_names, find_landing_file, rejected_for_day
 
 ARRIVED = "arrived"
 WAITING = "waiting"  # not due yet
@@ -47,7 +47,8 @@ def latest_due_day(now: dt.datetime, delivery: Delivery) -> dt.date:
     return day if due_at(day, delivery) <= now else day - dt.timedelta(days=1)
 
 
-def assess_arrival(folder: Path, source: str, day: dt.date, now: dt.datetime, delivery: Delivery) -> Arrival:
+def assess_arrival(folder: Path, source: str, day: dt.date, now: dt.datetime, delivery: Delivery, rejected: Path | None = None) -> Arrival:
+    """Whether `source`'s file for `day` is in `folder` by its cutoff; an outage names any file for the day in `rejected`."""
     deadline = due_at(day, delivery)
     path = find_landing_file(folder, source, day)
     if path is not None:
@@ -58,6 +59,7 @@ def assess_arrival(folder: Path, source: str, day: dt.date, now: dt.datetime, de
     if now < deadline:
         return Arrival(source, day, WAITING, deadline, None, f"{source} for {day} not in yet; due by {deadline:%Y-%m-%d %H:%M} UTC")
     hours = (now - deadline).total_seconds() / 3600
+    held_back = rejected_for_day(rejected, source, day) if rejected is not None else None
     late = f"{hours / 24:.0f} days late" if hours >= 48 else f"{hours:.0f} h late"
     return Arrival(
         source,
@@ -66,7 +68,7 @@ def assess_arrival(folder: Path, source: str, day: dt.date, now: dt.datetime, de
         deadline,
         None,
         f"source outage: {source} for {day} was due by {deadline:%Y-%m-%d %H:%M} UTC and has not arrived "
-        f"({late}); expected {expected}. The day is not scored until it lands.",
+        f"({late}); expected {expected}. The day is not scored until it lands." + (f" Note: {held_back}." if held_back else ""),
     )
 
 

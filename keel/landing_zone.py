@@ -16,6 +16,8 @@ import pandas as pd
 
 SOURCES = ("applications", "outcomes")
 FORMATS = ("csv", "parquet", "jsonl")
+# The landing sensor moves a file it cannot take to landing/rejected, its reason beside it in `<name>.reason.txt`.
+REASON_SUFFIX = ".reason.txt"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -49,6 +51,25 @@ def expected_file_names(source: str, day: dt.date) -> str:
     """The names a source's file for `day` may have, as a person is told them: "applications_2026-01-13.csv, .parquet or .jsonl"."""
     names = [landing_file_name(source, day, FORMATS[0]), *(f".{fmt}" for fmt in FORMATS[1:])]
     return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def rejected_for_day(rejected: Path, source: str, day: dt.date) -> str | None:
+    """What the landing sensor said of files in `rejected` that look like `source`'s file for `day`; None if none.
+
+    A source that changed its file's name still delivered: the person told
+    that the day has not arrived is told where it went and why.
+    """
+    if not rejected.is_dir():
+        return None
+    reasons = []
+    for path in sorted(rejected.iterdir()):
+        if path.name.endswith(REASON_SUFFIX) or day.isoformat() not in path.name or source not in path.name.lower():
+            continue
+        reason_file = rejected / f"{path.name}{REASON_SUFFIX}"
+        reasons.append(reason_file.read_text(encoding="utf-8", errors="replace").strip() if reason_file.is_file() else f"{path.name!r}: no reason recorded")
+    if not reasons:
+        return None
+    return f"the landing sensor rejected {'a file' if len(reasons) == 1 else f'{len(reasons)} files'} for the day, now in {rejected}: " + "; ".join(reasons)
 
 
 def find_landing_file(folder: Path, source: str, day: dt.date) -> Path | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from keel.demo_calendar import DemoCalendar, applications_for, calendar_span, outcomes_landing_on
 from keel.home import KeelHome
-from keel.landing_zone import expected_file_names, find_landing_file, frame_to_bytes, landing_file_name, write_atomically
+from keel.landing_zone import expected_file_names, find_landing_file, frame_to_bytes, landing_file_name, rejected_for_day, write_atomically
 from keel.orchestrate import RunOutcome, execute
 from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_JOB
 
@@ -54,6 +54,7 @@ class DaySummary:
     outcomes_blocked: bool = False
     outcomes_block_reason: str | None = None
     outcomes_only: bool = False  # no applications landed for the day: only its outcomes were taken in
+    applications_rejected: str | None = None  # with outcomes_only: a file for the day the landing sensor rejected, and why
     run_ids: list[str] = field(default_factory=list)
     success: bool = True
     failure: str | None = None
@@ -133,11 +134,13 @@ def run_day(home: KeelHome, day: dt.date, executor: str = "in_process") -> DaySu
         outcome = execute(OUTCOMES_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"})
         summary = summarize_day(day.isoformat(), outcome)
         summary.outcomes_only = True
+        summary.applications_rejected = rejected_for_day(home.landing_rejected, "applications", day)
         return summary
     if applications is None:
-        if not any(home.landing_dir("applications").glob("applications_*")):
-            raise KeelError(f"nothing has landed in {home.landing} yet: {how_to_deliver(home, day, demo_history=True)}")
-        raise KeelError(f"no applications file has landed for {day}: {how_to_deliver(home, day)}")
+        first_file = not any(home.landing_dir("applications").glob("applications_*"))
+        rejected = rejected_for_day(home.landing_rejected, "applications", day)
+        told = (f"{rejected}; " if rejected else "") + how_to_deliver(home, day, demo_history=first_file)
+        raise KeelError(f"nothing has landed in {home.landing} yet: {told}" if first_file else f"no applications file has landed for {day}: {told}")
     # The whole daily job: the day's outcomes (if any landed) and its decisions.
     outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"})
     return summarize_day(day.isoformat(), outcome)

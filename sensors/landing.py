@@ -11,6 +11,7 @@ import dagster as dg
 from assets.constants import DAILY_PARTITIONS
 from keel.home import KeelHome
 from keel.landing_watch import plan_landing
+from keel.landing_zone import REASON_SUFFIX
 from sensors.jobs import daily_decisioning_job, outcomes_job
 
 JOB_FOR_SOURCE = {"applications": daily_decisioning_job, "outcomes": outcomes_job}
@@ -53,7 +54,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         source, name = key.split("/", 1)
         home.landing_rejected.mkdir(parents=True, exist_ok=True)
         shutil.move(str(home.landing_dir(source) / name), str(home.landing_rejected / name))
-        (home.landing_rejected / f"{name}.reason.txt").write_text(reason + "\n")
+        (home.landing_rejected / f"{name}{REASON_SUFFIX}").write_text(reason + "\n")
         context.log.warning(f"rejected {key}: {reason}")
     requests = []
     # One query per source for the days loaded at all; the per-file lookup only for those days.

@@ -56,6 +56,8 @@ def day_lines(summary: dict) -> list[str]:
     status = "BLOCKED" if summary.get("blocked") else ("ok" if summary.get("success", True) else "FAILED")
     if summary.get("outcomes_only"):
         lines = [f"{summary['date']}: {status}  no applications landed; the day's outcomes were taken in"]
+        if summary.get("applications_rejected"):
+            lines.append(f"  applications: {summary['applications_rejected']}")
     else:
         lines = [
             f"{summary['date']}: {status}  received {summary['received']}  accepted {summary['accepted']}  "

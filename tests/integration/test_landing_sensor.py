@@ -1,6 +1,7 @@
 """The landing sensor on a real instance: which files start a run, which are skipped and which are rejected."""
 
 import datetime as dt
+import json
 import os
 import time
 
@@ -11,7 +12,7 @@ from assets.constants import DAILY_PARTITIONS
 from keel.home import KeelHome
 from keel.orchestrate import instance_for
 from sensors.landing import landing_sensor
-from tests.integration.helpers import keel
+from tests.integration.helpers import copy_home, keel
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +70,23 @@ def test_a_file_dated_after_dagsters_last_day_is_rejected_whatever_the_hosts_tim
     reason = (landing.landing_rejected / f"{name}.reason.txt").read_text()
     assert f"date {tomorrow} is in the future" in reason
     assert not (landing.landing_dir("applications") / name).exists() and (landing.landing_rejected / name).exists()
+
+
+def test_a_misnamed_file_is_rejected_and_the_outage_and_keel_run_say_where_it_went(demo_template, tmp_path, monkeypatch):
+    """The source renamed its file: the freshness check cried outage and `keel run` said nothing had landed."""
+    home = copy_home(demo_template[0], tmp_path / "home")
+    monkeypatch.setenv("KEEL_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    day = (dt.date.fromisoformat(demo_template[1]["days"][-1]["date"]) + dt.timedelta(days=1)).isoformat()
+    misnamed = f"Applications_{day}.csv"
+    (KeelHome(home).landing_dir("applications") / misnamed).write_text("application_id\nA1\n")
+    _tick(instance_for(KeelHome(home)))
+    told = f"the landing sensor rejected a file for the day, now in {KeelHome(home).landing_rejected}: '{misnamed}': not a landing file name"
+
+    refused = keel(home, "run", "--date", day, check=False)
+    assert refused.returncode == 1 and told in refused.stderr
+
+    freshness = keel(home, "freshness", "--json", check=False)
+    (check,) = json.loads(freshness.stdout)["checks"]
+    assert freshness.returncode == 1 and not check["passed"]
+    assert f"applications for {day} was due" in check["message"] and told in check["message"]

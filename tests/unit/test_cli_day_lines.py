@@ -82,3 +82,10 @@ def test_the_totals_count_the_outcomes_taken_in_beside_the_applications():
         "total: received 200  accepted 199  quarantined 1  duplicates 0  auto 113  review 86; "
         "outcomes received 42  accepted 40  quarantined 1  duplicates 1"
     )
+
+
+def test_an_outcomes_only_day_names_the_applications_file_the_sensor_rejected():
+    rejected = "the landing sensor rejected a file for the day, now in /home/landing/rejected: 'Applications_2026-01-28.csv': not a landing file name"
+    outcomes = {"outcomes_received": 5, "outcomes_accepted": 5, "outcomes_quarantined": 0, "outcomes_duplicates": 0}
+    lines = day_lines(_day(outcomes_only=True, applications_rejected=rejected, **outcomes))
+    assert lines[:2] == ["2026-01-28: ok  no applications landed; the day's outcomes were taken in", f"  applications: {rejected}"]

@@ -30,6 +30,22 @@ def test_a_missing_file_after_the_cutoff_is_an_outage_naming_the_file(tmp_path):
     assert "not scored" in arrival.message
 
 
+
+def test_an_outage_names_a_file_for_the_day_that_was_rejected_and_why(tmp_path):
+    landing, rejected = tmp_path / "applications", tmp_path / "rejected"
+    landing.mkdir()
+    rejected.mkdir()
+    (rejected / "Applications_2026-01-05.csv").write_text("application_id\n")
+    (rejected / "Applications_2026-01-05.csv.reason.txt").write_text("'Applications_2026-01-05.csv': not a landing file name\n")
+    (rejected / "applications_2026-01-06.csv").write_text("another day\n")
+    arrival = assess_arrival(landing, "applications", DAY, dt.datetime(2026, 1, 6, 8, 0, tzinfo=UTC), DAILY, rejected=rejected)
+    assert arrival.status == OUTAGE
+    assert arrival.message.endswith(
+        f"Note: the landing sensor rejected a file for the day, now in {rejected}: 'Applications_2026-01-05.csv': not a landing file name."
+    )
+    quiet = assess_arrival(landing, "applications", dt.date(2026, 1, 4), dt.datetime(2026, 1, 6, 8, 0, tzinfo=UTC), DAILY, rejected=rejected)
+    assert quiet.status == OUTAGE and "Note" not in quiet.message, "nothing was rejected for that day"
+
 def test_an_empty_file_is_not_an_outage(tmp_path):
     (tmp_path / "applications_2026-01-05.csv").write_bytes(b"")
     arrival = assess_arrival(tmp_path, "applications", DAY, dt.datetime(2026, 2, 1, tzinfo=UTC), DAILY)

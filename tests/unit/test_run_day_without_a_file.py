@@ -45,3 +45,15 @@ def test_a_demo_day_with_no_file_is_told_both_ways(home):
     (home.landing_dir("applications") / landing_file_name("applications", OWN_DAY)).write_text("application_id\n")
     said = _refusal(home, DEMO_DAY)
     assert said.endswith(f"into {home.landing_dir('applications')}; for the demo's data, `keel land --date {DEMO_DAY}`")
+
+
+def test_a_file_for_the_day_the_landing_sensor_rejected_is_named_with_its_reason(home):
+    (home.landing_dir("applications") / landing_file_name("applications", DEMO_DAY)).write_text("application_id\n")
+    misnamed = f"applications_{OWN_DAY} (1).csv"
+    (home.landing_rejected / misnamed).write_text("application_id\n")
+    (home.landing_rejected / f"{misnamed}.reason.txt").write_text(f"{misnamed!r}: not a landing file name\n")
+    said = _refusal(home, OWN_DAY)
+    assert said.startswith(
+        f"no applications file has landed for {OWN_DAY}: the landing sensor rejected a file for the day, now in "
+        f"{home.landing_rejected}: {misnamed!r}: not a landing file name; deliver applications_{OWN_DAY}.csv"
+    )
