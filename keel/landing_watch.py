@@ -4,7 +4,10 @@ The cursor maps each landed file name to the fingerprint (size, mtime) and the
 sha256 of the content last acted on. The same file dropped again does nothing;
 a file whose content changed for a day already loaded asks for that day again
 and is recorded as a replacement; a name that is not a valid landing name is
-rejected with a reason.
+rejected with a reason. A file modified in the last SETTLE_SECONDS may still be
+being written (copied or transferred in place rather than renamed into the
+folder when complete): it is left for a later tick, so a day is not decided
+on half a file and then again on the whole.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keel.landing import InvalidLandingName, parse_landing_name
+
+SETTLE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class SeenFile:
 class LandingPlan:
     new_files: list[SeenFile] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+    settling: list[str] = field(default_factory=list)  # relative paths modified too recently to read
     cursor: dict[str, list] = field(default_factory=dict)
 
 
@@ -47,8 +53,13 @@ def plan_landing(
     cursor: dict[str, list],
     latest_day: dt.date | None = None,
     hash_file: Callable[[Path], str] = file_sha256,
+    now: float | None = None,
 ) -> LandingPlan:
-    """Decide, for (source folder, path) pairs, which days to (re)load and which files to reject."""
+    """Decide, for (source folder, path) pairs, which days to (re)load and which files to reject.
+
+    `now` (seconds since the epoch, as file times are) turns on the settling
+    wait; without it every file is taken as complete.
+    """
     plan = LandingPlan(cursor=dict(cursor))
     for folder_source, path in sorted(files, key=lambda item: item[1].name):
         if path.name.startswith("."):
@@ -65,6 +76,9 @@ def plan_landing(
             plan.cursor.pop(key, None)
             continue
         stat = path.stat()
+        if now is not None and now - stat.st_mtime < SETTLE_SECONDS:
+            plan.settling.append(key)  # not in the cursor: the next tick looks again
+            continue
         fingerprint = [stat.st_size, stat.st_mtime_ns]
         previous = cursor.get(key)
         if previous and previous[:2] == fingerprint:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import time
 
 import dagster as dg
 
 from assets.constants import DAILY_PARTITIONS
 from keel.home import KeelHome
-from keel.landing_watch import plan_landing
+from keel.landing_watch import SETTLE_SECONDS, plan_landing
 from keel.landing_zone import REASON_SUFFIX
 from sensors.jobs import daily_decisioning_job, outcomes_job
 
@@ -37,7 +38,8 @@ def run_that_loaded(instance: dg.DagsterInstance, source: str, day: str, sha256:
     description=(
         "Watches KEEL_HOME/landing for applications and outcomes files. A new file, or a changed file "
         "for a day already loaded, starts that day's run; the same file dropped again does nothing; a "
-        "file with an invalid name or date is moved to landing/rejected with a reason beside it."
+        "file with an invalid name or date is moved to landing/rejected with a reason beside it. A file "
+        f"modified in the last {SETTLE_SECONDS:.0f} s may still be being written and waits for a later tick."
     ),
 )
 def landing_sensor(context: dg.SensorEvaluationContext):
@@ -49,7 +51,9 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         if folder.exists():
             files.extend((source, path) for path in folder.iterdir() if path.is_file())
     # The last day Dagster has a partition for (today in UTC): the host's local date may be a day ahead.
-    plan = plan_landing(files, cursor, latest_day=dt.date.fromisoformat(DAILY_PARTITIONS.get_last_partition_key()))
+    plan = plan_landing(files, cursor, latest_day=dt.date.fromisoformat(DAILY_PARTITIONS.get_last_partition_key()), now=time.time())
+    if plan.settling:
+        context.log.info(f"modified in the last {SETTLE_SECONDS:.0f} s, taken on a later tick: {', '.join(plan.settling)}")
     for key, reason in plan.rejected:
         source, name = key.split("/", 1)
         home.landing_rejected.mkdir(parents=True, exist_ok=True)

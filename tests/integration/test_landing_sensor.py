@@ -43,6 +43,12 @@ def clock_a_day_ahead_of_utc():
     time.tzset()
 
 
+def _landed_a_minute_ago(home: KeelHome) -> None:
+    for source in ("applications", "outcomes"):
+        for path in home.landing_dir(source).iterdir():
+            os.utime(path, (time.time() - 60, time.time() - 60))
+
+
 def _tick(instance: dg.DagsterInstance) -> dg.SensorResult:
     return landing_sensor(dg.build_sensor_context(instance=instance, cursor=None))
 
@@ -52,6 +58,8 @@ def test_days_decided_from_their_files_start_nothing_and_a_new_day_starts_its_ru
     assert _tick(instance).run_requests == [], "every landed file was already taken in by the demo"
     new_day = (dt.date.fromisoformat(days[-1]["date"]) + dt.timedelta(days=1)).isoformat()
     keel(home, "land", "--date", new_day)
+    assert _tick(instance).run_requests == [], "files written a moment ago may still be being written"
+    _landed_a_minute_ago(KeelHome(home))
     (request,) = [r for r in _tick(instance).run_requests if r.job_name == "daily_decisioning"]
     assert request.partition_key == new_day and request.tags["keel/source_file"] == f"applications_{new_day}.csv"
 

@@ -1,7 +1,7 @@
 import datetime as dt
 import os
 
-from keel.landing_watch import plan_landing
+from keel.landing_watch import SETTLE_SECONDS, plan_landing
 
 
 def _drop(folder, name, data: bytes):
@@ -50,3 +50,19 @@ def test_invalid_names_and_future_dates_are_rejected_with_a_reason(tmp_path):
 def test_files_being_written_are_ignored(tmp_path):
     partial = _drop(tmp_path, ".applications_2026-01-02.csv.partial", b"a\n")
     assert plan_landing([("applications", partial)], {}).new_files == []
+
+
+def test_a_file_modified_in_the_last_seconds_waits_for_a_later_tick(tmp_path):
+    """A copy written in place is read only once it has been still for SETTLE_SECONDS, not half-way."""
+    path = _drop(tmp_path, "applications_2026-01-02.csv", b"a\n1\n")
+    written = path.stat().st_mtime
+    early = plan_landing([("applications", path)], {}, now=written + SETTLE_SECONDS - 1)
+    assert early.new_files == [] and early.settling == ["applications/applications_2026-01-02.csv"] and early.cursor == {}
+    settled = plan_landing([("applications", path)], early.cursor, now=written + SETTLE_SECONDS)
+    assert [f.name for f in settled.new_files] == ["applications_2026-01-02.csv"] and settled.settling == []
+
+
+def test_a_settling_file_with_a_bad_name_is_rejected_at_once(tmp_path):
+    path = _drop(tmp_path, "applications_2026-02-30.csv", b"a\n")
+    plan = plan_landing([("applications", path)], {}, now=path.stat().st_mtime)
+    assert [key for key, _ in plan.rejected] == ["applications/applications_2026-02-30.csv"] and plan.settling == []
