@@ -89,3 +89,15 @@ def plan_landing(
             continue  # same content dropped again
         plan.new_files.append(SeenFile(source, day, path.name, sha256, replaces=previous[2] if previous else None))
     return plan
+
+
+def needing_a_run_of_their_own(files: list[SeenFile]) -> tuple[list[SeenFile], list[SeenFile]]:
+    """(files that each start a run, outcomes files that go in with their day's applications run).
+
+    The daily job takes the day's outcomes file along with its applications,
+    so a day whose two files arrive together gets one run, not a second one
+    ingesting the same outcomes.
+    """
+    application_days = {f.day for f in files if f.source == "applications"}
+    riding_along = [f for f in files if f.source == "outcomes" and f.day in application_days]
+    return [f for f in files if f not in riding_along], riding_along

@@ -11,7 +11,7 @@ import dagster as dg
 
 from assets.constants import DAILY_PARTITIONS
 from keel.home import KeelHome
-from keel.landing_watch import SETTLE_SECONDS, plan_landing
+from keel.landing_watch import SETTLE_SECONDS, needing_a_run_of_their_own, plan_landing
 from keel.landing_zone import REASON_SUFFIX
 from sensors.jobs import daily_decisioning_job, outcomes_job
 
@@ -65,10 +65,16 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     loaded_days = {
         source: context.instance.get_materialized_partitions(dg.AssetKey(f"raw_{source}")) for source in {s.source for s in plan.new_files}
     }
-    for seen in plan.new_files:
+
+    def loaded_before(seen) -> bool:  # by the CLI or an earlier run, before this sensor saw the file
         day = seen.day.isoformat()
-        if seen.replaces is None and day in loaded_days[seen.source] and run_that_loaded(context.instance, seen.source, day, seen.sha256):
-            continue  # loaded by the CLI or an earlier run before this sensor saw it
+        return seen.replaces is None and day in loaded_days[seen.source] and run_that_loaded(context.instance, seen.source, day, seen.sha256) is not None
+
+    own_runs, riding_along = needing_a_run_of_their_own([seen for seen in plan.new_files if not loaded_before(seen)])
+    applications_file = {seen.day: seen.name for seen in own_runs if seen.source == "applications"}
+    for seen in riding_along:
+        context.log.info(f"{seen.name} goes in with the run of {applications_file[seen.day]}: the daily job takes both")
+    for seen in own_runs:
         if seen.replaces:
             context.log.info(f"{seen.name} replaced content {seen.replaces[:12]} with {seen.sha256[:12]}: reloading {seen.day}")
         requests.append(

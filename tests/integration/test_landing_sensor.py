@@ -53,15 +53,19 @@ def _tick(instance: dg.DagsterInstance) -> dg.SensorResult:
     return landing_sensor(dg.build_sensor_context(instance=instance, cursor=None))
 
 
-def test_days_decided_from_their_files_start_nothing_and_a_new_day_starts_its_run(instance, home, demo_copy):
+def test_days_decided_from_their_files_start_nothing_and_a_new_day_starts_one_run(instance, home, demo_copy):
     days = demo_copy[1]["days"]
     assert _tick(instance).run_requests == [], "every landed file was already taken in by the demo"
     new_day = (dt.date.fromisoformat(days[-1]["date"]) + dt.timedelta(days=1)).isoformat()
     keel(home, "land", "--date", new_day)
+    # The day's outcomes arrive with its applications (the sensor only reads the name and the bytes' hash here).
+    (KeelHome(home).landing_dir("outcomes") / f"outcomes_{new_day}.csv").write_text("application_id,outcome_date,repayment_status\n")
     assert _tick(instance).run_requests == [], "files written a moment ago may still be being written"
     _landed_a_minute_ago(KeelHome(home))
-    (request,) = [r for r in _tick(instance).run_requests if r.job_name == "daily_decisioning"]
-    assert request.partition_key == new_day and request.tags["keel/source_file"] == f"applications_{new_day}.csv"
+    # The daily job takes the day's outcomes too: one run, not a second one ingesting them.
+    (request,) = _tick(instance).run_requests
+    assert request.job_name == "daily_decisioning" and request.partition_key == new_day
+    assert request.tags["keel/source_file"] == f"applications_{new_day}.csv"
 
 
 def test_a_file_dated_after_dagsters_last_day_is_rejected_whatever_the_hosts_time_zone(instance, home, clock_a_day_ahead_of_utc):

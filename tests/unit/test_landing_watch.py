@@ -1,7 +1,7 @@
 import datetime as dt
 import os
 
-from keel.landing_watch import SETTLE_SECONDS, plan_landing
+from keel.landing_watch import SETTLE_SECONDS, SeenFile, needing_a_run_of_their_own, plan_landing
 
 
 def _drop(folder, name, data: bytes):
@@ -66,3 +66,15 @@ def test_a_settling_file_with_a_bad_name_is_rejected_at_once(tmp_path):
     path = _drop(tmp_path, "applications_2026-02-30.csv", b"a\n")
     plan = plan_landing([("applications", path)], {}, now=path.stat().st_mtime)
     assert [key for key, _ in plan.rejected] == ["applications/applications_2026-02-30.csv"] and plan.settling == []
+
+
+
+def test_a_days_outcomes_go_in_with_its_applications_run_and_other_days_outcomes_get_their_own():
+    def seen(source, day):
+        return SeenFile(source, dt.date(2026, 1, day), f"{source}_2026-01-{day:02d}.csv", f"{source}{day}")
+
+    files = [seen("applications", 2), seen("outcomes", 2), seen("outcomes", 1), seen("applications", 3)]
+    own, riding_along = needing_a_run_of_their_own(files)
+    assert [f.name for f in own] == ["applications_2026-01-02.csv", "outcomes_2026-01-01.csv", "applications_2026-01-03.csv"]
+    assert [f.name for f in riding_along] == ["outcomes_2026-01-02.csv"]
+    assert needing_a_run_of_their_own([seen("outcomes", 2)]) == ([seen("outcomes", 2)], []), "a day whose applications came earlier"
