@@ -2,6 +2,7 @@
 
 
 import datetime as dt
+import time
 
 import dagster as dg
 import pandas as pd
@@ -23,6 +24,7 @@ from keel.ledger_store import append_batch
 from keel.review import review_measures
 from keel.review.explanations import with_explanations
 from keel.review.ingest import ingest_inbox, refresh_final_decisions
+from keel.settling import SETTLE_SECONDS
 from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
@@ -100,12 +102,17 @@ REVIEW_CHECKS = (
 )
 def review_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     home = keel_home.home
+    # `keel review ingest` is a person saying "now": it takes every file. A sensor's or the UI's run
+    # leaves a file modified in the last seconds for later: a tool may still be appending to it.
+    now = None if context.run.tags.get("keel/trigger") == "cli" else time.time()
     with warehouse.connect() as con:
-        ingested = ingest_inbox(con, home.review_inbox, home.review_processed, home.review_rejected, context.run_id)
+        ingested = ingest_inbox(con, home.review_inbox, home.review_processed, home.review_rejected, context.run_id, now=now)
         _append_review_events(con, ingested.days, context.run_id)
         total = int(wh.fetch_one(con, "select count(*) from review.review_outcomes")[0]) if wh.table_exists(con, "review", "review_outcomes") else 0
     for item in ingested.files:
         context.log.info(f"{item.name}: {item.accepted} decisions accepted, {item.rejected} lines refused" + (f" ({item.rejected_file})" if item.rejected_file else ""))
+    if ingested.still_being_written:
+        context.log.info(f"left in the inbox, modified in the last {SETTLE_SECONDS:.0f} s: {', '.join(ingested.still_being_written)}")
     files = pd.DataFrame([vars(f) for f in ingested.files]) if ingested.files else None
     return dg.MaterializeResult(
         metadata={
@@ -114,6 +121,7 @@ def review_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResour
             "accepted": dg.MetadataValue.int(ingested.accepted),
             "rejected": dg.MetadataValue.int(ingested.rejected),
             "days_touched": ", ".join(ingested.days) or "none",
+            "left_still_being_written": ", ".join(ingested.still_being_written) or "none",
             "files": dg.MetadataValue.md(markdown_table(files) if files is not None else "_no new inbox files_"),
         }
     )

@@ -4,10 +4,10 @@ The cursor maps each landed file name to the fingerprint (size, mtime) and the
 sha256 of the content last acted on. The same file dropped again does nothing;
 a file whose content changed for a day already loaded asks for that day again
 and is recorded as a replacement; a name that is not a valid landing name is
-rejected with a reason. A file modified in the last SETTLE_SECONDS may still be
+rejected with a reason. A file modified in the last few seconds may still be
 being written (copied or transferred in place rather than renamed into the
 folder when complete): it is left for a later tick, so a day is not decided
-on half a file and then again on the whole.
+on half a file and then again on the whole (keel.settling).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keel.landing import InvalidLandingName, parse_landing_name
-
-SETTLE_SECONDS = 10.0
+from keel.settling import still_being_written
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def plan_landing(
             plan.cursor.pop(key, None)
             continue
         stat = path.stat()
-        if now is not None and now - stat.st_mtime < SETTLE_SECONDS:
+        if still_being_written(stat.st_mtime, now):
             plan.settling.append(key)  # not in the cursor: the next tick looks again
             continue
         fingerprint = [stat.st_size, stat.st_mtime_ns]

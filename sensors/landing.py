@@ -11,8 +11,9 @@ import dagster as dg
 
 from assets.constants import DAILY_PARTITIONS
 from keel.home import KeelHome
-from keel.landing_watch import SETTLE_SECONDS, needing_a_run_of_their_own, plan_landing
+from keel.landing_watch import needing_a_run_of_their_own, plan_landing
 from keel.landing_zone import REASON_SUFFIX
+from keel.settling import SETTLE_SECONDS
 from sensors.jobs import daily_decisioning_job, outcomes_job
 
 JOB_FOR_SOURCE = {"applications": daily_decisioning_job, "outcomes": outcomes_job}

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import dagster as dg
 
 from keel.home import KeelHome
 from keel.pipeline import REVIEW_ASSETS, REVIEW_JOB
 from keel.review.ingest import inbox_files
+from keel.settling import SETTLE_SECONDS
 
 review_job = dg.define_asset_job(
     REVIEW_JOB,
@@ -30,8 +32,9 @@ def _latest_decisions_id(instance: dg.DagsterInstance) -> int:
 
 
 def _inbox_fingerprint(home: KeelHome) -> str:
-    # Names and sizes are enough to tell a new inbox from the last one seen: files are never rewritten in place.
-    files = inbox_files(home.review_inbox)
+    # Names and sizes are enough to tell a new inbox from the last one seen: files are never rewritten in place
+    # once written. One still being written counts once it has settled, when its run will take it.
+    files = inbox_files(home.review_inbox, now=time.time())
     listing = "\n".join(f"{path.name}:{path.stat().st_size}" for path in files)
     return hashlib.sha256(listing.encode()).hexdigest()[:16] if files else ""
 
@@ -44,7 +47,8 @@ def _inbox_fingerprint(home: KeelHome) -> str:
     description=(
         "Watches KEEL_HOME/review/inbox for reviewers' decision files (JSON Lines) and the decisions asset for "
         "newly decided days; either starts review_decisions, which stores the good lines, sets the bad ones "
-        "aside with their reasons and rebuilds final_decisions."
+        f"aside with their reasons and rebuilds final_decisions. A file modified in the last {SETTLE_SECONDS:.0f} s "
+        "may still be being written and waits."
     ),
 )
 def review_sensor(context: dg.SensorEvaluationContext):

@@ -28,6 +28,7 @@ from keel.columns import APPLICATION_DATE, APPLICATION_ID
 from keel.frames import merge_one_to_one
 from keel.review.final_decisions import final_decisions
 from keel.review.inbox import validate_inbox_file, write_rejections
+from keel.settling import still_being_written
 
 SCHEMA = "review"
 OUTCOMES_TABLE = "review_outcomes"
@@ -63,6 +64,7 @@ class FileIngested:
 class InboxIngested:
     files: list[FileIngested] = field(default_factory=list)
     days: list[str] = field(default_factory=list)
+    still_being_written: list[str] = field(default_factory=list)  # left in the inbox for a later run
 
     @property
     def accepted(self) -> int:
@@ -73,14 +75,21 @@ class InboxIngested:
         return sum(f.rejected for f in self.files)
 
 
-def inbox_files(inbox: Path) -> list[Path]:
-    """Files waiting in the inbox in order of arrival (then name); partial writes (dot files) are not ready.
+def inbox_files(inbox: Path, now: float | None = None) -> list[Path]:
+    """Files waiting in the inbox in order of arrival (then name); partial writes are not ready.
 
-    Arrival order matters: the first decision for a case is the one that counts.
+    A dot file is being written; so, with `now`, may be a file modified in the
+    last seconds (a tool appending in place: read then, the rest of its lines
+    would follow the file into review/processed unread). Arrival order
+    matters: the first decision for a case is the one that counts.
     """
     if not inbox.exists():
         return []
-    ready = [p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix == ".jsonl"]
+    ready = [
+        p
+        for p in inbox.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix == ".jsonl" and not still_being_written(p.stat().st_mtime, now)
+    ]
     return sorted(ready, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
@@ -120,10 +129,10 @@ def _move(path: Path, folder: Path) -> None:
     shutil.move(str(path), str(target))
 
 
-def ingest_inbox(con, inbox: Path, processed: Path, rejected: Path, run_id: str) -> InboxIngested:
-    """Check and store every inbox file; see the module docstring."""
-    result = InboxIngested()
-    files = inbox_files(inbox)
+def ingest_inbox(con, inbox: Path, processed: Path, rejected: Path, run_id: str, now: float | None = None) -> InboxIngested:
+    """Check and store every inbox file (with `now`, those not still being written); see the module docstring."""
+    files = inbox_files(inbox, now)
+    result = InboxIngested(still_being_written=sorted({p.name for p in inbox_files(inbox)} - {p.name for p in files}))
     if not files:
         return result
     queue = _queue(con)

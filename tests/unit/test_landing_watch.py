@@ -1,7 +1,8 @@
 import datetime as dt
 import os
 
-from keel.landing_watch import SETTLE_SECONDS, SeenFile, needing_a_run_of_their_own, plan_landing
+from keel.landing_watch import SeenFile, needing_a_run_of_their_own, plan_landing
+from keel.settling import SETTLE_SECONDS
 
 
 def _drop(folder, name, data: bytes):

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from keel.review.ingest import days_to_refresh, ingest_inbox, refresh_final_decisions, stored_outcomes
+from keel.settling import SETTLE_SECONDS
 
 DECISIONS = pd.DataFrame(
     {
@@ -114,3 +115,18 @@ def test_a_day_decided_again_with_other_routes_is_rebuilt_and_a_review_stands(ho
         ("A000001", "review", "pending", None, None, False),
         ("A000002", "approve", "decline", "reviewer", "ana", True),  # the person's decision stands over the automatic approve
     ]
+
+
+def test_a_file_still_being_appended_to_stays_in_the_inbox_until_it_settles(home):
+    """Read half-way, the lines a tool appended afterwards followed the file into review/processed unread."""
+    con, folder = home
+    _drop(folder, "appending.jsonl", [_decision("A000002", "decline")])
+    written = (folder / "inbox" / "appending.jsonl").stat().st_mtime
+    early = ingest_inbox(con, folder / "inbox", folder / "processed", folder / "rejected", "run-1", now=written + SETTLE_SECONDS - 1)
+    assert early.files == [] and early.still_being_written == ["appending.jsonl"]
+    assert (folder / "inbox" / "appending.jsonl").exists() and stored_outcomes(con).empty
+    with open(folder / "inbox" / "appending.jsonl", "a") as appending:
+        appending.write(json.dumps(_decision("A000003", "approve")) + "\n")
+    settled = ingest_inbox(con, folder / "inbox", folder / "processed", folder / "rejected", "run-2", now=written + 3600)
+    assert [f.accepted for f in settled.files] == [2] and settled.still_being_written == []
+    assert sorted(stored_outcomes(con)["application_id"]) == ["A000002", "A000003"]
