@@ -98,5 +98,8 @@ def needing_a_run_of_their_own(files: list[SeenFile]) -> tuple[list[SeenFile], l
     ingesting the same outcomes.
     """
     application_days = {f.day for f in files if f.source == "applications"}
-    riding_along = [f for f in files if f.source == "outcomes" and f.day in application_days]
-    return [f for f in files if f not in riding_along], riding_along
+
+    def rides_along(f: SeenFile) -> bool:
+        return f.source == "outcomes" and f.day in application_days
+
+    return [f for f in files if not rides_along(f)], [f for f in files if rides_along(f)]

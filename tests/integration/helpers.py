@@ -71,3 +71,12 @@ def start_keel_serve(home: Path, port: int, log, **popen_options) -> subprocess.
         start_new_session=True,
         **popen_options,
     )
+
+
+def instance_of(home: Path, monkeypatch):
+    """Point this process at `home` (as the daemon's sensors see it) and open its Dagster instance."""
+    from keel.orchestrate import instance_for
+
+    monkeypatch.setenv("KEEL_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(Path(home) / "dagster"))
+    return instance_for(KeelHome(home))

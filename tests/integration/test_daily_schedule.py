@@ -11,10 +11,10 @@ import pytest
 
 from keel.home import KeelHome
 from keel.landing_watch import file_sha256
-from keel.orchestrate import instance_for, load_definitions
+from keel.orchestrate import load_definitions
 from keel.pipeline import DAILY_JOB
 from sensors.schedules import daily_scoring
-from tests.integration.helpers import keel
+from tests.integration.helpers import instance_of, keel
 
 pytestmark = pytest.mark.integration
 
@@ -26,9 +26,7 @@ def home(demo_copy):
 
 @pytest.fixture
 def in_home(home, monkeypatch):
-    monkeypatch.setenv("KEEL_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    return instance_for(KeelHome(home))
+    return instance_of(home, monkeypatch)
 
 
 def _evaluate(instance: dg.DagsterInstance, day: str):

@@ -10,9 +10,8 @@ import pytest
 
 from assets.constants import DAILY_PARTITIONS
 from keel.home import KeelHome
-from keel.orchestrate import instance_for
 from sensors.landing import landing_sensor
-from tests.integration.helpers import copy_home, keel
+from tests.integration.helpers import copy_home, instance_of, keel
 
 pytestmark = pytest.mark.integration
 
@@ -24,9 +23,7 @@ def home(demo_copy):
 
 @pytest.fixture
 def instance(home, monkeypatch):
-    monkeypatch.setenv("KEEL_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    return instance_for(KeelHome(home))
+    return instance_of(home, monkeypatch)
 
 
 @pytest.fixture
@@ -87,12 +84,10 @@ def test_a_file_dated_after_dagsters_last_day_is_rejected_whatever_the_hosts_tim
 def test_a_misnamed_file_is_rejected_and_the_outage_and_keel_run_say_where_it_went(demo_template, tmp_path, monkeypatch):
     """The source renamed its file: the freshness check cried outage and `keel run` said nothing had landed."""
     home = copy_home(demo_template[0], tmp_path / "home")
-    monkeypatch.setenv("KEEL_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     day = (dt.date.fromisoformat(demo_template[1]["days"][-1]["date"]) + dt.timedelta(days=1)).isoformat()
     misnamed = f"Applications_{day}.csv"
     (KeelHome(home).landing_dir("applications") / misnamed).write_text("application_id\nA1\n")
-    _tick(instance_for(KeelHome(home)))
+    _tick(instance_of(home, monkeypatch))
     told = f"the landing sensor rejected a file for the day, now in {KeelHome(home).landing_rejected}: '{misnamed}': not a landing file name"
 
     refused = keel(home, "run", "--date", day, check=False)

@@ -15,9 +15,8 @@ import dagster as dg
 import pytest
 
 from keel.home import REPO_ROOT, KeelHome
-from keel.orchestrate import instance_for
 from sensors.review import review_sensor
-from tests.integration.helpers import keel, keel_json
+from tests.integration.helpers import instance_of, keel, keel_json
 
 pytestmark = pytest.mark.integration
 
@@ -46,9 +45,7 @@ def _line(application_id):
 
 
 def test_a_file_being_appended_to_waits_and_then_every_line_is_taken(home, monkeypatch):
-    monkeypatch.setenv("KEEL_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    instance = instance_for(KeelHome(home))
+    instance = instance_of(home, monkeypatch)
     first, second = _pending(home, 2)
     inbox_file = KeelHome(home).review_inbox / "tool-batch.jsonl"
     cursor = review_sensor(dg.build_sensor_context(instance=instance, cursor=None)).cursor
