@@ -258,6 +258,8 @@ def record_policy_in_force(store: ControlStore, policy: Policy) -> None:
 def decide_day(features: pd.DataFrame, scores: pd.DataFrame, store: ControlStore, home: KeelHome, policy: Policy | None = None) -> DecidedDay:
     """Route each application; a rollout share of it is decided by the challenger when one scored the day."""
     policy = policy or current_policy()
+    for day in features[APPLICATION_DATE].drop_duplicates():
+        policy.refuse_unless_in_force_on(day)
     record_policy_in_force(store, policy)
     columns = [APPLICATION_ID, SCORE, "model_version"] + [c for c in (CHALLENGER_SCORE, "challenger_version") if c in scores.columns]
     merged = merge_one_to_one(features, scores[columns], on=APPLICATION_ID, how="left")
@@ -331,10 +333,10 @@ def decide_day_in_frames(con, day: str, store: ControlStore, policy: Policy, row
     """
     from keel.warehouse import query_frames
 
+    policy.refuse_unless_in_force_on(day)  # here, not at the first frame: the caller learns before it starts writing
     scoring = day_scoring_in(con, day)
     record_policy_in_force(store, policy)
-    for merged in query_frames(con, DECISION_INPUTS_SQL, [day, day], rows_per_frame=rows_per_frame):
-        yield decide_rows(merged, scoring, policy, store)
+    return (decide_rows(merged, scoring, policy, store) for merged in query_frames(con, DECISION_INPUTS_SQL, [day, day], rows_per_frame=rows_per_frame))
 
 
 # The day's review queue: the cases sent to a person, with when they were

@@ -21,7 +21,7 @@ from keel.policy.definition import (
     ScorecardRule,
     Thresholds,
 )
-from keel.policy.errors import PolicyApplicationError, PolicyError, PolicyFieldError
+from keel.policy.errors import PolicyApplicationError, PolicyError, PolicyFieldError, PolicyNotInForce
 from keel.policy.loading import load_policy, policy_from_dict
 from keel.policy.qa_sampling import qa_sampled, qa_uniform
 from keel.policy.reasons import REASONS, describe_reasons
@@ -42,6 +42,7 @@ __all__ = [
     "PolicyApplicationError",
     "PolicyError",
     "PolicyFieldError",
+    "PolicyNotInForce",
     "REASONS",
     "ReviewAlerts",
     "ReviewSettings",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keel.policy.conditions import Condition
+from keel.policy.errors import PolicyNotInForce
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,23 @@ class Policy:
         if include_path:
             record["path"] = None if self.path is None else str(self.path)
         return record
+
+    def refuse_unless_in_force_on(self, day: dt.date | str) -> None:
+        """Raise PolicyNotInForce when `day`'s applications precede this version's effective_date.
+
+        effective_date is the first application day a version may decide: a
+        version merged ahead of its date must not decide the days before it,
+        and a past day is decided (and replayed) under the version that was in
+        force on it.
+        """
+        day = dt.date.fromisoformat(str(day)[:10])
+        if day < self.effective_date:
+            where = self.path or "the policy"
+            raise PolicyNotInForce(
+                f"{where}: policy {self.name} {self.version} takes effect on {self.effective_date.isoformat()} "
+                f"(effective_date) and cannot decide the applications of {day.isoformat()}; decide that day under "
+                "the version in force then (check out its commit), or correct effective_date in a reviewed edit that bumps version"
+            )
 
     def rule_descriptions(self) -> dict[str, str]:
         """Reason code -> reviewer-facing sentence for the rules this policy defines."""

@@ -22,3 +22,11 @@ class PolicyFieldError(ValueError):
 
 class PolicyApplicationError(ValueError):
     """The policy cannot be applied to the frame it was given (a column it reads is absent or has the wrong type)."""
+
+
+class PolicyNotInForce(ValueError):
+    """The policy file in force takes effect after the application day it was asked to decide.
+
+    A day is decided under the version in force on that day; the message names
+    the file, the version, its effective date and the day.
+    """

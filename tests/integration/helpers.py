@@ -40,6 +40,27 @@ def copy_home(source: Path, destination: Path) -> Path:
     return destination
 
 
+# What `keel` runs from: a copy of these is a commit of the code as keel would run it.
+CODE = ("keel", "assets", "resources", "sensors", "policies", "dbt_project", "definitions.py", "workspace.yaml", "dagster.yaml")
+
+
+def code_with_policy(target: Path, **changes) -> dict:
+    """A copy of the code whose policy has `changes` (policies are versioned with the code); the env to run keel from it."""
+    import yaml
+
+    for name in CODE:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "logs"))
+        else:
+            shutil.copyfile(source, target / name)
+    policy_file = target / "policies" / "credit_policy.yaml"
+    policy = yaml.safe_load(policy_file.read_text())
+    policy.update(changes)
+    policy_file.write_text(yaml.safe_dump(policy, sort_keys=False))
+    return {"PYTHONPATH": str(target)}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

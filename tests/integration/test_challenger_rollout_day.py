@@ -6,7 +6,6 @@ on the commit that raised the share; keel runs from that copy.
 """
 
 import json
-import shutil
 
 import duckdb
 import pandas as pd
@@ -15,28 +14,18 @@ import yaml
 
 from keel.decisioning import in_rollout
 from keel.home import REPO_ROOT
-from tests.integration.helpers import copy_home, keel, keel_json
+from tests.integration.helpers import code_with_policy, copy_home, keel, keel_json
 
 pytestmark = pytest.mark.integration
 
 DAY = "2026-01-09"
 SHARE = 0.5
-SOURCES = ("keel", "assets", "resources", "sensors", "policies", "dbt_project", "definitions.py", "workspace.yaml", "dagster.yaml")
 
 
-def _repository_with_rollout(target):
+def _code_with_rollout(target):
     """A copy of the code whose policy (version 1.1.0) lets the challenger decide SHARE of applications."""
-    for name in SOURCES:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "logs"))
-        else:
-            shutil.copyfile(source, target / name)
-    policy_file = target / "policies" / "credit_policy.yaml"
-    policy = yaml.safe_load(policy_file.read_text())
-    policy["version"], policy["rollout"]["challenger_share"] = "1.1.0", SHARE
-    policy_file.write_text(yaml.safe_dump(policy, sort_keys=False))
-    return {"PYTHONPATH": str(target)}
+    rollout = yaml.safe_load((REPO_ROOT / "policies" / "credit_policy.yaml").read_text())["rollout"]
+    return code_with_policy(target, version="1.1.0", rollout={**rollout, "challenger_share": SHARE})
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +38,7 @@ def rollout_day(demo_template, tmp_path_factory):
     challenger = keel_json(home, "model", "train")["version"]
     keel(home, "model", "approve", challenger, "--by", "risk-officer", "--reason", "gate and segments reviewed")
     keel(home, "model", "set-challenger", challenger, "--by", "risk-officer", "--reason", "decide half of the applications")
-    code = _repository_with_rollout(tmp_path_factory.mktemp("code"))
+    code = _code_with_rollout(tmp_path_factory.mktemp("code"))
     keel(home, "land", "--date", DAY)
     keel(home, "run", "--date", DAY, env=code)
     return home, code, summary["first_model_version"], challenger

@@ -24,7 +24,7 @@ def test_rollout_share_is_deterministic_and_close_to_the_share():
 
 def _day_with_a_challenger(tmp_path, gate_passed: bool = True, approved: bool = True):
     """2,000 applications the champion scores low and the challenger high, under a 25% rollout."""
-    features = seed_feature_frame().head(2_000).reset_index(drop=True)
+    features = seed_feature_frame().head(2_000).reset_index(drop=True).assign(application_date=pd.Timestamp("2026-01-09"))  # a decided day
     scores = features[["application_id"]].assign(
         p_bad=0.05, model_version="m-champion000", challenger_p_bad=0.95, challenger_version="m-challenger0"
     )

@@ -21,7 +21,7 @@ from keel.decisioning import (
 )
 from keel.home import KeelHome
 from keel.models.seed_features import seed_feature_frame
-from keel.policy import TrainingProfile
+from keel.policy import PolicyNotInForce, TrainingProfile
 from keel.policy.definition import Rollout
 from keel.warehouse import query_frame, replace_rows_from_query
 
@@ -124,3 +124,21 @@ def test_the_review_queue_built_in_sql_is_the_queue_of_the_whole_day(tmp_path):
     expected = whole_day[whole_day["route"] == ROUTE_REVIEW].reset_index(drop=True)
     expected["queued_at"], expected["due_by"] = review_queue_times(DAY)
     pd.testing.assert_frame_equal(from_sql, expected)
+
+
+def test_a_day_before_the_policy_takes_effect_is_refused_before_anything_is_read_or_recorded(tmp_path):
+    con = _warehouse(tmp_path, _scores(CHAMPION, None))
+    store = _store(tmp_path)
+    policy = dataclasses.replace(current_policy(), effective_date=pd.Timestamp(DAY).date() + pd.Timedelta(days=1))
+    features, day_scores = query_frame(con, FEATURES_SQL, [DAY]), query_frame(con, SCORES_SQL, [DAY])
+    with pytest.raises(PolicyNotInForce, match=f"cannot decide the applications of {DAY}"):
+        decide_day(features, day_scores, store, KeelHome(tmp_path), policy)
+    closed = con.cursor()
+    closed.close()  # a refusal that read the day first would fail on this cursor with another error
+    with pytest.raises(PolicyNotInForce, match=f"cannot decide the applications of {DAY}"):
+        decide_day_in_frames(closed, DAY, store, policy, rows_per_frame=400)
+    assert store.policy_history() == []  # never recorded as the policy in force
+
+    in_force_that_day = dataclasses.replace(policy, effective_date=pd.Timestamp(DAY).date())
+    assert sum(len(frame) for frame in decide_day_in_frames(con.cursor(), DAY, store, in_force_that_day, rows_per_frame=400)) == 1_500
+    assert [row["effective_date"] for row in store.policy_history()] == [DAY]

@@ -63,7 +63,7 @@ def test_output_has_one_row_per_application_with_the_documented_columns():
     decided = decide(frame, pd.Series([0.1, 0.3, 0.7]), NO_QA, PROFILE, model_available=True)
     assert list(decided.columns) == list(DECISION_COLUMNS)
     assert decided["application_id"].tolist() == frame["application_id"].tolist()
-    assert (decided["policy_version"] == "1.0.0").all()
+    assert (decided["policy_version"] == POLICY.version).all()
     assert (decided["policy_sha256"] == POLICY.content_sha256).all()
     assert decided["route"].dtype == "str" and decided["model_unavailable"].dtype == bool
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from keel.policy import PolicyError, load_policy
+from keel.demo_calendar import FIRST_LIVE_DAY
+from keel.policy import PolicyError, PolicyNotInForce, load_policy
 from keel.policy.conditions import AnyOf, Comparison
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +29,9 @@ def _write(tmp_path: Path, document: dict) -> Path:
 
 def test_shipped_policy_loads_with_version_hash_and_business_limits():
     policy = load_policy(POLICY_PATH)
-    assert policy.version == "1.0.0"
+    assert policy.version == "1.0.1"
     assert policy.content_sha256 == hashlib.sha256(POLICY_PATH.read_bytes()).hexdigest()
-    assert policy.effective_date == dt.date(2026, 1, 15)
+    assert policy.effective_date == FIRST_LIVE_DAY  # in force from the demo's first decided day
     assert policy.thresholds.approve_below == pytest.approx(0.20)
     assert policy.thresholds.decline_at_or_above == pytest.approx(0.60)
     codes = {rule.code for rule in policy.hard_rules}
@@ -46,10 +47,10 @@ def test_shipped_policy_loads_with_version_hash_and_business_limits():
 def test_record_carries_what_the_control_store_keeps():
     policy = load_policy(POLICY_PATH)
     assert policy.record() == {
-        "version": "1.0.0",
+        "version": "1.0.1",
         "sha256": policy.content_sha256,
         "owner": policy.owner,
-        "effective_date": "2026-01-15",
+        "effective_date": "2026-01-01",
     }
     assert policy.record(include_path=True)["path"] == str(POLICY_PATH)
 
@@ -104,3 +105,23 @@ def test_missing_file_and_broken_yaml_name_the_file(tmp_path):
     broken.write_text("thresholds: [unclosed\n")
     with pytest.raises(PolicyError, match=f"{broken}: not valid YAML"):
         load_policy(broken)
+
+
+@pytest.mark.parametrize("day", ["2026-02-01", dt.date(2026, 2, 2), "2026-02-01 00:00:00", "2027-01-01"])
+def test_a_policy_decides_from_its_effective_date_on(tmp_path, day):
+    document = _document()
+    document["effective_date"] = "2026-02-01"
+    _write(tmp_path, document)
+    load_policy(tmp_path / "policy.yaml").refuse_unless_in_force_on(day)
+
+
+@pytest.mark.parametrize("day", ["2026-01-31", dt.date(2026, 1, 31), "2026-01-31 00:00:00", "2025-12-31"])
+def test_a_day_before_the_effective_date_is_refused_naming_file_version_date_and_day(tmp_path, day):
+    document = _document()
+    document["version"], document["effective_date"] = "1.2.0", "2026-02-01"
+    path = _write(tmp_path, document)
+    with pytest.raises(PolicyNotInForce) as refused:
+        load_policy(path).refuse_unless_in_force_on(day)
+    message = str(refused.value)
+    assert str(path) in message and "credit-decisioning 1.2.0" in message and "takes effect on 2026-02-01" in message
+    assert f"applications of {str(day)[:10]}" in message
