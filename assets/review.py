@@ -90,12 +90,13 @@ REVIEW_CHECKS = (
     group_name=GROUP_REVIEW,
     owners=[OWNER_OPS],
     kinds={"python", "duckdb"},
-    code_version="1",
+    code_version="2",
     pool=WAREHOUSE_POOL,
     description=(
         "Reviewers' decisions as they came back through the inbox (KEEL_HOME/review/inbox, JSON Lines; "
         "`keel review decide` and `keel review import` write there): one row per accepted decision with the "
-        "reviewer, their reason, when, and the inbox file and line it came from. Append-only. Refused lines "
+        "reviewer, their reason, when, and the inbox file and line it came from; an amendment (a reviewer "
+        "correcting a decision) is a row of its own, after the one it amends. Append-only. Refused lines "
         "go to review/rejected with their reason; processed files to review/processed. Each accepted decision "
         "is also appended to the decision ledger as a review event."
     ),
@@ -133,12 +134,12 @@ def review_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResour
     group_name=GROUP_REVIEW,
     owners=[OWNER_OPS],
     kinds={"python", "duckdb"},
-    code_version="1",
+    code_version="2",
     pool=WAREHOUSE_POOL,
     check_specs=[dg.AssetCheckSpec(name, asset="final_decisions", description=text) for name, _measure, text in REVIEW_CHECKS],
     description=(
         "The decision that stands for every application: automatic approvals and declines as the policy "
-        "routed them, reviewed cases with their reviewer's decision, and cases still waiting as pending "
+        "routed them, reviewed cases with their reviewer's decision (the latest, when amended), and cases still waiting as pending "
         "(never defaulted to the suggestion). Rebuilt for the days decided or reviewed since the last build. "
         "Review measures (review, override and QA disagreement rates, oldest pending case, SLA breaches) "
         "are metadata and checks against the policy's levels."

@@ -22,9 +22,14 @@ def _day(values: pd.Series) -> pd.Series:
 
 
 def review_event_rows(outcomes: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Ledger rows of accepted reviewer decisions (review.review_outcomes), per application day."""
+    """Ledger rows of accepted reviewer decisions (review.review_outcomes), per application day.
+
+    A case a reviewer amended has a row per decision, in the order they were
+    taken in (the last one stands), whatever order the query returned them in.
+    """
     if outcomes.empty:
         return {}
+    outcomes = outcomes.sort_values([APPLICATION_ID, "ingest_seq", "line_number"], kind="stable")
     rows = pd.DataFrame(
         {
             APPLICATION_ID: outcomes[APPLICATION_ID],
@@ -42,7 +47,7 @@ def review_event_rows(outcomes: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "run_ids": outcomes["run_id"].map(lambda run: f'{{"review_outcomes": "{run}"}}'),
         }
     )
-    return {day: group.sort_values(APPLICATION_ID).reset_index(drop=True) for day, group in rows.groupby(APPLICATION_DATE)}
+    return {day: group.reset_index(drop=True) for day, group in rows.groupby(APPLICATION_DATE)}
 
 
 def outcome_event_rows(known: pd.DataFrame) -> dict[str, pd.DataFrame]:

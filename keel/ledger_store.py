@@ -135,7 +135,7 @@ def verify(con: duckdb.DuckDBPyConnection) -> ChainReport:
     if not table_exists(con, "audit", "ledger_batches"):
         return ChainReport(True, 0)
     batches = con.execute(f"select * from {BATCHES_TABLE} order by batch_seq").df()
-    rows = con.execute(f"select * from {LEDGER_TABLE}").df()
+    rows = con.execute(f"select * from {LEDGER_TABLE} order by batch_seq, rowid").df()  # each batch's rows in the order hashed
     return verify_chain(batches, rows)
 
 
@@ -152,7 +152,7 @@ def current_rows(con: duckdb.DuckDBPyConnection, event_type: str, ledger_day: st
             where event_type = ? group by ledger_day
         )
         select l.* from {LEDGER_TABLE} l join latest b using (batch_seq) where 1=1 {where}
-        order by l.application_id
+        order by l.application_id, l.rowid
         """,
         params,
     ).df()

@@ -137,6 +137,12 @@ def _one(con, schema: str, table: str, sql: str, params: list) -> dict | None:
     return {key: _plain(value) for key, value in frame.iloc[0].items()}
 
 
+def _all(con, schema: str, table: str, sql: str, params: list) -> list[dict]:
+    if not wh.table_exists(con, schema, table):
+        return []
+    return [{key: _plain(value) for key, value in row.items()} for row in con.execute(sql, params).df().to_dict("records")]
+
+
 def _split_held_back(deliveries: list[dict]) -> tuple[list[dict], list[dict]]:
     """The application's held-back deliveries as (refused by the data contract, later deliveries of the same id).
 
@@ -219,7 +225,12 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     decision = _one(con, "decisioning", "decisions", "select * from decisioning.decisions where application_id = ?", [application_id])
     champion_score = _champion_score_if_challenger_decided(con, application_id, decision)
     final = _one(con, "review", "final_decisions", "select * from review.final_decisions where application_id = ?", [application_id])
-    review = _one(con, "review", "review_outcomes", "select * from review.review_outcomes where application_id = ? order by ingest_seq limit 1", [application_id])
+    # The case's review decisions in the order taken in: the last stands, the ones before it were amended.
+    reviews = _all(
+        con, "review", "review_outcomes",
+        "select * from review.review_outcomes where application_id = ? order by ingest_seq, source_file, line_number", [application_id],
+    )
+    review = reviews[-1] if reviews else None
     outcome = _outcome(con, application_id)
     deliveries = held_back(con, "applications", application_id)
     earlier_held_back, sent_again = _split_held_back(deliveries)
@@ -260,6 +271,13 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
         "review_reason": (review or {}).get("reason"),
         "reviewed_at": (review or {}).get("reviewed_at"),
         "review_source": {"file": review["source_file"], "line": review["line_number"]} if review else None,
+        "review_amends": [
+            {
+                "decision": r["decision"], "reviewer": r["reviewer"], "reason": r["reason"], "reviewed_at": r["reviewed_at"],
+                "file": r["source_file"], "line": r["line_number"],
+            }
+            for r in reviews[:-1]
+        ],
         "final_decision": final_decision,
         "decided_by": (final or {}).get("decided_by"),
         "overridden": bool((final or {}).get("overridden")),
@@ -393,6 +411,12 @@ def story(r: dict) -> list[str]:
             + (f" (overriding the suggested {r['suggested_decision']})" if r["overridden"] else "")
             + (f", from {r['review_source']['file']} line {r['review_source']['line']}." if r["review_source"] else ".")
         )
+        if r.get("review_amends"):
+            lines.append(
+                "It amends the earlier review decision(s): "
+                + "; ".join(f"{a['decision']} by {a['reviewer']} on {a['reviewed_at']}: \"{a['reason']}\" ({a['file']} line {a['line']})" for a in r["review_amends"])
+                + "."
+            )
         if r["route"] != "review":
             lines.append(
                 f"The review was of an earlier decision that sent the case to review; the reviewer's decision stands over "

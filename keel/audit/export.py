@@ -126,11 +126,16 @@ def _write_json(data, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
-def _between(con, schema: str, table: str, column: str, first: str, last: str) -> pd.DataFrame:
+# A batch's rows in the order they were hashed (the ledger is append-only, so its rowid is that order): an
+# application's rows tie on the ledger's sort key (a review and its amendment, an outcome and its correction).
+LEDGER_ORDER = "batch_seq, rowid"
+
+
+def _between(con, schema: str, table: str, column: str, first: str, last: str, order: str = "all") -> pd.DataFrame:
     if not wh.table_exists(con, schema, table):
         return pd.DataFrame()
     return con.execute(
-        f"select * from {schema}.{table} where cast({column} as date) between cast(? as date) and cast(? as date) order by all",
+        f"select * from {schema}.{table} where cast({column} as date) between cast(? as date) and cast(? as date) order by {order}",
         [first, last],
     ).df()
 
@@ -145,7 +150,7 @@ def export_bundle(home: KeelHome, first: dt.date, last: dt.date, out: Path, chec
     a, b = first.isoformat(), last.isoformat()
     contract = contract_for("applications")
     with wh.connect(home.warehouse, read_only=True) as con:
-        ledger = _between(con, "audit", "decision_ledger", "ledger_day", a, b)
+        ledger = _between(con, "audit", "decision_ledger", "ledger_day", a, b, order=LEDGER_ORDER)
         batches = _between(con, "audit", "ledger_batches", "ledger_day", a, b)
         applications = _between(con, "raw", "applications", "partition_date", a, b)
         quarantine = _between(con, "raw", "applications_quarantine", "partition_date", a, b)

@@ -20,10 +20,21 @@ select q.application_id, cast(q.application_date as date) as application_date, q
        q.reason_codes, q.model_version, q.qa_sampled, q.queued_at, q.due_by,
        o.decision, o.reviewer, o.reason, o.reviewed_at
 from review.review_queue q
-left join (select * from review.review_outcomes) o using (application_id)
+left join ({latest_outcomes}) o using (application_id)
 {where}
 order by q.application_date, q.application_id
 """
+
+
+# A case's decision that stands: its latest (an amendment corrects an earlier one).
+LATEST_OUTCOMES_SQL = (
+    "select * from review.review_outcomes "
+    "qualify row_number() over (partition by application_id order by ingest_seq desc, source_file desc, line_number desc) = 1"
+)
+NO_OUTCOMES_SQL = (
+    "select null::varchar as application_id, null::varchar as decision, null::varchar as reviewer, "
+    "null::varchar as reason, null::timestamptz as reviewed_at where false"
+)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -46,14 +57,9 @@ def _queue(home, day: dt.date | None):
     with wh.connect(home.warehouse, read_only=True) as con:
         if not wh.table_exists(con, "review", "review_queue"):
             return pd.DataFrame()
-        has_outcomes = wh.table_exists(con, "review", "review_outcomes")
-        sql = QUEUE_SQL if has_outcomes else QUEUE_SQL.replace(
-            "(select * from review.review_outcomes)",
-            "(select null::varchar as application_id, null::varchar as decision, null::varchar as reviewer, "
-            "null::varchar as reason, null::timestamptz as reviewed_at where false)",
-        )
+        outcomes = LATEST_OUTCOMES_SQL if wh.table_exists(con, "review", "review_outcomes") else NO_OUTCOMES_SQL
         where, params = ("where cast(q.application_date as date) = cast(? as date)", [day.isoformat()]) if day else ("", [])
-        return con.execute(sql.format(where=where), params).df()
+        return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where), params).df()
 
 
 def _explained(home, cases):
@@ -159,6 +165,8 @@ def list_cases(
         return
     for case in shown:
         status = f"{case['status']}, OVERDUE" if case["overdue"] else case["status"]
+        if case["decision"]:
+            status += f": {case['decision']} by {case['reviewer']}"
         if case["waiting_in_inbox"]:
             status += ", {decision} by {reviewer} waiting in the inbox".format(**case["waiting_in_inbox"])
         typer.echo(
@@ -178,9 +186,16 @@ def decide(
     decision: str = typer.Argument(..., help="approve or decline"),
     reviewer: str = typer.Option(..., "--reviewer", help="Who decides."),
     reason: str = typer.Option(..., "--reason", help="Why, in a sentence the applicant's file can carry."),
+    amend: bool = typer.Option(
+        False, "--amend", help="Correct the case's review decision (kept on record beside it; the latest stands)."
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Write one decision to the inbox; the review sensor (or `keel review ingest`) takes it in."""
+    """Write one decision to the inbox; the review sensor (or `keel review ingest`) takes it in.
+
+    A case has one review decision; a reviewer who got it wrong corrects it
+    with --amend, and both stay on record.
+    """
     from keel.review import REVIEW_DECISIONS, write_inbox_file
 
     if not APPLICATION_ID_PATTERN.fullmatch(application_id):
@@ -192,15 +207,21 @@ def decide(
     if not len(queue) or application_id not in set(queue["application_id"]):
         fail(f"application {application_id} is not in the review queue (`keel review list` shows the cases)")
     taken = _taken(queue, _waiting(home)).get(application_id)
-    if taken:
-        fail(f"application {application_id} {taken}")
+    if taken and not amend:
+        fail(f"application {application_id} {taken}; to correct it: keel review decide {application_id} {decision} --amend --reviewer ... --reason ...")
+    if amend and not taken:
+        fail(f"application {application_id} has no review decision to amend; decide it without --amend")
     now = dt.datetime.now(dt.timezone.utc)
     record = {"application_id": application_id, "decision": decision, "reviewer": reviewer, "reason": reason, "reviewed_at": now.isoformat()}
-    path = write_inbox_file([record], home.review_inbox, f"decision-{application_id}-{now:%Y%m%dT%H%M%S%f}.jsonl")
+    if amend:
+        record["amends"] = True
+    # Named by time: files that arrive within the file system's clock tick are taken in by name.
+    path = write_inbox_file([record], home.review_inbox, f"decision-{application_id}-{now:%Y%m%dT%H%M%S%f}{'-amendment' * amend}.jsonl")
     if json_out:
-        emit_json({**record, "inbox_file": str(path)})
+        emit_json({**record, "amends": amend, "inbox_file": str(path)})
     else:
-        typer.echo(f"{application_id}: {decision} by {reviewer} written to {path}; `keel review ingest` applies it now")
+        amending = " (an amendment: the latest decision for a case stands)" if amend else ""
+        typer.echo(f"{application_id}: {decision} by {reviewer} written to {path}{amending}; `keel review ingest` applies it now")
 
 
 @review_app.command("export")

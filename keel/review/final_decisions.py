@@ -12,6 +12,9 @@ replaced landing file, a re-score after a promotion) and the policy now
 decides it automatically: automation does not overturn a person, who may have
 known more than the data (a doubt about the documents, a fraud suspicion).
 The re-decision stays on record in the ledger; `keel explain` tells both.
+
+A reviewer's decision may be amended (a reviewer corrects a mistake): the
+latest decision for a case stands, and the ones it amended stay on record.
 """
 
 from __future__ import annotations
@@ -42,11 +45,13 @@ def final_decisions(decisions: pd.DataFrame, review_outcomes: pd.DataFrame | Non
 
     decisions: application_id, route, suggested_decision (the policy's output).
     review_outcomes: accepted inbox decisions (application_id, decision,
-    reviewer, reason, reviewed_at), possibly covering other days too; outcomes
-    for applications not in `decisions` are ignored. Two outcomes for one case
-    mean the inbox checks were bypassed, and raise. An outcome for a case now
-    routed automatically (its day decided again since the review) stands, and
-    counts as overriding the automatic decision when it differs.
+    reviewer, reason, reviewed_at, and `amends`, false when absent) in the
+    order they were taken in, possibly covering other days too; outcomes for
+    applications not in `decisions` are ignored. A case's latest outcome
+    stands; a later outcome that is not an amendment means the inbox checks
+    were bypassed, and raises. An outcome for a case now routed automatically
+    (its day decided again since the review) stands, and counts as overriding
+    the automatic decision when it differs.
     """
     missing = [c for c in (APPLICATION_ID, "route", "suggested_decision") if c not in decisions.columns]
     if missing:
@@ -58,10 +63,15 @@ def final_decisions(decisions: pd.DataFrame, review_outcomes: pd.DataFrame | Non
         raise ValueError(f"review outcomes lack the column(s) {absent}")
 
     outcomes = review_outcomes[review_outcomes[APPLICATION_ID].isin(decisions[APPLICATION_ID])]
-    doubled = outcomes[APPLICATION_ID][outcomes[APPLICATION_ID].duplicated()]
-    if len(doubled):
-        raise ValueError(f"application {doubled.iloc[0]} has more than one review outcome; only the first may be accepted")
-    outcomes = outcomes[list(OUTCOME_COLUMNS)].rename(columns={"reason": "review_reason"})
+    amends = outcomes["amends"].fillna(False).astype(bool) if "amends" in outcomes.columns else pd.Series(False, index=outcomes.index)
+    unamended_again = outcomes[APPLICATION_ID].duplicated() & ~amends
+    if unamended_again.any():
+        raise ValueError(
+            f"application {outcomes[APPLICATION_ID][unamended_again].iloc[0]} has a second review outcome that is not an amendment; "
+            "only the first decision may be accepted"
+        )
+    latest = ~outcomes[APPLICATION_ID].duplicated(keep="last")
+    outcomes = outcomes[latest][list(OUTCOME_COLUMNS)].rename(columns={"reason": "review_reason"})
     merged = merge_one_to_one(decisions[[APPLICATION_ID, "route", "suggested_decision"]], outcomes, on=APPLICATION_ID, how="left")
 
     in_review = (merged["route"] == ROUTE_REVIEW).to_numpy()

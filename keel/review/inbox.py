@@ -12,6 +12,12 @@ not waiting for review, a second decision for the same case, a timestamp
 without a timezone). The first decision for a case is the one that counts;
 a later one is refused, never a silent overwrite (so `keel review decide`
 refuses a case whose decision is still waiting in the inbox).
+
+A reviewer who got a case wrong corrects it with an amendment: the same line
+with `"amends": true`. It is accepted only for a case that already has a
+review decision (stored, or earlier in the inbox), is kept beside the
+decision it amends (nothing is rewritten), and the latest decision for a
+case is the one that stands.
 """
 
 from __future__ import annotations
@@ -31,7 +37,10 @@ from keel.columns import APPLICATION_ID, ROUTE_APPROVE, ROUTE_DECLINE
 
 INBOX_FIELDS: tuple[str, ...] = (APPLICATION_ID, "decision", "reviewer", "reason", "reviewed_at")
 REVIEW_DECISIONS: tuple[str, ...] = (ROUTE_APPROVE, ROUTE_DECLINE)
-ACCEPTED_COLUMNS: tuple[str, ...] = INBOX_FIELDS + ("source_file", "source_sha256", "line_number")
+# Optional: true on a line that corrects the case's earlier review decision.
+AMENDS = "amends"
+ACCEPTED_COLUMNS: tuple[str, ...] = INBOX_FIELDS + (AMENDS, "source_file", "source_sha256", "line_number")
+AMEND_HINT = 'to correct it, send an amendment ("amends": true; `keel review decide ... --amend`)'
 
 
 class Rejection(NamedTuple):
@@ -83,12 +92,16 @@ def check_decision_fields(record: object) -> dict:
     decision = record["decision"].strip()
     if decision not in REVIEW_DECISIONS:
         raise LineRefused(f"decision {record['decision']!r} is not one of {', '.join(REVIEW_DECISIONS)}")
+    amends = record.get(AMENDS, False)
+    if not isinstance(amends, bool):
+        raise LineRefused(f"{AMENDS} must be true or false, found {amends!r}")
     return {
         APPLICATION_ID: record[APPLICATION_ID].strip(),
         "decision": decision,
         "reviewer": record["reviewer"].strip(),
         "reason": record["reason"].strip(),
         "reviewed_at": parse_reviewed_at(record["reviewed_at"]),
+        AMENDS: amends,
     }
 
 
@@ -126,17 +139,20 @@ def validate_inbox_file(path: Path | str, queue_ids: set[str], known_ids: set[st
                 raise LineRefused(f"unknown application {case}")
             if case not in queue_ids:
                 raise LineRefused(f"application {case} is not in the review queue (it was decided automatically)")
-            if case in already_decided:
-                raise LineRefused(f"application {case} already has a review decision from an earlier inbox file")
-            if case in decided_here:
-                raise LineRefused(f"application {case} was already decided on line {decided_here[case]} of this file")
+            if decision[AMENDS]:
+                if case not in already_decided and case not in decided_here:
+                    raise LineRefused(f"application {case} has no review decision to amend (send it without \"{AMENDS}\")")
+            elif case in already_decided:
+                raise LineRefused(f"application {case} already has a review decision from an earlier inbox file; {AMEND_HINT}")
+            elif case in decided_here:
+                raise LineRefused(f"application {case} was already decided on line {decided_here[case]} of this file; {AMEND_HINT}")
         except LineRefused as refusal:
             rejected.append(Rejection(number, raw, str(refusal)))
             continue
         decided_here[case] = number
         accepted.append({**decision, "source_file": path.name, "source_sha256": sha256, "line_number": number})
     frame = pd.DataFrame(accepted, columns=list(ACCEPTED_COLUMNS))
-    frame = frame.astype({**{c: "str" for c in ACCEPTED_COLUMNS if c != "line_number"}, "line_number": "int64"})
+    frame = frame.astype({**{c: "str" for c in ACCEPTED_COLUMNS if c not in (AMENDS, "line_number")}, AMENDS: "bool", "line_number": "int64"})
     return InboxResult(source_file=path.name, source_sha256=sha256, accepted=frame, rejected=rejected)
 
 
@@ -149,8 +165,8 @@ class WaitingDecision(NamedTuple):
 def waiting_decisions(files: Iterable[Path]) -> dict[str, WaitingDecision]:
     """The first decision per case in inbox files not taken in yet (`files` in arrival order).
 
-    The one ingest will keep; lines it would refuse for their form are skipped
-    here, ingest reports them.
+    The one ingest will keep (amendments aside); lines it would refuse for
+    their form are skipped here, ingest reports them.
     """
     waiting: dict[str, WaitingDecision] = {}
     for path in files:
@@ -192,8 +208,11 @@ def write_rejections(result: InboxResult, rejected_dir: Path | str) -> Path | No
 
 
 def inbox_line(decision: Mapping) -> str:
-    """One decision in the inbox's JSON Lines form (fields in a fixed order)."""
-    return json.dumps({name: decision[name] for name in INBOX_FIELDS}, ensure_ascii=False)
+    """One decision in the inbox's JSON Lines form (fields in a fixed order; `amends` only on an amendment)."""
+    line = {name: decision[name] for name in INBOX_FIELDS}
+    if decision.get(AMENDS):
+        line[AMENDS] = True
+    return json.dumps(line, ensure_ascii=False)
 
 
 def write_inbox_file(decisions: Iterable[Mapping], inbox_dir: Path | str, name: str) -> Path:

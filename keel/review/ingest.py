@@ -7,11 +7,14 @@ Two steps, each a plain function on a DuckDB connection:
     review.review_outcomes, writes its refused lines with their reasons to
     review/rejected/, and moves the file, bytes untouched, to
     review/processed/. It never rewrites a stored outcome: the table is
-    append-only, one row per accepted reviewer decision.
+    append-only, one row per accepted reviewer decision (an amendment is a
+    row of its own). `ingest_seq` numbers the files in the order they were
+    taken in, so (ingest_seq, line_number) orders a case's decisions.
   * `refresh_final_decisions` rebuilds review.final_decisions for the days
     that need it: days decided since the last build, and days with new
     review outcomes. One row per decided application: automatic decisions as
-    routed, reviewed cases with their reviewer's decision, the rest pending.
+    routed, reviewed cases with their reviewer's latest decision, the rest
+    pending.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "reviewer",
     "reason",
     "reviewed_at",
+    "amends",
     "source_file",
     "source_sha256",
     "line_number",
@@ -81,7 +85,8 @@ def inbox_files(inbox: Path, now: float | None = None) -> list[Path]:
     A dot file is being written; so, with `now`, may be a file modified in the
     last seconds (a tool appending in place: read then, the rest of its lines
     would follow the file into review/processed unread). Arrival order
-    matters: the first decision for a case is the one that counts.
+    matters: a case's first decision is the one that counts, and an amendment
+    follows what it amends.
     """
     if not inbox.exists():
         return []
@@ -108,10 +113,17 @@ def _known_ids(con) -> set[str]:
     return {row[0] for row in con.execute(f"select {APPLICATION_ID} from decisioning.decisions").fetchall()}
 
 
+# Homes from before amendments have no `amends` column: their outcomes are all first decisions.
+STORED_OUTCOMES_SQL = f"select * from {SCHEMA}.{OUTCOMES_TABLE} order by ingest_seq, source_file, line_number"
+
+
 def stored_outcomes(con) -> pd.DataFrame:
+    """Every accepted review decision, in the order they were taken in (amendments after what they amend)."""
     if not wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
         return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
-    return con.execute(f"select * from {SCHEMA}.{OUTCOMES_TABLE} order by ingest_seq, source_file, line_number").df()
+    stored = con.execute(STORED_OUTCOMES_SQL).df()
+    amends = stored["amends"].fillna(False).astype(bool) if "amends" in stored.columns else False
+    return stored.assign(amends=amends)
 
 
 def _next_seq(con) -> int:
@@ -141,7 +153,7 @@ def ingest_inbox(con, inbox: Path, processed: Path, rejected: Path, run_id: str,
     decided = set(stored_outcomes(con)[APPLICATION_ID])
     seq = _next_seq(con)
     days: set[str] = set()
-    for path in files:
+    for seq, path in enumerate(files, start=seq):
         checked = validate_inbox_file(path, set(queue[APPLICATION_ID]), known, decided)
         rejected_file = write_rejections(checked, rejected)
         accepted = checked.accepted

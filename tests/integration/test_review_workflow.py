@@ -7,6 +7,7 @@ review job on the Dagster instance and the real DuckDB file.
 import csv
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -121,6 +122,55 @@ def test_a_second_decision_from_the_cli_is_refused_at_once(home):
     done = next(c for c in decided if c["status"] == "decided")
     refused = keel(home, "review", "decide", done["application_id"], "approve", "--reviewer", "x", "--reason", "y", check=False)
     assert refused.returncode != 0 and "already has a review decision" in refused.stderr + refused.stdout
+    assert f"to correct it: keel review decide {done['application_id']} approve --amend" in refused.stderr
+
+
+def test_a_reviewer_corrects_a_decision_with_an_amendment_and_both_stay_on_record(home, tmp_path):
+    import duckdb
+
+    done = next(c for c in keel_json(home, "review", "list", "--date", DAY, "--all")["cases"] if c["status"] == "decided")
+    case, first = done["application_id"], (done["decision"], done["reviewer"])
+    corrected = "approve" if first[0] == "decline" else "decline"
+    pending = keel_json(home, "review", "list", "--date", DAY)["cases"][0]["application_id"]
+    nothing = keel(home, "review", "decide", pending, "approve", "--amend", "--reviewer", "lee", "--reason", "x", check=False)
+    assert nothing.returncode == 1 and f"application {pending} has no review decision to amend" in nothing.stderr
+
+    written = keel_json(home, "review", "decide", case, corrected, "--amend", "--reviewer", "lee", "--reason", "the payslip was forged")
+    assert written["amends"] is True and json.loads((home / "review" / "inbox" / written["inbox_file"]).read_text())["amends"] is True
+    # Named to sort after the case's earlier decision files, should both arrive within one tick of the file system's clock.
+    assert re.fullmatch(rf"decision-{case}-\d{{8}}T\d{{12}}-amendment\.jsonl", Path(written["inbox_file"]).name)
+    result = keel_json(home, "review", "ingest")
+    assert (result["accepted"], result["rejected"], result["days_rebuilt"]) == (1, 0, [DAY])
+
+    listed = {c["application_id"]: c for c in keel_json(home, "review", "list", "--date", DAY, "--all")["cases"]}
+    assert (listed[case]["decision"], listed[case]["reviewer"], listed[case]["reason"]) == (corrected, "lee", "the payslip was forged")
+    assert f"decided: {corrected} by lee" in keel(home, "review", "list", "--date", DAY, "--all").stdout
+    assert _final(home)[case] == (corrected, "reviewer", "lee", corrected != done["suggested_decision"])
+    story = keel_json(home, "explain", case)
+    assert (story["final_decision"], story["reviewer"]) == (corrected, "lee")
+    assert [(a["decision"], a["reviewer"]) for a in story["review_amends"]] == [first]
+    assert f"It amends the earlier review decision(s): {first[0]} by {first[1]}" in keel(home, "explain", case).stdout
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        recorded = con.execute(
+            "select final_decision, reviewer from audit.decision_ledger where event_type = 'review' and application_id = ? "
+            "and batch_seq = (select max(batch_seq) from audit.ledger_batches where event_type = 'review' and ledger_day = ?)",
+            [case, DAY],
+        ).fetchall()
+    assert recorded == [first, (corrected, "lee")]
+    keel(home, "audit", "verify")
+
+    # Another tool amends it again, in a file whose name sorts before the earlier ones: the ledger keeps the order
+    # they were taken in, and the day's evidence bundle still verifies.
+    again = {"application_id": case, "decision": first[0], "reviewer": "ana", "reason": "second opinion", "reviewed_at": "2026-01-03T09:00:00+00:00", "amends": True}
+    (home / "review" / "inbox" / "0-corrections.jsonl").write_text(json.dumps(again) + "\n")
+    assert keel_json(home, "review", "ingest")["accepted"] == 1
+    assert _final(home)[case][:3] == (first[0], "reviewer", "ana")
+    assert [(a["decision"], a["reviewer"]) for a in keel_json(home, "explain", case)["review_amends"]] == [first, (corrected, "lee")]
+    keel(home, "audit", "verify")
+    bundle = tmp_path / "evidence"
+    keel(home, "audit", "export", "--from", DAY, "--to", DAY, "--out", str(bundle))
+    verified = keel(home, "audit", "verify-bundle", str(bundle), check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_spreadsheet_round_trip(home, tmp_path):

@@ -20,6 +20,7 @@ def _reviews(*apps):
             "source_sha256": ["a" * 64] * len(apps),
             "line_number": list(range(1, len(apps) + 1)),
             "run_id": ["run-9"] * len(apps),
+            "ingest_seq": [1] * len(apps),
         }
     )
 
@@ -146,3 +147,18 @@ def test_frames_out_of_ledger_order_are_refused_and_nothing_is_appended(tmp_path
 
 def _audit_tables(con) -> list[str]:
     return [r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'audit' order by 1").fetchall()]
+
+
+def test_an_amended_review_is_recorded_after_the_decision_it_amends_whatever_order_the_query_returns(tmp_path):
+    reviews = _reviews("A000001", "A000002", "A000001")
+    reviews["decision"] = ["decline", "approve", "approve"]  # line 3 amends line 1
+    reviews["ingest_seq"] = [1, 1, 2]
+    expected = None
+    for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
+        (day, rows), = review_event_rows(reviews.iloc[order]).items()
+        assert list(zip(rows["application_id"], rows["final_decision"])) == [("A000001", "decline"), ("A000001", "approve"), ("A000002", "approve")]
+        con = duckdb.connect(str(tmp_path / f"w{order[0]}.duckdb"))
+        append_batch(con, rows, day, REVIEW, "run", "2026-01-02T12:00:00+00:00")
+        digest = con.execute("select rows_sha256 from audit.ledger_batches").fetchone()[0]
+        assert expected in (None, digest), "the batch hashes the same whatever order the query returned"
+        expected = digest

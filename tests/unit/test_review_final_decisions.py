@@ -51,6 +51,17 @@ def test_a_reviewed_case_decided_again_automatically_keeps_the_reviewers_decisio
     assert final.loc["A2", ["final_decision", "decided_by", "overridden"]].tolist() == ["decline", "reviewer", False]
 
 
-def test_a_second_outcome_is_refused():
-    with pytest.raises(ValueError, match="A3 has more than one review outcome"):
+def test_a_second_outcome_that_is_not_an_amendment_is_refused():
+    with pytest.raises(ValueError, match="A3 has a second review outcome that is not an amendment"):
         final_decisions(decisions(), outcomes([("A3", "decline"), ("A3", "approve")]))
+
+
+def test_the_latest_amendment_stands_and_overrides_are_judged_on_it():
+    taken_in = outcomes([("A3", "decline"), ("A5", "approve"), ("A3", "approve"), ("A3", "decline")]).assign(
+        amends=[False, False, True, True], reviewer=["mchen", "mchen", "jdoe", "ana"]
+    )
+    final = final_decisions(decisions(), taken_in).set_index("application_id")
+    assert final.loc["A3", ["final_decision", "reviewer", "overridden"]].tolist() == ["decline", "ana", True]
+    assert final.loc["A5", ["final_decision", "reviewer", "overridden"]].tolist() == ["approve", "mchen", True]
+    once_amended = final_decisions(decisions(), taken_in.head(3)).set_index("application_id")
+    assert once_amended.loc["A3", ["final_decision", "reviewer", "overridden"]].tolist() == ["approve", "jdoe", False]

@@ -53,6 +53,8 @@ def test_good_lines_are_accepted_with_their_source(tmp_path):
         (line(application_id="A000002", reviewed_at="yesterday"), "reviewed_at 'yesterday' is not an ISO-8601 timestamp"),
         (line(application_id="A000002", reviewed_at="2026-01-15T10:00:00"), "has no timezone offset"),
         (line(application_id="A000002", reviewed_at=1736935200), "is not an ISO-8601 timestamp text"),
+        (line(application_id="A000002", amends=True), "A000002 has no review decision to amend"),
+        (line(application_id="A000002", amends="yes"), "amends must be true or false, found 'yes'"),
     ],
 )
 def test_each_kind_of_bad_line_is_refused_and_the_good_ones_kept(tmp_path, bad_line, reason):
@@ -109,3 +111,29 @@ def test_waiting_decisions_are_the_first_per_case_in_arrival_order(tmp_path):
     waiting = waiting_decisions([early, late])
     assert waiting == {"A000001": ("approve", "mchen", "a.jsonl"), "A000003": ("approve", "lee", "b.jsonl")}
     assert waiting_decisions([]) == {}
+
+
+def test_an_amendment_corrects_a_decision_stored_or_earlier_in_the_file_and_a_plain_second_decision_says_how(tmp_path):
+    path = inbox(
+        tmp_path,
+        line(application_id="A000004", decision="decline", amends=True),  # stored from an earlier file
+        line(application_id="A000001"),
+        line(application_id="A000001", decision="decline", reviewer="jdoe", amends=True),
+        line(application_id="A000001", decision="approve", reviewer="ana", amends=True),
+        line(application_id="A000001", decision="decline", amends=False),
+    )
+    result = validate_inbox_file(path, QUEUE, KNOWN, ALREADY)
+    accepted = result.accepted
+    assert list(zip(accepted["application_id"], accepted["decision"], accepted["amends"], accepted["line_number"])) == [
+        ("A000004", "decline", True, 1), ("A000001", "approve", False, 2), ("A000001", "decline", True, 3), ("A000001", "approve", True, 4),
+    ]
+    assert [(r.line_number, r.reason) for r in result.rejected] == [
+        (5, 'application A000001 was already decided on line 4 of this file; to correct it, send an amendment ("amends": true; `keel review decide ... --amend`)')
+    ]
+
+
+def test_an_amendment_line_says_so_and_a_decision_line_is_as_before():
+    decision = json.loads(line())
+    assert inbox_line(decision) == line()
+    assert json.loads(inbox_line({**decision, "amends": True})) == {**decision, "amends": True}
+    assert inbox_line({**decision, "amends": False}) == line()

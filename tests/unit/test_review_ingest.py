@@ -1,6 +1,7 @@
 """Inbox files into review_outcomes and the final decisions, on a real DuckDB file."""
 
 import json
+import os
 
 import duckdb
 import pandas as pd
@@ -130,3 +131,39 @@ def test_a_file_still_being_appended_to_stays_in_the_inbox_until_it_settles(home
     settled = ingest_inbox(con, folder / "inbox", folder / "processed", folder / "rejected", "run-2", now=written + 3600)
     assert [f.accepted for f in settled.files] == [2] and settled.still_being_written == []
     assert sorted(stored_outcomes(con)["application_id"]) == ["A000002", "A000003"]
+
+
+def test_an_amendment_in_a_later_file_corrects_the_final_decision_and_both_stay_on_record(home):
+    con, folder = home
+    _drop(folder, "a.jsonl", [_decision("A000002", "approve"), _decision("A000003", "approve")])
+    _ingest(con, folder)
+    refresh_final_decisions(con)
+    # Two files taken in by one run: the amendment in the second, a plain second decision refused in the first.
+    _drop(folder, "b.jsonl", [_decision("A000003", "decline")])
+    _drop(folder, "a2.jsonl", [{**_decision("A000002", "decline", reviewer="jdoe"), "amends": True}])
+    os.utime(folder / "inbox" / "a2.jsonl", (1e9 + 10, 1e9 + 10))  # arrived after b.jsonl, though its name sorts first
+    os.utime(folder / "inbox" / "b.jsonl", (1e9, 1e9))
+    second = _ingest(con, folder, "run-2")
+    assert (second.accepted, second.rejected) == (1, 1)
+    assert days_to_refresh(con) == ["2026-01-01"]
+    refresh_final_decisions(con)
+    final = con.execute("select application_id, final_decision, reviewer, overridden from review.final_decisions where application_id in ('A000002', 'A000003') order by 1").fetchall()
+    assert final == [("A000002", "decline", "jdoe", False), ("A000003", "approve", "ana", False)]
+    stored = stored_outcomes(con)
+    assert list(zip(stored["application_id"], stored["decision"], stored["amends"])) == [
+        ("A000002", "approve", False), ("A000003", "approve", False), ("A000002", "decline", True)
+    ]
+    assert stored["ingest_seq"].tolist() == [1, 1, 3], "each file taken in has its place in the order (b.jsonl was 2)"
+
+
+def test_outcomes_stored_before_amendments_existed_read_as_first_decisions(home):
+    con, folder = home
+    _drop(folder, "a.jsonl", [_decision("A000002", "approve")])
+    _ingest(con, folder)
+    con.execute("alter table review.review_outcomes drop column amends")
+    assert stored_outcomes(con)["amends"].tolist() == [False]
+    _drop(folder, "b.jsonl", [{**_decision("A000002", "decline"), "amends": True}])
+    _ingest(con, folder, "run-2")
+    assert stored_outcomes(con)["amends"].tolist() == [False, True]
+    refresh_final_decisions(con)
+    assert con.execute("select final_decision from review.final_decisions where application_id = 'A000002'").fetchone() == ("decline",)
