@@ -1,7 +1,7 @@
 """What a change of the decision policy would do, before it is merged.
 
 The policy file is versioned with the code: a change is reviewed like code
-and takes effect when it lands. What a reviewer needs beside the diff is its
+and, once it lands, decides the application days from its effective_date. What a reviewer needs beside the diff is its
 consequence in decisions: the last N decided days are decided again under
 the candidate file, with the scores recorded on those days and the same
 rules the decisions step applies (the champion's scores, a challenger's
@@ -107,5 +107,11 @@ def policy_flips_text(result: dict) -> str:
         lines.append("  no setting differs from the policy in force")
     lines += [f"  {name}: {change['from']!r} -> {change['to']!r}" for name, change in result["changed"].items()]
     lines += route_flip_lines(result)
-    lines.append("nothing was changed (a dry run): the policy takes effect when the file is merged into policies/")
+    effective = after["effective_date"]
+    if effective > result["days"][-1]:
+        lines.append(
+            f"  note: it takes effect on {effective}, after the last decided day: merged before then, the days before it "
+            f"would be refused, not decided (merge it on {effective}, or keep {before['version']} in force until then)"
+        )
+    lines.append(f"nothing was changed (a dry run): merged into policies/, the policy decides application days from {effective}")
     return "\n".join(lines)
