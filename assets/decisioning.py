@@ -15,7 +15,7 @@ from keel import decisioning
 from keel.columns import ROUTES
 from keel.read_ahead import read_ahead
 from keel import warehouse as wh
-from keel.scoring import SCORE_CHUNK_ROWS
+from keel.scoring import NO_MODEL, SCORE_CHUNK_ROWS
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
@@ -86,7 +86,7 @@ def scores(
             decision_flips=dg.MetadataValue.int(shadow["decision_flips"]),
             challenger_flips=dg.MetadataValue.json(shadow["flips"]),
         )
-    model_version = models.champion.version if models.champion else "unavailable"
+    model_version = models.champion.version if models.champion else NO_MODEL
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(tally.rows),

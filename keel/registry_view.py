@@ -12,6 +12,7 @@ import os
 import pandas as pd
 
 from keel.control_store import ControlStore
+from keel.scoring import NO_MODEL
 
 RESCORE_ENV = "KEEL_RESCORE_DAYS_ON_PROMOTION"
 
@@ -52,3 +53,15 @@ def rescore_days_on_promotion(environ: dict | None = None) -> int:
 
 def champion_moved(moves: list[dict], after_seq: int) -> bool:
     return any(m["alias"] == "champion" and int(m["seq"]) > after_seq for m in moves)
+
+
+def days_to_rescore(recent_days: list[str], scored_by: dict[str, str | None], champion: str | None) -> list[str]:
+    """Of the recent decided days, those a rescore would change: scored by another model than the champion now.
+
+    `scored_by`: the model_version each day's latest scores record (NO_MODEL
+    when the fallback rules decided it); a day missing from it is rescored.
+    Days the new champion already scored (decided after it was promoted, or
+    a first promotion seen late) are left as they are.
+    """
+    now_scoring = champion or NO_MODEL
+    return [day for day in recent_days if scored_by.get(day) != now_scoring]

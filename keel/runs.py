@@ -17,6 +17,7 @@ from keel.home import KeelHome
 from keel.landing_zone import expected_file_names, find_landing_file, frame_to_bytes, landing_file_name, rejected_for_day, write_atomically
 from keel.orchestrate import RunOutcome, execute
 from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_JOB
+from keel.scoring import NO_MODEL
 
 SUMMED_KEYS = (
     "received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "decided_by_fallback", "qa_sampled",
@@ -114,7 +115,7 @@ def summarize_day(day: str, outcome: RunOutcome) -> DaySummary:
     summary.qa_sampled = int(decided.get("qa_sampled", 0))
     summary.policy_version = decided.get("policy_version")
     version = outcome.materializations.get("scores", {}).get("model_version")
-    summary.model_version = None if version in (None, "unavailable") else version
+    summary.model_version = None if version in (None, NO_MODEL) else version
     summary.failed_checks = [
         {"check": key, "severity": check["severity"], "description": check["description"]}
         for key, check in sorted(outcome.checks.items())

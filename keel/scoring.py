@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from keel.models.artifacts import ModelStore
 
 CHAMPION = "champion"
+# The model_version a day's scores record when no model scored it (the fallback rules decided).
+NO_MODEL = "unavailable"
 CHALLENGER = "challenger"
 SCORE_CHUNK_ROWS = 250_000
 

@@ -4,7 +4,8 @@
 to Dagster. The registry sensor notices a new alias move (by its sequence
 number) and materializes `model_registry`, so every move appears in the
 asset's history in the UI; when KEEL_RESCORE_DAYS_ON_PROMOTION is N > 0 and the
-champion moved, it also requests the daily job for the last N decided days.
+champion moved, it also requests the daily job for those of the last N decided
+days that another model scored.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dagster as dg
 from keel.control_store import ControlStore
 from keel.home import KeelHome
 from keel.pipeline import DAILY_JOB
-from keel.registry_view import champion_moved, rescore_days_on_promotion
+from keel.registry_view import champion_moved, days_to_rescore, rescore_days_on_promotion
 from sensors.jobs import daily_decisioning_job
 
 REGISTRY_JOB = "record_model_registry"
@@ -33,8 +34,8 @@ registry_job = dg.define_asset_job(
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Notices alias moves in the control store (keel model promote / rollback) and records them on the "
-        "model_registry asset; with KEEL_RESCORE_DAYS_ON_PROMOTION=N it also rescores the last N decided days "
-        "after the champion moves."
+        "model_registry asset; with KEEL_RESCORE_DAYS_ON_PROMOTION=N it also rescores those of the last N "
+        "decided days another model scored after the champion moves."
     ),
 )
 def model_registry_sensor(context: dg.SensorEvaluationContext):
@@ -50,12 +51,27 @@ def model_registry_sensor(context: dg.SensorEvaluationContext):
     requests = [dg.RunRequest(run_key=f"registry:{last}", job_name=REGISTRY_JOB, tags={"keel/trigger": "model_registry_sensor"})]
     days = rescore_days_on_promotion()
     if days and champion_moved(moves, seen):
-        decided = sorted(context.instance.get_materialized_partitions(dg.AssetKey("decisions")))[-days:]
+        recent = sorted(context.instance.get_materialized_partitions(dg.AssetKey("decisions")))[-days:]
+        stale = days_to_rescore(recent, _scored_by(context.instance, recent), store.current_alias("champion"))
+        if len(stale) < len(recent):
+            context.log.info(f"not rescored, the champion already scored them: {sorted(set(recent) - set(stale))}")
         requests += [
             dg.RunRequest(run_key=f"rescore:{last}:{day}", job_name=DAILY_JOB, partition_key=day, tags={"keel/trigger": "rescore-after-promotion"})
-            for day in decided
+            for day in stale
         ]
     return dg.SensorResult(run_requests=requests, cursor=str(last))
+
+
+def _scored_by(instance: dg.DagsterInstance, days: list[str]) -> dict[str, str]:
+    """The model_version each day's latest scores materialization records (days never scored are absent)."""
+    scored_by = {}
+    for day in days:
+        records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey("scores"), asset_partitions=[day]), limit=1).records
+        materialization = records[0].asset_materialization if records else None
+        version = materialization.metadata.get("model_version") if materialization else None
+        if version is not None:
+            scored_by[day] = str(getattr(version, "value", version))
+    return scored_by
 
 
 JOBS: list = [registry_job]

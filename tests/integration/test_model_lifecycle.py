@@ -98,14 +98,14 @@ def test_lifecycle_commands_work_while_a_run_is_going(lifecycle):
 
 
 REGISTRY_TICK = """
-import json
+import json, os
 import dagster as dg
 from keel.home import KeelHome
 from keel.orchestrate import execute, instance_for
 from sensors.model_registry import model_registry_sensor
 home = KeelHome.from_env()
 instance = instance_for(home)
-result = model_registry_sensor(dg.build_sensor_context(instance=instance, cursor="0"))
+result = model_registry_sensor(dg.build_sensor_context(instance=instance, cursor=os.environ["TICK_CURSOR"]))
 recorded = execute("record_model_registry", home)
 print(json.dumps({
     "requests": [[r.job_name, r.partition_key] for r in result.run_requests],
@@ -115,18 +115,35 @@ print(json.dumps({
 """
 
 
-def test_alias_moves_show_in_dagster_and_can_request_rescoring(lifecycle):
-    home, champion, _trained = lifecycle
-    env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "KEEL_RESCORE_DAYS_ON_PROMOTION": "2"}
+def _registry_tick(home, cursor: str) -> dict:
+    """One tick of the registry sensor (in a process of its own, as the daemon runs it) and the registry recorded."""
+    env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "KEEL_RESCORE_DAYS_ON_PROMOTION": "2", "TICK_CURSOR": cursor}
     done = subprocess.run([sys.executable, "-c", REGISTRY_TICK], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    tick = json.loads(done.stdout.strip().splitlines()[-1])
-    assert tick["requests"][0] == ["record_model_registry", None]
-    rescoring = [partition for job, partition in tick["requests"] if job == "daily_decisioning"]
-    assert len(rescoring) == 2 and rescoring == sorted(rescoring)
-    registry = tick["registry"]
-    assert registry["champion"] == keel_json(home, "model", "list")["champion"]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _rescoring(tick: dict) -> list[str]:
+    return [partition for job, partition in tick["requests"] if job == "daily_decisioning"]
+
+
+def test_alias_moves_show_in_dagster_and_rescore_the_days_another_model_scored(lifecycle):
+    home, champion, trained = lifecycle
+    first = _registry_tick(home, "0")
+    assert first["requests"][0] == ["record_model_registry", None]
+    # Every alias move is new to a first tick, but the champion now scored every recent day: nothing to rescore.
+    assert _rescoring(first) == []
+    registry = first["registry"]
+    assert registry["champion"] == keel_json(home, "model", "list")["champion"] == champion
     assert registry["alias_moves"] == len(keel_json(home, "model", "history")["moves"]) and "risk-officer" in registry["recent_moves"]
+
+    keel(home, "model", "promote", trained["version"], "--by", "risk-officer", "--reason", "rescore the last days")
+    promoted = _registry_tick(home, first["cursor"])
+    rescoring = _rescoring(promoted)
+    assert len(rescoring) == 2 and rescoring == sorted(rescoring), "the last two days were scored by the champion before"
+
+    keel(home, "model", "rollback", "--by", "risk-officer", "--reason", "the days were not rescored yet")
+    assert _rescoring(_registry_tick(home, promoted["cursor"])) == [], "back to the model that scored them"
 
 
 def test_a_challenger_is_scored_in_shadow_and_compared(lifecycle):

@@ -3,7 +3,8 @@
 import pytest
 
 from keel.control_store import ControlStore
-from keel.registry_view import champion_moved, registry_snapshot, rescore_days_on_promotion
+from keel.registry_view import champion_moved, days_to_rescore, registry_snapshot, rescore_days_on_promotion
+from keel.scoring import NO_MODEL
 
 
 def test_snapshot_names_champion_and_latest_moves_first(tmp_path):
@@ -24,3 +25,11 @@ def test_rescoring_is_off_by_default_and_validated():
     assert rescore_days_on_promotion({"KEEL_RESCORE_DAYS_ON_PROMOTION": "3"}) == 3
     with pytest.raises(ValueError, match="whole number of days"):
         rescore_days_on_promotion({"KEEL_RESCORE_DAYS_ON_PROMOTION": "-1"})
+
+
+def test_only_days_another_model_scored_are_rescored():
+    recent = ["2026-01-07", "2026-01-08", "2026-01-09"]
+    scored_by = {"2026-01-07": "m-aaaaaaaaaaaa", "2026-01-08": "m-bbbbbbbbbbbb", "2026-01-09": NO_MODEL}
+    assert days_to_rescore(recent, scored_by, "m-bbbbbbbbbbbb") == ["2026-01-07", "2026-01-09"]
+    assert days_to_rescore(recent, scored_by, None) == ["2026-01-07", "2026-01-08"], "no champion: the fallback rules decide"
+    assert days_to_rescore(recent, {}, "m-bbbbbbbbbbbb") == recent, "a day whose scorer is unknown is rescored"
