@@ -69,3 +69,8 @@ ROUTE_REVIEW = "review"
 ROUTES: tuple[str, ...] = (ROUTE_APPROVE, ROUTE_DECLINE, ROUTE_REVIEW)
 LABEL_BAD = "bad"
 LABEL_GOOD = "good"
+
+# --- review outcomes ----------------------------------------------------------
+# The order reviewers' decisions were taken in: each inbox file's place in the
+# order files were taken in, then the line. A case's last decision stands.
+REVIEW_TAKEN_IN_ORDER: tuple[str, ...] = ("ingest_seq", "source_file", "line_number")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from keel.columns import APPLICATION_DATE, APPLICATION_ID
+from keel.columns import APPLICATION_DATE, APPLICATION_ID, REVIEW_TAKEN_IN_ORDER
 
 REVIEW = "review"
 OUTCOME = "outcome"
@@ -29,7 +29,7 @@ def review_event_rows(outcomes: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """
     if outcomes.empty:
         return {}
-    outcomes = outcomes.sort_values([APPLICATION_ID, "ingest_seq", "line_number"], kind="stable")
+    outcomes = outcomes.sort_values([APPLICATION_ID, *REVIEW_TAKEN_IN_ORDER], kind="stable")
     rows = pd.DataFrame(
         {
             APPLICATION_ID: outcomes[APPLICATION_ID],

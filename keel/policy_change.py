@@ -1,10 +1,10 @@
 """What a change of the decision policy would do, before it is merged.
 
 The policy file is versioned with the code: a change is reviewed like code
-and, once it lands, decides the application days from its effective_date. What a reviewer needs beside the diff is its
-consequence in decisions: the last N decided days are decided again under
-the candidate file, with the scores recorded on those days and the same
-rules the decisions step applies (the champion's scores, a challenger's
+and, once it lands, decides the application days from its effective_date.
+What a reviewer needs beside the diff is its consequence in decisions: the
+last N decided days are decided again under the candidate file, with the
+scores recorded on those days and the same rules the decisions step applies (the champion's scores, a challenger's
 rollout share, the fallback when the model did not score the whole day),
 and each application whose route would change is a flip. Nothing is written:
 not the decisions, not the control store's record of the policy in force.

@@ -15,7 +15,7 @@ import re
 import pandas as pd
 
 from keel import warehouse as wh
-from keel.columns import MODEL_FEATURES
+from keel.columns import MODEL_FEATURES, REVIEW_TAKEN_IN_ORDER
 from keel.policy.reasons import describe_reasons
 
 APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
@@ -228,7 +228,7 @@ def explain_application(con, application_id: str, policy=None, ui_url: str | Non
     # The case's review decisions in the order taken in: the last stands, the ones before it were amended.
     reviews = _all(
         con, "review", "review_outcomes",
-        "select * from review.review_outcomes where application_id = ? order by ingest_seq, source_file, line_number", [application_id],
+        f"select * from review.review_outcomes where application_id = ? order by {', '.join(REVIEW_TAKEN_IN_ORDER)}", [application_id],
     )
     review = reviews[-1] if reviews else None
     outcome = _outcome(con, application_id)

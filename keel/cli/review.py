@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors
+from keel.columns import REVIEW_TAKEN_IN_ORDER
 
 review_app = typer.Typer(help="Human review: list the queue, decide, export/import spreadsheets, ingest the inbox.", no_args_is_help=True)
 # The contract's application id pattern: checked before an id reaches a file name or a query.
@@ -28,8 +29,8 @@ order by q.application_date, q.application_id
 
 # A case's decision that stands: its latest (an amendment corrects an earlier one).
 LATEST_OUTCOMES_SQL = (
-    "select * from review.review_outcomes "
-    "qualify row_number() over (partition by application_id order by ingest_seq desc, source_file desc, line_number desc) = 1"
+    "select * from review.review_outcomes qualify row_number() over "
+    f"(partition by application_id order by {', '.join(f'{column} desc' for column in REVIEW_TAKEN_IN_ORDER)}) = 1"
 )
 NO_OUTCOMES_SQL = (
     "select null::varchar as application_id, null::varchar as decision, null::varchar as reviewer, "

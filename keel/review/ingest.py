@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from keel import warehouse as wh
-from keel.columns import APPLICATION_DATE, APPLICATION_ID
+from keel.columns import APPLICATION_DATE, APPLICATION_ID, REVIEW_TAKEN_IN_ORDER
 from keel.frames import merge_one_to_one
 from keel.review.final_decisions import final_decisions
 from keel.review.inbox import validate_inbox_file, write_rejections
@@ -113,8 +113,7 @@ def _known_ids(con) -> set[str]:
     return {row[0] for row in con.execute(f"select {APPLICATION_ID} from decisioning.decisions").fetchall()}
 
 
-# Homes from before amendments have no `amends` column: their outcomes are all first decisions.
-STORED_OUTCOMES_SQL = f"select * from {SCHEMA}.{OUTCOMES_TABLE} order by ingest_seq, source_file, line_number"
+STORED_OUTCOMES_SQL = f"select * from {SCHEMA}.{OUTCOMES_TABLE} order by {', '.join(REVIEW_TAKEN_IN_ORDER)}"
 
 
 def stored_outcomes(con) -> pd.DataFrame:
@@ -122,6 +121,7 @@ def stored_outcomes(con) -> pd.DataFrame:
     if not wh.table_exists(con, SCHEMA, OUTCOMES_TABLE):
         return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
     stored = con.execute(STORED_OUTCOMES_SQL).df()
+    # Homes from before amendments have no `amends` column: their outcomes are all first decisions.
     amends = stored["amends"].fillna(False).astype(bool) if "amends" in stored.columns else False
     return stored.assign(amends=amends)
 
