@@ -113,7 +113,9 @@ def _text(value) -> str | None:
 def _case_record(row, now: dt.datetime, waiting: dict, policy=None) -> dict:
     from keel.policy.reasons import describe_reasons
 
-    in_inbox = waiting.get(row.application_id) if not _text(row.decision) else None
+    in_inbox = waiting.get(row.application_id)
+    if in_inbox and _text(row.decision) and not in_inbox.amends:
+        in_inbox = None  # a second decision ingest will refuse, not one waiting to count
     codes = json.loads(_text(row.reason_codes) or "[]")
     return {
         "application_id": row.application_id,
@@ -169,7 +171,8 @@ def list_cases(
         if case["decision"]:
             status += f": {case['decision']} by {case['reviewer']}"
         if case["waiting_in_inbox"]:
-            status += ", {decision} by {reviewer} waiting in the inbox".format(**case["waiting_in_inbox"])
+            waiting_line = case["waiting_in_inbox"]
+            status += f", {'an amendment to ' if waiting_line['amends'] else ''}{waiting_line['decision']} by {waiting_line['reviewer']} waiting in the inbox"
         typer.echo(
             f"{case['application_id']}  {case['application_date']}  p_bad {case['p_bad']}  suggest {case['suggested_decision']}"
             f"{'  [QA]' if case['qa_sampled'] else ''}  due {case['due_by']}  {status}"

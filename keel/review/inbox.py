@@ -160,13 +160,15 @@ class WaitingDecision(NamedTuple):
     decision: str
     reviewer: str
     source_file: str
+    amends: bool = False
 
 
 def waiting_decisions(files: Iterable[Path]) -> dict[str, WaitingDecision]:
     """The first decision per case in inbox files not taken in yet (`files` in arrival order).
 
-    The one ingest will keep (amendments aside); lines it would refuse for
-    their form are skipped here, ingest reports them.
+    For an undecided case, the one ingest will keep; for a decided one, an
+    amendment. Lines ingest would refuse for their form are skipped here, it
+    reports them.
     """
     waiting: dict[str, WaitingDecision] = {}
     for path in files:
@@ -175,7 +177,7 @@ def waiting_decisions(files: Iterable[Path]) -> dict[str, WaitingDecision]:
                 record = check_decision_fields(json.loads(raw))
             except (ValueError, UnicodeDecodeError):
                 continue
-            waiting.setdefault(record[APPLICATION_ID], WaitingDecision(record["decision"], record["reviewer"], Path(path).name))
+            waiting.setdefault(record[APPLICATION_ID], WaitingDecision(record["decision"], record["reviewer"], Path(path).name, record[AMENDS]))
     return waiting
 
 

@@ -139,6 +139,8 @@ def test_a_reviewer_corrects_a_decision_with_an_amendment_and_both_stay_on_recor
     assert written["amends"] is True and json.loads((home / "review" / "inbox" / written["inbox_file"]).read_text())["amends"] is True
     # Named to sort after the case's earlier decision files, should both arrive within one tick of the file system's clock.
     assert re.fullmatch(rf"decision-{case}-\d{{8}}T\d{{12}}-amendment\.jsonl", Path(written["inbox_file"]).name)
+    waiting = keel(home, "review", "list", "--date", DAY, "--all").stdout
+    assert f"decided: {first[0]} by {first[1]}, an amendment to {corrected} by lee waiting in the inbox" in waiting
     result = keel_json(home, "review", "ingest")
     assert (result["accepted"], result["rejected"], result["days_rebuilt"]) == (1, 0, [DAY])
 

@@ -107,9 +107,15 @@ def test_waiting_decisions_are_the_first_per_case_in_arrival_order(tmp_path):
     from keel.review.inbox import waiting_decisions
 
     early = inbox(tmp_path, line(), "{broken", line(application_id="A000002", decision="decline", reviewer=...), name="a.jsonl")
-    late = inbox(tmp_path, line(decision="decline", reviewer="ana"), line(application_id="A000003", reviewer="lee"), name="b.jsonl")
+    late = inbox(
+        tmp_path, line(decision="decline", reviewer="ana"), line(application_id="A000003", reviewer="lee"),
+        line(application_id="A000004", reviewer="lee", amends=True), name="b.jsonl",
+    )
     waiting = waiting_decisions([early, late])
-    assert waiting == {"A000001": ("approve", "mchen", "a.jsonl"), "A000003": ("approve", "lee", "b.jsonl")}
+    assert waiting == {
+        "A000001": ("approve", "mchen", "a.jsonl", False), "A000003": ("approve", "lee", "b.jsonl", False),
+        "A000004": ("approve", "lee", "b.jsonl", True),
+    }
     assert waiting_decisions([]) == {}
 
 
