@@ -9,6 +9,7 @@ from assets.constants import GROUP_MODEL, OWNER_RISK, WAREHOUSE_POOL
 from keel import model_lifecycle
 from keel.models.training_set import write_training_set
 from keel.registry_view import registry_snapshot
+from keel.scoring import CHAMPION
 from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
@@ -66,13 +67,13 @@ def candidate_model(
 ) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         frame = con.execute("select * from model.training_set order by application_id").df()
-    registered = model_lifecycle.train_and_register(
-        frame,
-        home=keel_home.home,
-        store=control_store.open(),
-        run_id=context.run_id,
-    )
+    store = control_store.open()
+    registered = model_lifecycle.train_and_register(frame, home=keel_home.home, store=store, run_id=context.run_id)
     context.log.info(f"candidate model {registered.version}: {registered.metrics}")
+    # Training is deterministic: before new outcomes land it gives the champion itself, nothing to approve.
+    same_as_champion = registered.version == store.current_alias(CHAMPION)
+    if same_as_champion:
+        context.log.info(f"{registered.version} is the champion already: no outcomes have landed since it was trained")
     return dg.MaterializeResult(
         metadata={
             "model_version": registered.version,
@@ -80,6 +81,7 @@ def candidate_model(
             "dagster/row_count": dg.MetadataValue.int(len(frame)),
             **{f"holdout_{k}": dg.MetadataValue.float(float(v)) for k, v in registered.metrics.items() if isinstance(v, (int, float))},
             "gate_passed": registered.gate_passed,
+            "same_as_champion": same_as_champion,
             "gate_failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in registered.gate_failures) or "none"),
             "model_card": dg.MetadataValue.md(registered.model_card),
             "metrics": dg.MetadataValue.json(json.loads(json.dumps(registered.metrics, default=str))),

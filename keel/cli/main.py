@@ -248,12 +248,22 @@ def demo(
         for alert in alerts:
             typer.echo(f"alert {alert['incident']}: {', '.join(alert['features']) or alert['kind']} (report {alert['report']})")
         for candidate in candidates:
-            typer.echo(
-                f"candidate {candidate['model_version']} for {candidate['incident']}: gate "
-                f"{'passed' if candidate['gate_passed'] else 'failed'}, not promoted (keel model approve / promote)"
-            )
+            typer.echo(candidate_line(candidate))
     if any(not d.success for d in summaries) or any(not c["success"] for c in candidates) or not reviewed.success:
         raise typer.Exit(1)
+
+
+def candidate_line(candidate: dict) -> str:
+    """What the demo says of a retraining's candidate; one that is the champion itself is not offered for approval."""
+    if candidate["same_as_champion"]:
+        return (
+            f"retraining for {candidate['incident']} gave the champion itself, {candidate['model_version']}: no outcomes "
+            "have landed since it was trained, so nothing to approve; train again (keel model train) once the drifted days' outcomes land"
+        )
+    return (
+        f"candidate {candidate['model_version']} for {candidate['incident']}: gate "
+        f"{'passed' if candidate['gate_passed'] else 'failed'}, not promoted (keel model approve / promote)"
+    )
 
 
 @app.command()

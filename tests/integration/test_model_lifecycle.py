@@ -33,6 +33,12 @@ def test_training_before_new_outcomes_gives_the_champion_itself(demo_template, t
     assert retrained.stdout.startswith(f"candidate {champion} ")
     assert "champion already" in retrained.stdout
     assert keel_json(home, "model", "list")["champion"] == champion
+    import dagster as dg
+
+    # The UI says so too, where the drift sensor's retraining shows its candidate.
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    metadata = instance.get_latest_materialization_event(dg.AssetKey("candidate_model")).asset_materialization.metadata
+    assert metadata["same_as_champion"].value is True and metadata["model_version"].value == champion
 
 
 def test_train_reports_version_metrics_and_gate(lifecycle):

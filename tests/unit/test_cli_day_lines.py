@@ -1,6 +1,6 @@
 """What `keel run` and `keel demo` print for a day (keel/cli/main.py `day_lines`)."""
 
-from keel.cli.main import day_lines, total_line
+from keel.cli.main import candidate_line, day_lines, total_line
 from keel.runs import DaySummary, sum_days
 
 REASON = "applications_2026-01-28.csv: required column 'income' is missing"
@@ -89,3 +89,12 @@ def test_an_outcomes_only_day_names_the_applications_file_the_sensor_rejected():
     outcomes = {"outcomes_received": 5, "outcomes_accepted": 5, "outcomes_quarantined": 0, "outcomes_duplicates": 0}
     lines = day_lines(_day(outcomes_only=True, applications_rejected=rejected, **outcomes))
     assert lines[:2] == ["2026-01-28: ok  no applications landed; the day's outcomes were taken in", f"  applications: {rejected}"]
+
+
+def test_a_retraining_that_gave_the_champion_itself_is_not_offered_for_approval():
+    candidate = {"model_version": "m-993e8f582615", "incident": "drift:2026-01-05", "gate_passed": True, "same_as_champion": True}
+    line = candidate_line(candidate)
+    assert line.startswith("retraining for drift:2026-01-05 gave the champion itself, m-993e8f582615") and "nothing to approve" in line
+    assert "approve / promote" not in line
+    new = candidate_line(candidate | {"model_version": "m-0123456789ab", "same_as_champion": False})
+    assert new == "candidate m-0123456789ab for drift:2026-01-05: gate passed, not promoted (keel model approve / promote)"
