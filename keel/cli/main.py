@@ -258,7 +258,7 @@ def candidate_line(candidate: dict) -> str:
     if candidate["same_as_champion"]:
         return (
             f"retraining for {candidate['incident']} gave the champion itself, {candidate['model_version']}: no outcomes "
-            "have landed since it was trained, so nothing to approve; train again (keel model train) once the drifted days' outcomes land"
+            "have landed since it was trained, so nothing to approve; train again (keel model train) once the outcomes of the days since land"
         )
     return (
         f"candidate {candidate['model_version']} for {candidate['incident']}: gate "

@@ -112,18 +112,20 @@ from sensors.model_registry import model_registry_sensor
 home = KeelHome.from_env()
 instance = instance_for(home)
 result = model_registry_sensor(dg.build_sensor_context(instance=instance, cursor=os.environ["TICK_CURSOR"]))
-recorded = execute("record_model_registry", home)
+recorded = execute("record_model_registry", home) if os.environ.get("RECORD") else None
 print(json.dumps({
     "requests": [[r.job_name, r.partition_key] for r in result.run_requests],
     "cursor": result.cursor,
-    "registry": recorded.materializations.get("model_registry"),
+    "registry": recorded.materializations.get("model_registry") if recorded else None,
 }))
 """
 
 
-def _registry_tick(home, cursor: str) -> dict:
-    """One tick of the registry sensor (in a process of its own, as the daemon runs it) and the registry recorded."""
+def _registry_tick(home, cursor: str, record: bool = False) -> dict:
+    """One tick of the registry sensor (in a process of its own, as the daemon runs it); with `record`, the registry job it asks for."""
     env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "KEEL_RESCORE_DAYS_ON_PROMOTION": "2", "TICK_CURSOR": cursor}
+    if record:
+        env["RECORD"] = "1"
     done = subprocess.run([sys.executable, "-c", REGISTRY_TICK], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -135,7 +137,7 @@ def _rescoring(tick: dict) -> list[str]:
 
 def test_alias_moves_show_in_dagster_and_rescore_the_days_another_model_scored(lifecycle):
     home, champion, trained = lifecycle
-    first = _registry_tick(home, "0")
+    first = _registry_tick(home, "0", record=True)
     assert first["requests"][0] == ["record_model_registry", None]
     # Every alias move is new to a first tick, but the champion now scored every recent day: nothing to rescore.
     assert _rescoring(first) == []
