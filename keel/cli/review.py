@@ -63,6 +63,17 @@ def _queue(home, day: dt.date | None):
         return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where), params).df()
 
 
+def _standing_review(home, application_id: str) -> str | None:
+    """The review decision that stands for a case ("decline by mchen"), whatever its day's routes are now; None if none."""
+    from keel import warehouse as wh
+
+    with wh.connect(home.warehouse, read_only=True) as con:
+        if not wh.table_exists(con, "review", "review_outcomes"):
+            return None
+        row = con.execute(f"select decision, reviewer from ({LATEST_OUTCOMES_SQL}) where application_id = ?", [application_id]).fetchone()
+    return f"{row[0]} by {row[1]}" if row else None
+
+
 def _explained(home, cases):
     """`cases` with top_features: the features that pushed each score, from the model version that scored it."""
     from keel import warehouse as wh
@@ -208,9 +219,13 @@ def decide(
         fail(f"decision {decision!r} must be one of {', '.join(REVIEW_DECISIONS)}")
     home = _home()
     queue = _queue(home, None)
-    if not len(queue) or application_id not in set(queue["application_id"]):
-        fail(f"application {application_id} is not in the review queue (`keel review list` shows the cases)")
     taken = _taken(queue, _waiting(home)).get(application_id)
+    if not len(queue) or application_id not in set(queue["application_id"]):
+        # A reviewer's decision stands over a day decided again without the case in review; it can still be amended.
+        standing = _standing_review(home, application_id) if amend else None
+        if standing is None:
+            fail(f"application {application_id} is not in the review queue (`keel review list` shows the cases)")
+        taken = f"already has a review decision ({standing}), which stands though its day was decided again without it in review"
     if taken and not amend:
         fail(f"application {application_id} {taken}; to correct it: keel review decide {application_id} {decision} --amend --reviewer ... --reason ...")
     if amend and not taken:

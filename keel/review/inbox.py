@@ -137,7 +137,8 @@ def validate_inbox_file(path: Path | str, queue_ids: set[str], known_ids: set[st
             case = decision[APPLICATION_ID]
             if case not in known_ids and case not in queue_ids:
                 raise LineRefused(f"unknown application {case}")
-            if case not in queue_ids:
+            # A reviewer's decision stands over a day decided again without the case in review; it can still be amended.
+            if case not in queue_ids and not (decision[AMENDS] and case in already_decided):
                 raise LineRefused(f"application {case} is not in the review queue (it was decided automatically)")
             if decision[AMENDS]:
                 if case not in already_decided and case not in decided_here:

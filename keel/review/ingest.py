@@ -148,9 +148,15 @@ def ingest_inbox(con, inbox: Path, processed: Path, rejected: Path, run_id: str,
     if not files:
         return result
     queue = _queue(con)
-    queue_by_id = queue.set_index(APPLICATION_ID)
+    stored = stored_outcomes(con)
+    decided = set(stored[APPLICATION_ID])
+    # What each accepted decision is stored with: the case as queued or, for an amendment of a case its day's
+    # re-decision took out of review, as it was when first reviewed.
+    context_columns = [APPLICATION_DATE, "suggested_decision", "qa_sampled"]
+    reviewed = stored.drop_duplicates(APPLICATION_ID, keep="last").set_index(APPLICATION_ID)[context_columns]
+    queued = queue.set_index(APPLICATION_ID)[context_columns]
+    context_by_id = pd.concat([queued, reviewed[~reviewed.index.isin(queued.index)]])
     known = _known_ids(con) | set(queue[APPLICATION_ID])
-    decided = set(stored_outcomes(con)[APPLICATION_ID])
     seq = _next_seq(con)
     days: set[str] = set()
     for seq, path in enumerate(files, start=seq):
@@ -158,7 +164,7 @@ def ingest_inbox(con, inbox: Path, processed: Path, rejected: Path, run_id: str,
         rejected_file = write_rejections(checked, rejected)
         accepted = checked.accepted
         if len(accepted):
-            context = queue_by_id.loc[accepted[APPLICATION_ID]]
+            context = context_by_id.loc[accepted[APPLICATION_ID]]
             rows = accepted.assign(
                 **{
                     APPLICATION_DATE: context[APPLICATION_DATE].to_numpy(),

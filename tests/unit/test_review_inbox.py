@@ -143,3 +143,19 @@ def test_an_amendment_line_says_so_and_a_decision_line_is_as_before():
     assert inbox_line(decision) == line()
     assert json.loads(inbox_line({**decision, "amends": True})) == {**decision, "amends": True}
     assert inbox_line({**decision, "amends": False}) == line()
+
+
+def test_a_standing_review_of_a_case_no_longer_queued_can_be_amended_and_nothing_else_is_taken_for_it(tmp_path):
+    # A000010's day was decided again and the policy now decides it itself; the reviewer's decision stands.
+    path = inbox(
+        tmp_path,
+        line(application_id="A000010", decision="decline", amends=True),
+        line(application_id="A000010", decision="decline"),
+        line(application_id="A000003", decision="decline", amends=True),
+    )
+    result = validate_inbox_file(path, QUEUE, KNOWN, ALREADY | {"A000010"})
+    assert list(zip(result.accepted["application_id"], result.accepted["amends"])) == [("A000010", True)]
+    assert [(r.line_number, r.reason.split(" (")[0]) for r in result.rejected] == [
+        (2, "application A000010 is not in the review queue"),
+        (3, "application A000003 has no review decision to amend"),
+    ]

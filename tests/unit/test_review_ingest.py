@@ -167,3 +167,21 @@ def test_outcomes_stored_before_amendments_existed_read_as_first_decisions(home)
     assert stored_outcomes(con)["amends"].tolist() == [False, True]
     refresh_final_decisions(con)
     assert con.execute("select final_decision from review.final_decisions where application_id = 'A000002'").fetchone() == ("decline",)
+
+
+def test_a_standing_review_of_a_case_its_day_took_out_of_review_is_amended_with_the_context_it_was_reviewed_in(home):
+    con, folder = home
+    _drop(folder, "a.jsonl", [_decision("A000002", "approve")])
+    _ingest(con, folder)
+    # The day is decided again and A000002 is approved automatically: out of the queue, ana's decision stands.
+    con.execute("update decisioning.decisions set route = 'approve', suggested_decision = 'approve' where application_id = 'A000002'")
+    con.execute("delete from review.review_queue where application_id = 'A000002'")
+    refresh_final_decisions(con)
+    _drop(folder, "b.jsonl", [{**_decision("A000002", "decline", reviewer="lee"), "amends": True}, _decision("A000002", "decline")])
+    result = _ingest(con, folder, "run-2")
+    assert (result.accepted, result.rejected, result.days) == (1, 1, ["2026-01-01"])
+    amended = stored_outcomes(con).iloc[-1]
+    assert (amended["decision"], amended["suggested_decision"], str(amended["application_date"])[:10]) == ("decline", "decline", "2026-01-01")
+    refresh_final_decisions(con)
+    final = con.execute("select route, final_decision, reviewer, overridden from review.final_decisions where application_id = 'A000002'").fetchone()
+    assert final == ("approve", "decline", "lee", True)  # the reviewer's amended decision stands over the automatic approval
