@@ -24,6 +24,11 @@ BATCHES_TABLE = "audit.ledger_batches"
 LEDGER_STAGING = f"{TEMPORARY}.decision_ledger{STAGING_SUFFIX}"
 
 
+# A batch's rows in the order they were hashed (the ledger is append-only, so its rowid is that order): an
+# application's rows tie on the ledger's sort key (a review and its amendment, an outcome and its correction).
+LEDGER_ORDER = "batch_seq, rowid"
+
+
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists audit")
     columns = ", ".join(f"{name} varchar" for name in LEDGER_COLUMNS)
@@ -135,7 +140,7 @@ def verify(con: duckdb.DuckDBPyConnection) -> ChainReport:
     if not table_exists(con, "audit", "ledger_batches"):
         return ChainReport(True, 0)
     batches = con.execute(f"select * from {BATCHES_TABLE} order by batch_seq").df()
-    rows = con.execute(f"select * from {LEDGER_TABLE} order by batch_seq, rowid").df()  # each batch's rows in the order hashed
+    rows = con.execute(f"select * from {LEDGER_TABLE} order by {LEDGER_ORDER}").df()
     return verify_chain(batches, rows)
 
 

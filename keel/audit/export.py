@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from keel import warehouse as wh
+from keel.ledger_store import LEDGER_ORDER
 from keel.contracts.quarantine import shown_value
 from keel.control_store import ControlStore
 from keel.home import KeelHome
@@ -124,11 +125,6 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> None:
 
 def _write_json(data, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-
-
-# A batch's rows in the order they were hashed (the ledger is append-only, so its rowid is that order): an
-# application's rows tie on the ledger's sort key (a review and its amendment, an outcome and its correction).
-LEDGER_ORDER = "batch_seq, rowid"
 
 
 def _between(con, schema: str, table: str, column: str, first: str, last: str, order: str = "all") -> pd.DataFrame:
