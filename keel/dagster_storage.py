@@ -14,6 +14,9 @@ before, and a deleted run's file is created afresh on its next use, as before.
 The files and their layout are Dagster's own (`history/runs.db`,
 `history/runs/<run>.db`, `schedules/schedules.db`), so a home written before
 keel used this class reads the same and can go back to Dagster's default.
+
+The event log storage also mends how Dagster 1.13 records a check on a
+partitioned asset (see `EventLogStorageReusingEngines._update_asset_check_evaluation`).
 """
 
 import os
@@ -23,6 +26,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
@@ -94,6 +100,44 @@ class EventLogStorageReusingEngines(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def _update_asset_check_evaluation(self, event: EventLogEntry, event_id: int | None) -> None:
+        """Record a check's result on the row its run planned, also when the run named a partition.
+
+        Dagster 1.13 plans every check of a one-day run with the run's day,
+        partitioned or not (the planned event takes the run's partitions), but
+        records an unpartitioned check's result without one, so the result
+        missed its planned row and was added beside it: the check's history
+        in the UI showed every run twice, once as "Skipped". keel's checks
+        are unpartitioned (each result names its day in metadata), so such a
+        result is put on the run's planned row, as Dagster intends: one row per
+        check and run, planned, then passed or failed. A run of several days
+        plans a row per day; they become that one row.
+        """
+        evaluation = event.get_dagster_event().event_specific_data
+        if evaluation.partition is None and event.run_id:
+            table = AssetCheckExecutionsTable
+            with self.index_connection() as conn:
+                planned_for_a_day = [
+                    row.id
+                    for row in conn.execute(
+                        sa.select(table.c.id)
+                        .where(
+                            table.c.asset_key == evaluation.asset_key.to_string(),
+                            table.c.check_name == evaluation.check_name,
+                            table.c.run_id == event.run_id,
+                            table.c.partition.is_not(None),
+                            table.c.execution_status == AssetCheckExecutionRecordStatus.PLANNED.value,
+                        )
+                        .order_by(table.c.id)
+                    )
+                ]
+                if planned_for_a_day:
+                    first, *others = planned_for_a_day
+                    conn.execute(table.update().where(table.c.id == first).values(partition=None))
+                    if others:
+                        conn.execute(table.delete().where(table.c.id.in_(others)))
+        super()._update_asset_check_evaluation(event, event_id)
 
     def register_instance(self, instance: "DagsterInstance") -> None:
         # A home's dagster.yaml names its own folder: copied to another home, it

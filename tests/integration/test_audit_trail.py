@@ -117,3 +117,24 @@ def test_the_feature_expectations_saw_every_accepted_row_of_the_last_day(demo_te
     # Read with only the suite's columns; still every row of the day's mart.
     assert evaluation.metadata["rows_validated"].value == summary["days"][-1]["accepted"]
     assert evaluation.metadata["expectations_evaluated"].value == 20
+
+
+def test_every_check_of_a_days_run_is_recorded_once_with_its_result(demo_template):
+    # What the check's history in the UI lists: a passed or failed row per run, no "Skipped" twin beside it.
+    import dagster as dg
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
+
+    home, summary = demo_template
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    try:
+        run = instance.get_runs(filters=dg.RunsFilter(job_name="daily_decisioning", tags={"dagster/partition": summary["days"][-1]["date"]}))[0]
+        planned = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+        keys = {dg.AssetCheckKey(e.dagster_event.event_specific_data.asset_key, e.dagster_event.event_specific_data.check_name) for e in planned}
+        assert len(keys) >= 10, keys  # the contract's, the dbt tests', the expectations', the model's, the routes', monitoring's
+        statuses = {
+            key.to_user_string(): [r.status for r in instance.event_log_storage.get_asset_check_execution_history(key, limit=50) if r.run_id == run.run_id]
+            for key in keys
+        }
+        assert {name: s for name, s in statuses.items() if len(s) != 1 or s[0] not in (Status.SUCCEEDED, Status.FAILED)} == {}
+    finally:
+        instance.dispose()

@@ -10,6 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
 from keel import dagster_storage
 from keel.dagster_storage import EventLogStorageReusingEngines, RunStorageReusingEngine, ScheduleStorageReusingEngine
 from keel.home import REPO_ROOT, KeelHome
@@ -18,6 +20,17 @@ from keel.home import REPO_ROOT, KeelHome
 @dg.asset
 def a_number() -> int:
     return 7
+
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+
+
+@dg.asset(partitions_def=DAYS, check_specs=[dg.AssetCheckSpec("rows_present", asset="a_day")])
+def a_day(context: dg.AssetExecutionContext):
+    if context.partition_keys[0] == "2026-01-09":
+        raise RuntimeError("the day's file is unreadable")
+    yield dg.MaterializeResult()
+    yield dg.AssetCheckResult(check_name="rows_present", passed=context.partition_keys[0] != "2026-01-03")
 
 
 def _instance(home: Path) -> dg.DagsterInstance:
@@ -134,3 +147,34 @@ def test_a_moved_home_is_refused_without_recreating_its_old_folder(tmp_path):
         assert len(moved.get_runs()) == 1
     finally:
         moved.dispose()
+
+
+def test_a_check_on_a_partitioned_asset_is_recorded_once_per_run(tmp_path):
+    # Under Dagster's own storage each one-day run left its planned row beside
+    # the result (shown as "Skipped" in the check's history in the UI).
+    home = KeelHome(tmp_path / "home").ensure()
+    instance = _instance(home.root)
+    key = dg.AssetCheckKey(a_day.key, "rows_present")
+    try:
+        for day in ("2026-01-02", "2026-01-03"):
+            assert dg.materialize([a_day], instance=instance, partition_key=day).success
+        two_days = {"dagster/asset_partition_range_start": "2026-01-04", "dagster/asset_partition_range_end": "2026-01-05"}
+        assert dg.materialize([a_day], instance=instance, tags=two_days).success
+        assert not dg.materialize([a_day], instance=instance, partition_key="2026-01-09", raise_on_error=False).success
+
+        records = instance.event_log_storage.get_asset_check_execution_history(key, limit=20)
+        runs = {run.run_id: run for run in instance.get_runs()}
+        by_run = {}
+        for record in records:
+            by_run.setdefault(runs[record.run_id].tags.get("dagster/partition", "2026-01-04..05"), []).append(record.status)
+        assert by_run == {
+            "2026-01-02": [AssetCheckExecutionRecordStatus.SUCCEEDED],
+            "2026-01-03": [AssetCheckExecutionRecordStatus.FAILED],
+            "2026-01-04..05": [AssetCheckExecutionRecordStatus.SUCCEEDED],
+            # The run failed before the check ran: its planned row stays, as Dagster records it.
+            "2026-01-09": [AssetCheckExecutionRecordStatus.PLANNED],
+        }
+        latest = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+        assert latest.status == AssetCheckExecutionRecordStatus.PLANNED
+    finally:
+        instance.dispose()
