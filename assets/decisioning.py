@@ -100,7 +100,9 @@ def scores(
         check_name=CHECK_MODEL_AVAILABLE,
         passed=model_available,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=None if model_available else f"model unavailable, fallback rules decide: {models.unavailable_reason}",
+        description=f"{day}: champion {model_version} (artifact matched its sha256) scored {tally.rows} applications"
+        if model_available
+        else f"{day}: model unavailable, fallback rules decide: {models.unavailable_reason}",
         metadata={"model_version": model_version},
     )
 
@@ -157,5 +159,9 @@ def decisions(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, wa
         check_name=CHECK_ROUTES_COMPLETE,
         passed=bool(complete),
         severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{day}: each of {applications} applications has one route under policy {policy.version}"
+        if complete
+        else f"{day}: {applications} applications in the feature mart, {decided} decisions for {distinct_ids} of them, "
+        f"{sum(route_counts.values())} with a route: each needs exactly one",
         metadata={"applications": applications, "decisions": decided},
     )

@@ -65,6 +65,9 @@ def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResul
     counts = outcome.counts
     balanced = counts["received"] == counts["accepted"] + counts["quarantined"] + counts["duplicates"]
     added = list(outcome.result.added_columns) if outcome.result is not None else []
+    # Each result names what it judged: a check's history in the UI lists runs by time, not by day.
+    read, read_a_file = outcome.what_was_read, outcome.result is not None
+    tally = f"received {counts['received']}, accepted {counts['accepted']} + quarantined {counts['quarantined']} + duplicates {counts['duplicates']}"
     return [
         dg.AssetCheckResult(
             asset_key=asset_name,
@@ -72,7 +75,7 @@ def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResul
             passed=balanced,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={**{k: dg.MetadataValue.int(v) for k, v in counts.items()}},
-            description=None
+            description=f"{read}: {tally}"
             if balanced
             else f"{outcome.source_file}: received {counts['received']} rows but accepted + quarantined + duplicates = "
             f"{counts['accepted'] + counts['quarantined'] + counts['duplicates']}",
@@ -87,7 +90,8 @@ def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResul
                 "file_problem": outcome.file_problem or "none",
                 "blocking_errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in outcome.blocking_errors) or "none"),
             },
-            description="; ".join(outcome.blocking_errors) or None,
+            description="; ".join(outcome.blocking_errors)
+            or (f"{read}: read under contract {outcome.contract_version}, every required column present with a compatible type" if read_a_file else read),
         ),
         dg.AssetCheckResult(
             asset_key=asset_name,
@@ -95,7 +99,9 @@ def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResul
             passed=not added,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"added_columns": ", ".join(added) or "none"},
-            description=f"{outcome.source_file}: columns not in the contract were ignored: {', '.join(added)}" if added else None,
+            description=f"{outcome.source_file}: columns not in the contract were ignored: {', '.join(added)}"
+            if added
+            else (f"{read}: no column outside the contract" if read_a_file else read),
         ),
     ]
 
@@ -192,6 +198,14 @@ def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource,
     with warehouse.connect() as con:
         links = outcome_links(con, list(context.partition_keys))
     message = links.message()
+    days = context.partition_keys
+    span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    linked = (
+        f"{span}: each of {links.outcomes} outcomes names an application keel received"
+        + (f" ({links.corrections} correct an earlier outcome)" if links.corrections else "")
+        if links.outcomes
+        else f"{span}: no outcome to link"
+    )
     yield dg.AssetCheckResult(
         asset_key="raw_outcomes",
         check_name=CHECK_OUTCOMES_LINKED,
@@ -203,7 +217,7 @@ def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource,
             "corrections": dg.MetadataValue.int(links.corrections),
             "unlinked_rows": dg.MetadataValue.md(markdown_table(links.unlinked.head(100)) if len(links.unlinked) else "none"),
         },
-        description=message,
+        description=message or linked,
     )
 
 

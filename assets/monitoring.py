@@ -173,14 +173,20 @@ CHECK_SPECS = [
 ]
 
 
-def _check(day: dt.date, asset: str, name: str, severity: str, description: str, metadata: dict | None = None) -> dg.AssetCheckResult:
+def _check(
+    day: dt.date, asset: str, name: str, severity: str, description: str, metadata: dict | None = None, names_its_window: bool = False
+) -> dg.AssetCheckResult:
+    """A monitoring check's result for `day`; a description that does not name its window of days names the day.
+
+    A check's history in the UI lists its results by the time they ran, not by day.
+    """
     passed, level = check_verdict(severity)
     return dg.AssetCheckResult(
         asset_key=asset,
         check_name=name,
         passed=passed,
         severity=_SEVERITY[level] if level else dg.AssetCheckSeverity.WARN,
-        description=description,
+        description=description if names_its_window else f"{day.isoformat()}: {description}",
         # The drift sensor reads the day from here (SCORING_DAY_METADATA in keel.alerts).
         metadata={SCORING_DAY_METADATA: day.isoformat(), **(metadata or {})},
     )
@@ -394,6 +400,7 @@ def _performance_results(monitoring: DayMonitoring, report_link: dict):
         performance.severity,
         performance_check_description(performance),
         {**_floats(figures), **report_link},
+        names_its_window=True,
     )
 
 
@@ -418,4 +425,5 @@ def _segment_results(monitoring: DayMonitoring, config, report_link: dict):
         segments.severity,
         segments_check_description(segments, config),
         {"segments_below_four_fifths": dg.MetadataValue.int(len(segments.failing)), **report_link},
+        names_its_window=True,
     )

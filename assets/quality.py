@@ -47,5 +47,7 @@ def feature_expectations(context: dg.AssetCheckExecutionContext, keel_home: Keel
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "error" else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
-        description=None if outcome.success else f"{run_name}: " + "; ".join(o.sentence() for o in outcome.failed),
+        description=f"{run_name}: the {outcome.suite_name} suite's {len(outcome.outcomes)} expectations met on {len(frame)} rows"
+        if outcome.success
+        else f"{run_name}: " + "; ".join(o.sentence() for o in outcome.failed),
     )

@@ -80,6 +80,15 @@ class IngestOutcome:
             by_check[self.file_problem] = 0
         return by_check
 
+    @property
+    def what_was_read(self) -> str:
+        """The file (or the days of a backfill) a check's result is about: its history in the UI names no day."""
+        if len(self.days) > 1:
+            return f"{len(self.days)} days, {self.days[0]} to {self.days[-1]}"
+        if self.result is None and not self.source_sha256:
+            return f"{', '.join(self.days)}: no file landed"
+        return self.source_file
+
     @classmethod
     def combine(cls, outcomes: list["IngestOutcome"]) -> "IngestOutcome":
         """Several days as one: counts add up, frames are stacked, any block blocks."""

@@ -118,3 +118,16 @@ def test_an_application_already_received_on_another_day_is_quarantined_naming_wh
         # And the later day again quarantines the repeat again, once.
         assert ingest_file_into(con, path, "applications", DAY).counts["quarantined"] == 1
         assert len(_table(con, "applications_quarantine")) == 1
+
+
+def test_what_a_check_judged_names_the_file_or_the_days(tmp_path):
+    from keel.ingest import IngestOutcome, nothing_landed
+
+    with wh.connect(tmp_path / "w.duckdb") as con:
+        read = ingest_file_into(con, _land(tmp_path, rows({})), "applications", DAY)
+        (tmp_path / FILE).write_bytes(b"")
+        empty = ingest_file_into(con, tmp_path / FILE, "applications", DAY)
+    assert read.what_was_read == empty.what_was_read == FILE
+    assert nothing_landed("outcomes", DAY).what_was_read == "2026-01-03: no file landed"
+    later = nothing_landed("outcomes", DAY + dt.timedelta(days=1))
+    assert IngestOutcome.combine([read, later]).what_was_read == "2 days, 2026-01-03 to 2026-01-04"
