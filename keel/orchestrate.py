@@ -9,14 +9,17 @@ in its own process, as runs launched from the UI do.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._core.utils import make_new_run_id
 
 from keel.forkserver import start_forkserver
 from keel.home import REPO_ROOT, KeelHome
@@ -61,6 +64,79 @@ def run_output_kept_in_its_logs():
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+# Told each step as a run starts it: (step key, steps started so far, steps the run plans).
+StepProgress = Callable[[str, int, int], None]
+
+# How often a followed run's events are read: a step starts at most a few times a second.
+FOLLOW_EVERY_S = 0.25
+
+
+class _RunFollower:
+    """Reads a run's step starts from the instance while it goes and tells `on_step` of each.
+
+    The run may not exist yet when following starts (`find_run` returns its
+    id once it does). It reads through an instance of its own, in a thread,
+    so it never waits on the running job's storage lock; what it tells is for
+    people watching, so a failure to read or to tell ends the following, not
+    the run.
+    """
+
+    def __init__(self, home: KeelHome, find_run: Callable[[dg.DagsterInstance], str | None], on_step: StepProgress):
+        self._home, self._find_run, self._on_step = home, find_run, on_step
+        self._finished = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="keel-run-follower", daemon=True)
+        self._run_id: str | None = None
+        self._steps_planned: int | None = None
+        self._cursor: str | None = None
+        self._steps_started = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._finished.set()
+        self._thread.join()
+
+    def _follow(self) -> None:
+        instance = dg.DagsterInstance.from_config(str(self._home.dagster_home))
+        try:
+            while not self._finished.wait(FOLLOW_EVERY_S):
+                self._read(instance)
+        except Exception:  # noqa: BLE001 - progress is a courtesy; the run and its result are unaffected
+            pass
+        finally:
+            instance.dispose()
+
+    def _read(self, instance: dg.DagsterInstance) -> None:
+        if self._run_id is None:
+            self._run_id = self._find_run(instance)
+            if self._run_id is None:
+                return
+        if self._steps_planned is None:
+            run = instance.get_run_by_id(self._run_id)
+            if run is None or run.execution_plan_snapshot_id is None:
+                return
+            self._steps_planned = len(instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id).step_keys_to_execute)
+        page = instance.get_records_for_run(self._run_id, cursor=self._cursor, of_type=dg.DagsterEventType.STEP_START)
+        self._cursor = page.cursor
+        for record in page.records:
+            self._steps_started += 1
+            self._on_step(record.event_log_entry.step_key or "", self._steps_started, max(self._steps_planned, self._steps_started))
+
+
+@contextlib.contextmanager
+def _followed(home: KeelHome, find_run: Callable[[dg.DagsterInstance], str | None], on_step: StepProgress | None) -> Iterator[None]:
+    if on_step is None:
+        yield
+        return
+    follower = _RunFollower(home, find_run, on_step)
+    follower.start()
+    try:
+        yield
+    finally:
+        follower.stop()
 
 
 def instance_for(home: KeelHome) -> dg.DagsterInstance:
@@ -145,8 +221,12 @@ def execute(
     asset_names: Sequence[str] | None = None,
     tags: dict[str, str] | None = None,
     executor: str = "in_process",
+    on_step: StepProgress | None = None,
 ) -> RunOutcome:
-    """Run a job (or a subset of its assets) for a partition or range; wait for it to finish."""
+    """Run a job (or a subset of its assets) for a partition or range; wait for it to finish.
+
+    `on_step` is told each step as the run starts it (for a progress bar).
+    """
     instance = instance_for(home)
     run_tags = dict(tags or {})
     if partition_range is not None:
@@ -156,20 +236,28 @@ def execute(
         job = load_definitions().resolve_job_def(job_name)
         # Step logs stay in the run (the UI shows them); the caller prints what
         # went wrong from the run's events (a blocked day is not a stack trace).
-        with run_output_kept_in_its_logs():
-            result = job.execute_in_process(
+        run_id = make_new_run_id()
+        with run_output_kept_in_its_logs(), _followed(home, lambda _instance: run_id, on_step):
+            job.execute_in_process(
                 instance=instance,
                 partition_key=partition_key,
                 asset_selection=selection,
                 tags=run_tags,
                 raise_on_error=False,
                 run_config=QUIET_CONSOLE,
+                run_id=run_id,
             )
-        run_id = result.run_id
     elif executor == "multiprocess":
         if partition_key is not None:
             run_tags["dagster/partition"] = partition_key
-        with run_output_kept_in_its_logs():
+        # execute_job takes no run id: the run is the one of this job with these tags created since now.
+        created_after = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+
+        def this_run(reader: dg.DagsterInstance) -> str | None:
+            found = reader.get_runs(dg.RunsFilter(job_name=job_name, tags=run_tags, created_after=created_after), limit=1)
+            return found[0].run_id if found else None
+
+        with run_output_kept_in_its_logs(), _followed(home, this_run, on_step):
             # The server's preload runs on the other core while this process loads the job and creates the run.
             start_forkserver()
             recon_job = ReconstructableRepository.for_file(

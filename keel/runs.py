@@ -15,7 +15,7 @@ from pathlib import Path
 from keel.demo_calendar import DemoCalendar, applications_for, calendar_span, outcomes_landing_on
 from keel.home import KeelHome
 from keel.landing_zone import expected_file_names, find_landing_file, frame_to_bytes, landing_file_name, rejected_for_day, write_atomically
-from keel.orchestrate import RunOutcome, execute
+from keel.orchestrate import RunOutcome, StepProgress, execute
 from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_JOB
 from keel.scoring import NO_MODEL
 
@@ -127,12 +127,15 @@ def summarize_day(day: str, outcome: RunOutcome) -> DaySummary:
     return summary
 
 
-def run_day(home: KeelHome, day: dt.date, executor: str = "in_process") -> DaySummary:
-    """Ingest, score, decide and queue one day through Dagster (plus the day's outcomes, if any landed)."""
+def run_day(home: KeelHome, day: dt.date, executor: str = "in_process", on_step: StepProgress | None = None) -> DaySummary:
+    """Ingest, score, decide and queue one day through Dagster (plus the day's outcomes, if any landed).
+
+    `on_step` is told each step as the run starts it (keel.orchestrate.StepProgress).
+    """
     applications = find_landing_file(home.landing_dir("applications"), "applications", day)
     if applications is None and find_landing_file(home.landing_dir("outcomes"), "outcomes", day) is not None:
         # Only outcomes landed (a day with no applications, or after the last one): take them in.
-        outcome = execute(OUTCOMES_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"})
+        outcome = execute(OUTCOMES_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"}, on_step=on_step)
         summary = summarize_day(day.isoformat(), outcome)
         summary.outcomes_only = True
         summary.applications_rejected = rejected_for_day(home.landing_rejected, "applications", day)
@@ -143,7 +146,7 @@ def run_day(home: KeelHome, day: dt.date, executor: str = "in_process") -> DaySu
         told = (f"{rejected}; " if rejected else "") + how_to_deliver(home, day, demo_history=first_file)
         raise KeelError(f"nothing has landed in {home.landing} yet: {told}" if first_file else f"no applications file has landed for {day}: {told}")
     # The whole daily job: the day's outcomes (if any landed) and its decisions.
-    outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"})
+    outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"}, on_step=on_step)
     return summarize_day(day.isoformat(), outcome)
 
 

@@ -14,7 +14,7 @@ from keel.cli.audit import audit_app
 from keel.cli.model import model_app
 from keel.cli.policy import policy_app
 from keel.cli.review import review_app
-from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, run_progress
 from keel.executables import venv_tool
 from keel.fault_kinds import FAULT_KINDS
 
@@ -139,7 +139,9 @@ def run(
     """Ingest, score, decide and queue one day through Dagster (a day with only outcomes: take them in); runs show in the UI."""
     from keel.runs import run_day
 
-    summary = run_day(_home(), _date(date), executor=executor).to_dict()
+    day = _date(date)
+    with run_progress(day.isoformat(), shown=not json_out) as on_step:
+        summary = run_day(_home(), day, executor=executor, on_step=on_step).to_dict()
     emit_json(summary) if json_out else _print_day(summary)
     if summary["blocked"] or not summary["success"]:
         raise typer.Exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, run_progress
 from keel.figures import figure_text
 
 model_app = typer.Typer(help="Model versions: train a candidate, approve it, promote it, roll back.", no_args_is_help=True)
@@ -25,7 +25,8 @@ def train(json_out: bool = JSON_OPTION) -> None:
     from keel.runs import TRAINING_JOB, KeelError
     from keel.scoring import CHAMPION
 
-    outcome = execute(TRAINING_JOB, _home(), tags={"keel/trigger": "cli"})
+    with run_progress("training", shown=not json_out) as on_step:
+        outcome = execute(TRAINING_JOB, _home(), tags={"keel/trigger": "cli"}, on_step=on_step)
     if not outcome.success:
         raise KeelError(f"training failed in run {outcome.run_id}: {outcome.failure}")
     meta = outcome.materializations["candidate_model"]

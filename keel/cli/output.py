@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
@@ -28,6 +29,34 @@ def keel_home():
     home = KeelHome.from_env().ensure()
     home.export_env()
     return home
+
+
+@contextlib.contextmanager
+def run_progress(label: str, shown: bool = True) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr for a Dagster run (`label`, the step it is on, steps done of planned).
+
+    Shown at a terminal only and gone when the run ends, so stdout carries
+    only the result (with --json, one JSON object); yields the callback for
+    `keel.orchestrate.execute`'s `on_step`, or None when nothing is shown.
+    """
+    if not shown or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # While the run goes, stdout is its logs' and Dagster swaps sys.stderr for a step's capture:
+    # the bar is drawn on a copy of the terminal's stderr taken now, and nothing else is redirected.
+    with os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal, Progress(
+        *columns, console=Console(file=terminal), transient=True, redirect_stdout=False, redirect_stderr=False
+    ) as progress:
+        task = progress.add_task(f"{label}: starting", total=None)
+
+        def on_step(step: str, started: int, planned: int) -> None:
+            progress.update(task, description=f"{label}: {step}", completed=started - 1, total=planned)
+
+        yield on_step
 
 
 def emit_json(payload: Any) -> None:

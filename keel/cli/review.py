@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, run_progress
 from keel.columns import REVIEW_TAKEN_IN_ORDER
 
 review_app = typer.Typer(help="Human review: list the queue, decide, export/import spreadsheets, ingest the inbox.", no_args_is_help=True)
@@ -300,7 +300,8 @@ def ingest(json_out: bool = JSON_OPTION) -> None:
     from keel.pipeline import REVIEW_JOB
 
     home = _home()
-    outcome = execute(REVIEW_JOB, home, tags={"keel/trigger": "cli"})
+    with run_progress("review inbox", shown=not json_out) as on_step:
+        outcome = execute(REVIEW_JOB, home, tags={"keel/trigger": "cli"}, on_step=on_step)
     taken = outcome.materializations.get("review_outcomes", {})
     final = outcome.materializations.get("final_decisions", {})
     result = {
