@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,12 +247,17 @@ def compare(recorded: pd.DataFrame, replayed: pd.DataFrame) -> tuple[list[dict],
     return differences, missing, extra
 
 
-def replay_day(home: KeelHome, day: str, scratch_root: Path) -> ReplayResult:
+def replay_day(home: KeelHome, day: str, scratch_root: Path, progress: Callable[[str], None] = lambda _phase: None) -> ReplayResult:
+    """`day` decided again in a scratch home with its recorded versions, compared row by row; `progress` told each phase."""
+    progress("reading the recorded decisions")
     with wh.connect(home.warehouse, read_only=True) as con:
         recorded = recorded_rows(con, day)
     scratch = KeelHome(scratch_root)
+    progress("a scratch home with the recorded model, policy and contract")
     versions = prepare_scratch(home, scratch, day, recorded)
+    progress("the day through the daily job in the scratch home")
     summary = run_scratch_day(scratch, day)
+    progress("comparing")
     with wh.connect(scratch.warehouse, read_only=True) as con:
         replayed = current_rows(con, "decision", day)
     differences, missing, extra = compare(recorded, replayed)

@@ -14,7 +14,7 @@ from keel.cli.audit import audit_app
 from keel.cli.model import model_app
 from keel.cli.policy import policy_app
 from keel.cli.review import review_app
-from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, run_progress
+from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, phase_progress, run_progress
 from keel.executables import venv_tool
 from keel.fault_kinds import FAULT_KINDS
 
@@ -328,7 +328,8 @@ def replay(
         fail(f"no warehouse at {home.warehouse}: nothing has been decided to replay")
     scratch = Path(tempfile.mkdtemp(prefix=f"keel-replay-{day}-"))
     try:
-        result = replay_day(home, day, scratch / "home")
+        with phase_progress(f"replay {day}", shown=not json_out) as progress:
+            result = replay_day(home, day, scratch / "home", progress=progress)
     except ReplayError as problem:
         fail(str(problem))
     finally:

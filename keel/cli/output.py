@@ -32,6 +32,28 @@ def keel_home():
 
 
 @contextlib.contextmanager
+def _terminal_progress(first: str, shown: bool, counted: bool) -> Iterator[tuple[Any, Any] | None]:
+    """(rich Progress, its task) drawn on stderr at a terminal and gone when done; None when not shown.
+
+    `counted`: a bar and "done/planned"; otherwise a spinner.
+    """
+    if not shown or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    description, elapsed = TextColumn("{task.description}"), TimeElapsedColumn()
+    columns = (description, BarColumn(), MofNCompleteColumn(), elapsed) if counted else (SpinnerColumn(), description, elapsed)
+    # While a run goes, stdout is its logs' and Dagster swaps sys.stderr for a step's capture:
+    # the bar is drawn on a copy of the terminal's stderr taken now, and nothing else is redirected.
+    with os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal, Progress(
+        *columns, console=Console(file=terminal), transient=True, redirect_stdout=False, redirect_stderr=False
+    ) as progress:
+        yield progress, progress.add_task(first, total=None)
+
+
+@contextlib.contextmanager
 def run_progress(label: str, shown: bool = True) -> Iterator[Callable[[str, int, int], None] | None]:
     """A progress bar on stderr for a Dagster run (`label`, the step it is on, steps done of planned).
 
@@ -39,24 +61,27 @@ def run_progress(label: str, shown: bool = True) -> Iterator[Callable[[str, int,
     only the result (with --json, one JSON object); yields the callback for
     `keel.orchestrate.execute`'s `on_step`, or None when nothing is shown.
     """
-    if not shown or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    # While the run goes, stdout is its logs' and Dagster swaps sys.stderr for a step's capture:
-    # the bar is drawn on a copy of the terminal's stderr taken now, and nothing else is redirected.
-    with os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal, Progress(
-        *columns, console=Console(file=terminal), transient=True, redirect_stdout=False, redirect_stderr=False
-    ) as progress:
-        task = progress.add_task(f"{label}: starting", total=None)
+    with _terminal_progress(f"{label}: starting", shown, counted=True) as drawn:
+        if drawn is None:
+            yield None
+            return
+        progress, task = drawn
 
         def on_step(step: str, started: int, planned: int) -> None:
             progress.update(task, description=f"{label}: {step}", completed=started - 1, total=planned)
 
         yield on_step
+
+
+@contextlib.contextmanager
+def phase_progress(label: str, shown: bool = True) -> Iterator[Callable[[str], None]]:
+    """What a long command is doing now (`label`: the phase), on stderr at a terminal; a no-op callback otherwise."""
+    with _terminal_progress(f"{label}: starting", shown, counted=False) as drawn:
+        if drawn is None:
+            yield lambda _phase: None
+            return
+        progress, task = drawn
+        yield lambda phase: progress.update(task, description=f"{label}: {phase}")
 
 
 def emit_json(payload: Any) -> None:

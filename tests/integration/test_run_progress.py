@@ -1,4 +1,4 @@
-"""`keel run` at a terminal shows the step the day's run is on; its stdout stays the result.
+"""`keel run` and `keel replay` at a terminal show what they are doing; their stdout stays the result.
 
 The command runs with its stderr on a pseudo-terminal, as a person's would be,
 and its stdout on a pipe, as a script reading the result would have it.
@@ -82,3 +82,11 @@ def test_json_output_draws_no_bar(demo_copy):
     stdout, shown, code = _run_at_a_terminal(home, "run", "--date", "2026-01-03", "--json")
     assert code == 0 and stdout.lstrip().startswith("{")
     assert "━" not in shown
+
+
+def test_a_replay_shows_its_phases_on_the_terminal(demo_copy):
+    home, _ = demo_copy
+    stdout, shown, code = _run_at_a_terminal(home, "replay", "2026-01-02")
+    assert code == 0 and stdout.startswith("MATCH 2026-01-02: 100 decisions replayed"), (stdout, shown)
+    assert "replay 2026-01-02: the day through the daily job in the scratch home" in shown, shown[-1500:]
+    assert "\x1b" not in stdout
