@@ -13,6 +13,7 @@ not the decisions, not the control store's record of the policy in force.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -47,8 +48,10 @@ def _flat(value, prefix: str = "") -> dict:
     return {prefix[:-1]: value if isinstance(value, (int, float, str, bool, type(None))) else str(value)}
 
 
-def policy_flips(home: KeelHome, in_force: Policy, candidate: Policy, days: int = 7) -> dict:
-    """Decide the last `days` decided days again under `candidate`; the flips against the routes recorded."""
+def policy_flips(
+    home: KeelHome, in_force: Policy, candidate: Policy, days: int = 7, progress: Callable[[str], None] = lambda _day: None
+) -> dict:
+    """Decide the last `days` decided days again under `candidate`; the flips against the routes recorded (`progress`: each day)."""
     from keel.decisioning import DECISION_INPUTS_SQL, DayScoring, decide_rows
 
     store = ControlStore(home.control_store)
@@ -61,7 +64,8 @@ def policy_flips(home: KeelHome, in_force: Policy, candidate: Policy, days: int 
         if not recent:
             raise LookupError("no decided days yet: nothing to compare")
         compared = []
-        for day in sorted(recent):
+        for number, day in enumerate(sorted(recent), start=1):
+            progress(f"day {number} of {len(recent)}, {day}")
             merged = wh.query_frame(con, DECISION_INPUTS_SQL, [day, day])
             decided = decide_rows(merged, DayScoring.of(merged), candidate, store)
             recorded = con.execute(

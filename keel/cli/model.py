@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, run_progress
+from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, phase_progress, run_progress
 from keel.figures import figure_text
 
 model_app = typer.Typer(help="Model versions: train a candidate, approve it, promote it, roll back.", no_args_is_help=True)
@@ -109,7 +109,9 @@ DAYS_OPTION = typer.Option(7, "--days", min=1, help="With --dry-run: how many of
 def _dry_run(version: str, days: int, json_out: bool, refusal: str | None = None) -> None:
     from keel.models.dry_run import decision_flips, flips_text
 
-    result = {**decision_flips(_home(), version, days), "dry_run": True, "would_be_refused": refusal}
+    home = _home()
+    with phase_progress(f"scoring and deciding again with {version}", shown=not json_out) as progress:
+        result = {**decision_flips(home, version, days, progress=progress), "dry_run": True, "would_be_refused": refusal}
     if json_out:
         emit_json(result)
         return

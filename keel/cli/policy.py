@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from keel.cli.output import JSON_OPTION, emit_json, keel_home as _home, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, keel_home as _home, one_line_errors, phase_progress
 
 policy_app = typer.Typer(help="The decision policy: its versions in force, and a dry run of a changed file.", no_args_is_help=True)
 
@@ -23,7 +23,9 @@ def dry_run(
     from keel.policy import load_policy
     from keel.policy_change import policy_flips, policy_flips_text
 
-    result = {**policy_flips(_home(), current_policy(), load_policy(path), days), "dry_run": True}
+    home, in_force, candidate = _home(), current_policy(), load_policy(path)
+    with phase_progress(f"deciding again under {candidate.version}", shown=not json_out) as progress:
+        result = {**policy_flips(home, in_force, candidate, days, progress=progress), "dry_run": True}
     emit_json(result) if json_out else typer.echo(policy_flips_text(result))
 
 

@@ -9,6 +9,10 @@ champion alias sees the consequence in decisions, not just in metrics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pandas as pd
+
 from keel import warehouse as wh
 from keel.columns import APPLICATION_DATE, APPLICATION_ID
 from keel.control_store import ControlStore
@@ -26,32 +30,41 @@ def _load_version(store: ControlStore, home: KeelHome, version: str):
     return ModelStore(home.models).load(version, record["artifact_sha256"])
 
 
-def decision_flips(home: KeelHome, to_version: str, days: int = 7) -> dict:
-    """Re-decide the last `days` decided days with `to_version`; the flips against what was decided."""
+def decision_flips(home: KeelHome, to_version: str, days: int = 7, progress: Callable[[str], None] = lambda _day: None) -> dict:
+    """Re-decide the last `days` decided days with `to_version`; the flips against what was decided.
+
+    A day at a time (`progress` is told which): a week of million-row days is
+    never in memory at once, and each application's decision depends on its
+    own row only, so the flips are those of the days taken together.
+    """
     from keel.decisioning import current_policy, training_profile_for
     from keel.policy import decide
     from keel.scoring import CHAMPION, score
 
     store = ControlStore(home.control_store)
     with wh.connect(home.warehouse, read_only=True) as con:
-        recent = [str(row[0]) for row in con.execute(
+        recent = sorted(str(row[0]) for row in con.execute(
             f"select distinct cast({APPLICATION_DATE} as date) as d from decisioning.decisions order by d desc limit ?", [days]
-        ).fetchall()]
+        ).fetchall())
         if not recent:
             raise LookupError("no decided days yet: nothing to compare")
-        marks = ", ".join("cast(? as date)" for _ in recent)
-        features = con.execute(
-            f"select * from marts.application_features where cast({APPLICATION_DATE} as date) in ({marks}) order by {APPLICATION_ID}", recent
-        ).df()
-        recorded = con.execute(
-            f"select {APPLICATION_ID}, cast({APPLICATION_DATE} as date) as day, route, model_version from decisioning.decisions "
-            f"where cast({APPLICATION_DATE} as date) in ({marks}) order by {APPLICATION_ID}",
-            recent,
-        ).df()
-    pipeline = _load_version(store, home, to_version)
-    decided = decide(features, score(pipeline, features), current_policy(), training_profile=training_profile_for(store, to_version))
-    merged = merge_one_to_one(recorded, decided[[APPLICATION_ID, "route"]].rename(columns={"route": "new_route"}), on=APPLICATION_ID)
-    return {"from_version": store.current_alias(CHAMPION), "to_version": to_version, "days": sorted(recent), **route_flips(merged)}
+        pipeline = _load_version(store, home, to_version)
+        policy, profile = current_policy(), training_profile_for(store, to_version)
+        compared = []
+        for number, day in enumerate(recent, start=1):
+            progress(f"day {number} of {len(recent)}, {day}")
+            features = con.execute(
+                f"select * from marts.application_features where cast({APPLICATION_DATE} as date) = cast(? as date) order by {APPLICATION_ID}", [day]
+            ).df()
+            recorded = con.execute(
+                f"select {APPLICATION_ID}, route, model_version from decisioning.decisions "
+                f"where cast({APPLICATION_DATE} as date) = cast(? as date) order by {APPLICATION_ID}",
+                [day],
+            ).df().assign(day=day)  # flips_by_day keyed by the day as `days` names it, as the policy dry run's
+            decided = decide(features, score(pipeline, features), policy, training_profile=profile)
+            compared.append(merge_one_to_one(recorded, decided[[APPLICATION_ID, "route"]].rename(columns={"route": "new_route"}), on=APPLICATION_ID))
+    merged = pd.concat(compared, ignore_index=True)
+    return {"from_version": store.current_alias(CHAMPION), "to_version": to_version, "days": recent, **route_flips(merged)}
 
 
 def flips_text(result: dict) -> str:

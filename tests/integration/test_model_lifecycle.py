@@ -61,6 +61,7 @@ def test_dry_run_shows_flips_and_moves_nothing(lifecycle):
     assert result["dry_run"] and result["from_version"] == champion and result["to_version"] == trained["version"]
     assert result["applications"] == 400 and len(result["days"]) == 4
     assert sum(result["flips"].values()) == result["flipped"] == sum(result["flips_by_day"].values())
+    assert set(result["flips_by_day"]) <= set(result["days"]), "flips by day are keyed by the days as `days` names them"
     assert "no approval" in result["would_be_refused"]
     assert keel_json(home, "model", "list")["champion"] == champion
 

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.integration.helpers import KEEL, keel
+from tests.integration.helpers import KEEL, REPO_ROOT, keel
 
 pytestmark = pytest.mark.integration
 
@@ -89,4 +89,14 @@ def test_a_replay_shows_its_phases_on_the_terminal(demo_copy):
     stdout, shown, code = _run_at_a_terminal(home, "replay", "2026-01-02")
     assert code == 0 and stdout.startswith("MATCH 2026-01-02: 100 decisions replayed"), (stdout, shown)
     assert "replay 2026-01-02: the day through the daily job in the scratch home" in shown, shown[-1500:]
+    assert "\x1b" not in stdout
+
+
+def test_a_policy_dry_run_shows_the_day_it_decides_again(demo_copy, tmp_path):
+    home, _ = demo_copy
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text((REPO_ROOT / "policies" / "credit_policy.yaml").read_text())
+    stdout, shown, code = _run_at_a_terminal(home, "policy", "dry-run", str(candidate), "--days", "2")
+    assert code == 0 and stdout.startswith("dry run"), (stdout, shown)
+    assert re.search(r"deciding again under [0-9.]+: day [12] of 2, 2026-01-0\d", shown), shown[-1500:]
     assert "\x1b" not in stdout
