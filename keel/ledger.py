@@ -10,7 +10,7 @@ the first day where it breaks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -352,11 +352,22 @@ def _rows_by_batch(rows: pd.DataFrame) -> dict:
 
 def verify_chain(batches: pd.DataFrame, rows: pd.DataFrame) -> ChainReport:
     """Recompute every batch's digest from its rows and the batch before it."""
+    grouped = _rows_by_batch(rows)
+    return verify_batches(batches, lambda seq: grouped.get(seq, rows.iloc[0:0]))
+
+
+def verify_batches(
+    batches: pd.DataFrame, rows_of: Callable[[int], pd.DataFrame], progress: Callable[[int, int], None] = lambda _done, _all: None
+) -> ChainReport:
+    """`verify_chain` with each batch's rows fetched when it is checked (`rows_of(batch_seq)`), one batch in memory at a time.
+
+    `progress` is told (batches checked, batches) before each batch.
+    """
     previous = GENESIS_DIGEST
     ordered = batches.sort_values("batch_seq")
-    grouped = _rows_by_batch(rows)
-    for batch in ordered.itertuples(index=False):
-        problems = _batch_problems(batch, grouped.get(batch.batch_seq, rows.iloc[0:0]), previous)
+    for checked, batch in enumerate(ordered.itertuples(index=False)):
+        progress(checked, len(ordered))
+        problems = _batch_problems(batch, rows_of(int(batch.batch_seq)), previous)
         if problems:
             return ChainReport(False, int(batch.batch_seq), str(batch.ledger_day), int(batch.batch_seq), "; ".join(problems))
         previous = batch.digest

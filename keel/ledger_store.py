@@ -9,12 +9,12 @@ batch that supersedes the earlier ones; nothing is updated or deleted.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import duckdb
 import pandas as pd
 
-from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, canonical_texts, constant_column, next_batch, verify_chain
+from keel.ledger import LEDGER_COLUMNS, Batch, ChainReport, canonical_chunks_in_order, canonical_texts, constant_column, next_batch, verify_batches
 from keel.read_ahead import read_ahead
 from keel.warehouse import STAGING_SUFFIX, TEMPORARY, fetch_one, table_exists
 
@@ -136,12 +136,26 @@ def _append_staged(
     return batch
 
 
-def verify(con: duckdb.DuckDBPyConnection) -> ChainReport:
+def verify(con: duckdb.DuckDBPyConnection, progress: Callable[[int, int], None] = lambda _done, _all: None) -> ChainReport:
+    """The hash chain recomputed a batch at a time (a year of million-row days is never read at once).
+
+    Rows of a batch no batch record chains are a break too: nothing may sit
+    in the ledger unchained. `progress` is told (batches checked, batches).
+    """
     if not table_exists(con, "audit", "ledger_batches"):
         return ChainReport(True, 0)
     batches = con.execute(f"select * from {BATCHES_TABLE} order by batch_seq").df()
-    rows = con.execute(f"select * from {LEDGER_TABLE} order by {LEDGER_ORDER}").df()
-    return verify_chain(batches, rows)
+    report = verify_batches(
+        batches, lambda seq: con.execute(f"select * from {LEDGER_TABLE} where batch_seq = ? order by {LEDGER_ORDER}", [seq]).df(), progress
+    )
+    unchained = con.execute(
+        f"select batch_seq, min(ledger_day), count(*) from {LEDGER_TABLE} "
+        f"where batch_seq not in (select batch_seq from {BATCHES_TABLE}) group by batch_seq order by batch_seq limit 1"
+    ).fetchone()
+    if report.ok and unchained is not None:
+        seq, day, count = unchained
+        return ChainReport(False, report.batches_checked, str(day), int(seq), f"{count} ledger rows name batch {seq}, which no batch record chains")
+    return report
 
 
 def current_rows(con: duckdb.DuckDBPyConnection, event_type: str, ledger_day: str | None = None) -> pd.DataFrame:

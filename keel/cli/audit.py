@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from keel.cli.output import JSON_OPTION, emit_json, one_line_errors
+from keel.cli.output import JSON_OPTION, emit_json, one_line_errors, phase_progress
 
 audit_app = typer.Typer(help="The audit trail: verify the decision ledger's hash chain, export evidence.", no_args_is_help=True)
 
@@ -18,8 +18,8 @@ def verify(json_out: bool = JSON_OPTION) -> None:
     from keel.warehouse import connect
 
     home = KeelHome.from_env()
-    with connect(home.warehouse, read_only=True) as con:
-        report = verify_ledger(con)
+    with connect(home.warehouse, read_only=True) as con, phase_progress("verifying the ledger", shown=not json_out) as say:
+        report = verify_ledger(con, progress=lambda checked, batches: say(f"batch {checked + 1} of {batches}"))
     payload = {"ok": report.ok, "batches_checked": report.batches_checked, "first_broken_day": report.first_broken_day, "reason": report.reason}
     if json_out:
         emit_json(payload)

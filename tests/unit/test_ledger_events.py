@@ -162,3 +162,19 @@ def test_an_amended_review_is_recorded_after_the_decision_it_amends_whatever_ord
         digest = con.execute("select rows_sha256 from audit.ledger_batches").fetchone()[0]
         assert expected in (None, digest), "the batch hashes the same whatever order the query returned"
         expected = digest
+
+
+def test_verify_checks_a_batch_at_a_time_and_finds_rows_no_batch_chains(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for reviews in (_reviews("A000001"), _reviews("A000001", "A000002")):
+        for day, rows in review_event_rows(reviews).items():
+            append_batch(con, rows, day, REVIEW, "run", "2026-01-02T12:00:00+00:00")
+    told = []
+    assert verify(con, progress=lambda done, total: told.append((done, total))).ok
+    assert told == [(0, 2), (1, 2)]
+
+    # A row slipped in under a batch number no batch record has: not chained, so not intact.
+    con.execute("insert into audit.decision_ledger select * replace (7 as batch_seq) from audit.decision_ledger limit 1")
+    report = verify(con)
+    assert not report.ok and report.first_broken_batch == 7 and report.first_broken_day == "2026-01-02"
+    assert "1 ledger rows name batch 7, which no batch record chains" in report.reason
