@@ -44,16 +44,22 @@ def copy_home(source: Path, destination: Path) -> Path:
 CODE = ("keel", "assets", "resources", "sensors", "policies", "dbt_project", "definitions.py", "workspace.yaml", "dagster.yaml")
 
 
-def code_with_policy(target: Path, **changes) -> dict:
-    """A copy of the code whose policy has `changes` (policies are versioned with the code); the env to run keel from it."""
-    import yaml
-
+def copy_code(target: Path) -> Path:
+    """A copy of the code keel runs from (a commit of it, as a change would be made); PYTHONPATH=target runs it."""
     for name in CODE:
         source = REPO_ROOT / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "logs"))
         else:
             shutil.copyfile(source, target / name)
+    return target
+
+
+def code_with_policy(target: Path, **changes) -> dict:
+    """A copy of the code whose policy has `changes` (policies are versioned with the code); the env to run keel from it."""
+    import yaml
+
+    copy_code(target)
     policy_file = target / "policies" / "credit_policy.yaml"
     policy = yaml.safe_load(policy_file.read_text())
     policy.update(changes)
