@@ -18,7 +18,7 @@ from assets.constants import (
 )
 from keel.freshness import assess_arrival, latest_due_day, next_expected_day
 from keel.ingest import IngestOutcome, contract_for, ingest_file_into, nothing_landed, store_outcome
-from keel.landing_zone import find_landing_file, parse_date
+from keel.landing_zone import days_named, find_landing_file, parse_date
 from keel.outcome_links import outcome_links
 from keel.tables import markdown_table
 from resources.keel_home import KeelHomeResource
@@ -198,8 +198,7 @@ def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource,
     with warehouse.connect() as con:
         links = outcome_links(con, list(context.partition_keys))
     message = links.message()
-    days = context.partition_keys
-    span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    span = days_named(context.partition_keys)
     linked = (
         f"{span}: each of {links.outcomes} outcomes names an application keel received"
         + (f" ({links.corrections} correct an earlier outcome)" if links.corrections else "")

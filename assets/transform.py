@@ -10,8 +10,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from assets.constants import DAILY_PARTITIONS, GROUP_TRANSFORM, OWNER_DATA, WAREHOUSE_POOL
 from keel.dbt_window import partition_window_env
+from keel.landing_zone import days_named
 from resources.dbt import dbt_project, release_duckdb_connection, scratch_target
-from resources.dbt_events import dbt_events_without_busy_wait, with_column_metadata_of_built_nodes
+from resources.dbt_events import dbt_events_without_busy_wait, with_days_on_dbt_test_results, with_column_metadata_of_built_nodes
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
@@ -62,6 +63,7 @@ def dbt_transform(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     # (manifest.json twice, run_results.json): ~1 s of every invocation.
     with scratch_target(keel_home.home.dbt_state) as target, dbt_events_without_busy_wait():
         try:
-            yield from with_column_metadata_of_built_nodes(dbt.cli(["build", "--no-write-json"], context=context, target_path=target))
+            events = with_column_metadata_of_built_nodes(dbt.cli(["build", "--no-write-json"], context=context, target_path=target))
+            yield from with_days_on_dbt_test_results(events, days_named(context.partition_keys))
         finally:
             release_duckdb_connection()

@@ -29,6 +29,11 @@ class AmbiguousLandingFile(ValueError):
     """More than one file claims to be the same day of the same source."""
 
 
+def days_named(days: list[str]) -> str:
+    """A run's days (partition keys, in order) as a person reads them: the day, or the first to the last."""
+    return days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+
+
 def parse_date(text: str) -> dt.date:
     """A calendar date given as YYYY-MM-DD, or a ValueError saying what was wrong."""
     if not _DATE.match(text or ""):

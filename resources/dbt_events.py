@@ -111,3 +111,20 @@ def with_column_metadata_of_built_nodes(invocation: "DbtCliInvocation") -> Itera
         yield next(with_metadata) if is_built_node_event(event) else event
     if failure is not None:
         raise failure
+
+
+def with_days_on_dbt_test_results(events: Iterator[Any], days: str) -> Iterator[Any]:
+    """dbt's test results as check results that say which `days` they judged, and how.
+
+    dagster-dbt gives a test's check result no description, and a check's
+    history in the UI lists results by the time they ran: each of keel's own
+    checks names its day, and so does each dbt test, with its status and
+    failing rows (from dagster-dbt's metadata).
+    """
+    for event in events:
+        if isinstance(event, dg.AssetCheckResult) and event.description is None:
+            status = getattr(event.metadata.get("status"), "value", None) or ("pass" if event.passed else "fail")
+            failing = getattr(event.metadata.get("dagster_dbt/failed_row_count"), "value", None)
+            counted = f", {failing} failing rows" if failing else ""
+            event = event._replace(description=f"{days}: dbt test {status}{counted}")
+        yield event

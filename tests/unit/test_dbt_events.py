@@ -5,10 +5,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import dagster as dg
 import pytest
 from dagster._core.utils import imap as dagster_imap
 
-from resources.dbt_events import dbt_events_without_busy_wait, ordered_threadpool_map
+from resources.dbt_events import dbt_events_without_busy_wait, ordered_threadpool_map, with_days_on_dbt_test_results
 
 
 def _slow_square(value: int) -> int:
@@ -157,3 +158,13 @@ def test_test_results_are_not_built_nodes():
     from resources.dbt_events import is_built_node_event
 
     assert [is_built_node_event(event) for event in _dbt_events()] == [False, True, False, True]
+
+
+def test_dbt_test_results_name_the_days_they_judged_and_other_events_pass_untouched():
+    passed = dg.AssetCheckResult(asset_key="stg", check_name="not_null_x", passed=True, metadata={"status": "pass", "dagster_dbt/failed_row_count": 0})
+    failed = dg.AssetCheckResult(asset_key="stg", check_name="unique_x", passed=False, metadata={"status": "fail", "dagster_dbt/failed_row_count": 3})
+    told = dg.AssetCheckResult(asset_key="stg", check_name="own", passed=True, description="already says")
+    output = dg.Output(None, output_name="stg")
+    events = list(with_days_on_dbt_test_results(iter([passed, output, failed, told]), "2026-01-04"))
+    assert [getattr(e, "description", None) for e in events] == ["2026-01-04: dbt test pass", None, "2026-01-04: dbt test fail, 3 failing rows", "already says"]
+    assert events[1] is output and events[2].metadata == failed.metadata and not events[2].passed
