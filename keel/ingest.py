@@ -23,6 +23,7 @@ from keel import warehouse as wh
 from keel.frames import on_days
 from keel.home import REPO_ROOT
 from keel.landing import LandingFileError, read_landing_file
+from keel.landing_zone import days_named
 from keel.read_ahead import read_ahead
 
 CONTRACTS_DIR = REPO_ROOT / "policies" / "contracts"
@@ -84,9 +85,9 @@ class IngestOutcome:
     def what_was_read(self) -> str:
         """The file (or the days of a backfill) a check's result is about: its history in the UI names no day."""
         if len(self.days) > 1:
-            return f"{len(self.days)} days, {self.days[0]} to {self.days[-1]}"
+            return f"{len(self.days)} days, {days_named(self.days)}"
         if self.result is None and not self.source_sha256:
-            return f"{', '.join(self.days)}: no file landed"
+            return f"{days_named(self.days)}: no file landed"
         return self.source_file
 
     @classmethod
