@@ -4,7 +4,8 @@ Starts `keel serve` (what `make run` serves: Dagster's webserver and daemon)
 on a free 127.0.0.1 port against a KEEL_HOME with two demo days, checks that
 it started without warnings, then: finds every asset group on the lineage
 page, launches one day's partition of the daily job from the UI, waits for
-the run to succeed, and opens the decisions asset to find its check results
+the run to succeed (the server's terminal showing the run's own lines, not
+its DEBUG events), and opens the decisions asset to find its check results
 and its upstream lineage back to raw_applications. Screenshots of each step
 are saved under test-output/<test name>/.
 """
@@ -152,6 +153,10 @@ def test_a_person_materializes_a_day_and_audits_its_decisions(ui, browser, outpu
     page.goto(ui["base"] + f"/runs/{run.run_id}")
     page.get_by_text("Success", exact=True).first.wait_for()
     page.screenshot(path=str(output_dir / "3-run-succeeded.png"))
+    # The server's terminal (`make run`'s) showed the run's own lines, not its ~150 DEBUG events (the page has them).
+    run_lines = [line for line in (ui["home"] / SERVER_LOG).read_text().splitlines() if run.run_id in line]
+    assert any(f"applications_{UI_DAY}.csv: " in line for line in run_lines), "\n".join(run_lines[-20:])
+    assert not [line for line in run_lines if " - DEBUG - " in line]
 
     # 4. The decisions asset: its checks' results and its lineage back to raw_applications.
     page.goto(ui["base"] + "/assets/decisions?view=checks")

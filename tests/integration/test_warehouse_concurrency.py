@@ -29,6 +29,8 @@ def test_two_days_run_at_once_with_the_multiprocess_executor(tmp_path):
     for proc, (out, err) in zip(procs, outputs):
         assert proc.returncode == 0, f"stdout:\n{out}\nstderr:\n{err}"
         assert "lock" not in err.lower()
+        # Dagster's DEBUG events (a step worker started, ...) stay in the event log, off the terminal.
+        assert " - DEBUG - " not in err, err
     import json
 
     summaries = [json.loads(out) for out, _ in outputs]
@@ -41,6 +43,9 @@ def test_two_days_run_at_once_with_the_multiprocess_executor(tmp_path):
     instance = DagsterInstance.from_config(str(home / "dagster"))
     runs = [instance.get_run_by_id(s["run_ids"][0]) for s in summaries]
     assert all(run.status == DagsterRunStatus.SUCCESS for run in runs)
+    for run in runs:
+        recorded = {entry.dagster_event.event_type_value for entry in instance.all_logs(run.run_id) if entry.dagster_event}
+        assert {"STEP_WORKER_STARTED", "STEP_START", "STEP_SUCCESS"} <= recorded
     # The runs really overlapped in time, so the pool had something to do.
     stats = [instance.get_run_stats(run.run_id) for run in runs]
     assert stats[0].start_time < stats[1].end_time and stats[1].start_time < stats[0].end_time
