@@ -153,7 +153,7 @@ def test_a_person_materializes_a_day_and_audits_its_decisions(ui, browser, outpu
     page.goto(ui["base"] + f"/runs/{run.run_id}")
     page.get_by_text("Success", exact=True).first.wait_for()
     page.screenshot(path=str(output_dir / "3-run-succeeded.png"))
-    # The server's terminal (`make run`'s) showed the run's own lines, not its ~150 DEBUG events (the page has them).
+    # The server's terminal (`make run`'s) showed the run's own lines, not its ~190 DEBUG events (the page has them).
     run_lines = [line for line in (ui["home"] / SERVER_LOG).read_text().splitlines() if run.run_id in line]
     assert any(f"applications_{UI_DAY}.csv: " in line for line in run_lines), "\n".join(run_lines[-20:])
     assert not [line for line in run_lines if " - DEBUG - " in line]
