@@ -13,7 +13,7 @@ PORT ?= 3000
 DEMO_DAYS ?= 10
 BENCH_ROWS ?= 100000
 
-.PHONY: install run test test-fast bench browser clean
+.PHONY: install run test test-fast bench upgrade-check browser clean
 
 install: $(VENV)/.installed
 
@@ -46,6 +46,11 @@ test-fast: install
 
 bench: install
 	$(BIN)/keel bench --rows $(BENCH_ROWS)
+
+# A home made by an earlier keel, used by this checkout: `make upgrade-check FROM=<commit or tag>`.
+upgrade-check: install
+	@test -n "$(FROM)" || { echo "name the earlier keel: make upgrade-check FROM=<commit or tag>"; exit 2; }
+	$(BIN)/python -m keel.upgrade_check '$(FROM)'
 
 clean:
 	rm -rf $(VENV) var dbt_project/target dbt_project/logs
