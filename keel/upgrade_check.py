@@ -91,9 +91,11 @@ def judge_replay(day: str, replayed: Outcome) -> Check:
     return Check(f"keel replay {day}", expected, ("refused: " if refused else "") + replayed.said, refused)
 
 
-def judge_amendment(application_id: str, explained: Outcome) -> Check:
-    """The newer code's amendment of the earlier code's review decision stands, and explain tells both."""
+def judge_amendment(application_id: str, amended: Outcome, explained: Outcome) -> Check:
+    """The newer code's amendment of the earlier code's review decision is taken, stands, and explain tells both."""
     expected = "final decision approve, amending the earlier decline"
+    if amended.returncode != 0:
+        return Check(f"keel explain {application_id}", expected, f"the amendment was refused: {amended.said}", False)
     payload = explained.payload or {}
     final, amends = payload.get("final_decision"), payload.get("review_amends") or []
     found = f"final decision {final}, amends {len(amends)} earlier decision(s)" if payload else explained.said
@@ -108,9 +110,14 @@ def judge_champion(listed: Outcome, decided_by: str | None, upgraded_at: dt.date
         return Check("keel model list", expected, listed.said, False)
     champion = payload.get("champion")
     created = {v.get("version"): v.get("created_at") for v in payload.get("versions") or []}.get(champion)
-    earlier = created is not None and dt.datetime.fromisoformat(created) < upgraded_at
+    earlier = created is not None and _utc(dt.datetime.fromisoformat(created)) < upgraded_at
     found = f"champion {champion} (registered {created}), the new day decided by {decided_by}"
     return Check("keel model list", expected, found, earlier and champion == decided_by)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # keel stores times in UTC; one written without its offset is read as such.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _decided_the_day(ran: Outcome) -> bool:
@@ -198,9 +205,11 @@ def check_upgrade(commit: str, workdir: Path, say: Callable[[str], None] = print
     case = first_pending_case(listed.stdout)
     if case is None:
         return [*checks, Check(f"{commit}: keel review list", "a pending case", f"none: {listed.said}", False)]
-    earlier("review", "decide", case, "decline", "--reviewer", REVIEWER, "--reason", f"decided by {commit}")
-    reviewed = earlier("review", "ingest")
+    declined = earlier("review", "decide", case, "decline", "--reviewer", REVIEWER, "--reason", f"decided by {commit}")
+    reviewed = earlier("review", "ingest") if declined.returncode == 0 else declined
     checks.append(_expect(f"{commit}: a reviewer declines {case}", "exit 0", reviewed, lambda o: True, lambda o: o.said))
+    if not checks[-1].ok:
+        return checks
 
     next_day = days[-1]
     say(f"this checkout: landing and running {next_day} on that home")
@@ -217,9 +226,10 @@ def check_upgrade(commit: str, workdir: Path, say: Callable[[str], None] = print
         )
     )
     say(f"this checkout: amending {case}'s review decision, explaining it, verifying the ledger")
-    now("review", "decide", case, "approve", "--amend", "--reviewer", REVIEWER, "--reason", "amended after the upgrade")
-    now("review", "ingest")
-    checks.append(judge_amendment(case, now("explain", case, "--json")))
+    amended = now("review", "decide", case, "approve", "--amend", "--reviewer", REVIEWER, "--reason", "amended after the upgrade")
+    if amended.returncode == 0:
+        amended = now("review", "ingest")
+    checks.append(judge_amendment(case, amended, now("explain", case, "--json")))
     verified = now("audit", "verify", "--json")
     checks.append(
         _expect(

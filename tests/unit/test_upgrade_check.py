@@ -39,13 +39,23 @@ def test_a_replay_that_fails_for_another_reason_fails_with_its_error():
     assert not check.ok and "restore it from backup" in check.found
 
 
+TAKEN = Outcome(0, "1 inbox files: 1 decisions accepted, 0 lines refused\n", "")
+
+
 def test_the_amendment_stands_only_when_explain_shows_it_over_the_earlier_decision():
     amended = {"final_decision": "approve", "review_amends": [{"decision": "decline", "reviewer": "upgrade-check"}]}
-    assert judge_amendment("A000030", _json(amended)).ok
-    assert not judge_amendment("A000030", _json({**amended, "final_decision": "decline"})).ok
-    assert not judge_amendment("A000030", _json({**amended, "review_amends": []})).ok
-    unexplained = judge_amendment("A000030", Outcome(1, "", "keel: no decision is recorded for A000030\n"))
+    assert judge_amendment("A000030", TAKEN, _json(amended)).ok
+    assert not judge_amendment("A000030", TAKEN, _json({**amended, "final_decision": "decline"})).ok
+    assert not judge_amendment("A000030", TAKEN, _json({**amended, "review_amends": []})).ok
+    unexplained = judge_amendment("A000030", TAKEN, Outcome(1, "", "keel: no decision is recorded for A000030\n"))
     assert not unexplained.ok and unexplained.found == "keel: no decision is recorded for A000030"
+
+
+def test_a_refused_amendment_fails_with_the_refusal_not_with_what_explain_says_after():
+    refused = Outcome(1, "", "keel: A000030 has no review decision to amend (send it without --amend)\n")
+    check = judge_amendment("A000030", refused, _json({"final_decision": "decline", "review_amends": []}))
+    assert not check.ok
+    assert check.found == "the amendment was refused: keel: A000030 has no review decision to amend (send it without --amend)"
 
 
 def test_the_champion_must_be_the_earlier_ones_and_decide_the_new_day():
@@ -64,6 +74,8 @@ def test_the_champion_must_be_the_earlier_ones_and_decide_the_new_day():
     registered_after = _json({**json.loads(listed.stdout), "champion": "m-bbbbbbbbbbbb"})
     assert not judge_champion(registered_after, "m-bbbbbbbbbbbb", upgraded_at).ok, "the champion was registered after the upgrade"
     assert not judge_champion(_json({"champion": None, "versions": []}), None, upgraded_at).ok
+    without_offset = _json({"champion": "m-aaaaaaaaaaaa", "versions": [{"version": "m-aaaaaaaaaaaa", "created_at": "2026-12-06T02:00:00"}]})
+    assert judge_champion(without_offset, "m-aaaaaaaaaaaa", upgraded_at).ok, "a time stored without its offset is UTC"
 
 
 def test_the_oldest_pending_case_is_read_from_review_lists_text():
