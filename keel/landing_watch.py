@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from keel.landing import InvalidLandingName, parse_landing_name
-from keel.settling import still_being_written
+from keel.settling import SETTLE_SECONDS, still_being_written
+
+# How many file names a tick's skip reason lists before it counts the rest.
+_NAMES_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -103,3 +106,30 @@ def needing_a_run_of_their_own(files: list[SeenFile]) -> tuple[list[SeenFile], l
         return f.source == "outcomes" and f.day in application_days
 
     return [f for f in files if not rides_along(f)], [f for f in files if rides_along(f)]
+
+
+def skip_reason(plan: LandingPlan, watched: int, loaded_before: list[SeenFile]) -> str:
+    """Why a tick that starts no run did nothing, for the sensor's tick history in the UI.
+
+    `watched`: the files in the landing folders; `loaded_before`: new files a
+    run has already taken in (the command line's `keel run`, or a run before
+    the sensor's cursor knew them). An operator asking why their file
+    started nothing reads here whether it is still settling, was rejected,
+    was already loaded, or is not new.
+    """
+    parts = []
+    if plan.settling:
+        parts.append(f"waiting for {_names(plan.settling)} to settle (modified in the last {SETTLE_SECONDS:.0f} s)")
+    if plan.rejected:
+        parts.append(f"moved {_names([key for key, _ in plan.rejected])} to landing/rejected, each with its reason beside it")
+    if loaded_before:
+        parts.append(f"{_names([f'{f.source}/{f.name}' for f in loaded_before])} already loaded by an earlier run")
+    if not parts:
+        parts.append(f"no new or changed file among the {watched} in landing/applications and landing/outcomes")
+    return "; ".join(parts)
+
+
+def _names(keys: list[str]) -> str:
+    shown = ", ".join(keys[:_NAMES_SHOWN])
+    more = len(keys) - _NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown

@@ -11,7 +11,7 @@ import dagster as dg
 
 from assets.constants import DAILY_PARTITIONS
 from keel.home import KeelHome
-from keel.landing_watch import needing_a_run_of_their_own, plan_landing
+from keel.landing_watch import needing_a_run_of_their_own, plan_landing, skip_reason
 from keel.landing_zone import REASON_SUFFIX
 from keel.settling import SETTLE_SECONDS
 from sensors.jobs import daily_decisioning_job, outcomes_job
@@ -71,7 +71,9 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         day = seen.day.isoformat()
         return seen.replaces is None and day in loaded_days[seen.source] and run_that_loaded(context.instance, seen.source, day, seen.sha256) is not None
 
-    own_runs, riding_along = needing_a_run_of_their_own([seen for seen in plan.new_files if not loaded_before(seen)])
+    already_loaded = [seen for seen in plan.new_files if loaded_before(seen)]
+    taken = set(already_loaded)
+    own_runs, riding_along = needing_a_run_of_their_own([seen for seen in plan.new_files if seen not in taken])
     applications_file = {seen.day: seen.name for seen in own_runs if seen.source == "applications"}
     for seen in riding_along:
         context.log.info(f"{seen.name} goes in with the run of {applications_file[seen.day]}: the daily job takes both")
@@ -90,4 +92,8 @@ def landing_sensor(context: dg.SensorEvaluationContext):
                 },
             )
         )
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(plan.cursor, sort_keys=True))
+    return dg.SensorResult(
+        run_requests=requests,
+        skip_reason=None if requests else skip_reason(plan, sum(not path.name.startswith(".") for _, path in files), already_loaded),
+        cursor=json.dumps(plan.cursor, sort_keys=True),
+    )

@@ -1,7 +1,7 @@
 import datetime as dt
 import os
 
-from keel.landing_watch import SeenFile, needing_a_run_of_their_own, plan_landing
+from keel.landing_watch import LandingPlan, SeenFile, needing_a_run_of_their_own, plan_landing, skip_reason
 from keel.settling import SETTLE_SECONDS
 
 
@@ -79,3 +79,31 @@ def test_a_days_outcomes_go_in_with_its_applications_run_and_other_days_outcomes
     assert [f.name for f in own] == ["applications_2026-01-02.csv", "outcomes_2026-01-01.csv", "applications_2026-01-03.csv"]
     assert [f.name for f in riding_along] == ["outcomes_2026-01-02.csv"]
     assert needing_a_run_of_their_own([seen("outcomes", 2)]) == ([seen("outcomes", 2)], []), "a day whose applications came earlier"
+
+
+def _seen(name: str) -> SeenFile:
+    source, day = name.split("_")[0], dt.date.fromisoformat(name.split("_")[1][:10])
+    return SeenFile(source, day, name, "0" * 64)
+
+
+def test_a_tick_that_starts_nothing_says_the_files_are_not_new():
+    assert skip_reason(LandingPlan(), 24, []) == "no new or changed file among the 24 in landing/applications and landing/outcomes"
+
+
+def test_a_tick_that_starts_nothing_names_what_waits_what_was_rejected_and_what_was_loaded_already():
+    plan = LandingPlan(settling=["applications/applications_2026-01-05.csv"], rejected=[("applications/apps.csv", "not a landing name")])
+    loaded = [_seen("applications_2026-01-01.csv"), _seen("outcomes_2026-01-08.csv")]
+    assert skip_reason(plan, 30, loaded) == (
+        f"waiting for applications/applications_2026-01-05.csv to settle (modified in the last {SETTLE_SECONDS:.0f} s); "
+        "moved applications/apps.csv to landing/rejected, each with its reason beside it; "
+        "applications/applications_2026-01-01.csv, outcomes/outcomes_2026-01-08.csv already loaded by an earlier run"
+    )
+
+
+def test_a_long_list_of_files_is_cut_to_three_names_and_a_count():
+    loaded = [_seen(f"applications_2026-01-{day:02d}.csv") for day in range(1, 11)]
+    reason = skip_reason(LandingPlan(), 10, loaded)
+    assert reason == (
+        "applications/applications_2026-01-01.csv, applications/applications_2026-01-02.csv, "
+        "applications/applications_2026-01-03.csv and 7 more already loaded by an earlier run"
+    )
