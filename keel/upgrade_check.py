@@ -164,7 +164,9 @@ def extract_code(commit: str, into: Path) -> None:
     archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=REPO_ROOT, capture_output=True, check=False)
     if archive.returncode != 0:
         raise RuntimeError(f"git archive {commit} failed: {archive.stderr.decode(errors='replace').strip()}")
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    unpacked = subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, capture_output=True, check=False)
+    if unpacked.returncode != 0:
+        raise RuntimeError(f"unpacking {commit}'s code into {into} failed: {unpacked.stderr.decode(errors='replace').strip()}")
 
 
 def commit_exists(commit: str) -> bool:
@@ -275,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"upgrade check: {commit} is not a commit of this repository ({REPO_ROOT}); `git log --oneline` lists them", file=sys.stderr)
         return 2
     say = (lambda _m: None) if args.json else (lambda m: print(f"[{dt.datetime.now():%H:%M:%S}] {m}", file=sys.stderr, flush=True))
-    if dependencies_differ(commit):
+    packages_differ = dependencies_differ(commit)
+    if packages_differ:
         say(f"note: pyproject.toml differs between {commit} and HEAD; {commit}'s code runs with this checkout's packages")
     workdir = Path(tempfile.mkdtemp(prefix="keel-upgrade-check-"))
     try:
@@ -289,7 +292,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
-        print(json.dumps({"from": commit, "to": _head(), "ok": all(c.ok for c in checks), "checks": [c.__dict__ for c in checks]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "from": commit,
+                    "to": _head(),
+                    "ok": all(c.ok for c in checks),
+                    "checks": [c.__dict__ for c in checks],
+                    "dependencies_differ": packages_differ,
+                    "scratch": str(workdir) if args.keep else None,
+                },
+                indent=2,
+            )
+        )
     else:
         print(report(commit, checks))
     return 0 if all(c.ok for c in checks) else 1

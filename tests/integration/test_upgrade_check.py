@@ -3,6 +3,8 @@
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -11,13 +13,20 @@ from tests.integration.helpers import REPO_ROOT
 pytestmark = pytest.mark.integration
 
 
+def _scratch_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("keel-upgrade-check-*"))
+
+
 def test_the_upgrade_check_makes_a_home_with_the_earlier_code_and_works_on_it_with_this_one():
+    scratch_before = _scratch_folders()
     done = subprocess.run(
         [sys.executable, "-m", "keel.upgrade_check", "HEAD", "--json"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False
     )
     assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr[-3000:]}"
     result = json.loads(done.stdout)
     assert result["ok"] and result["from"] == "HEAD"
+    assert result["dependencies_differ"] is False and result["scratch"] is None
+    assert _scratch_folders() == scratch_before, "without --keep the earlier code and its home are removed"
     found = {check["name"].split(" A0")[0]: check["found"] for check in result["checks"]}
     assert list(found) == [
         "HEAD: keel demo --days 3",
