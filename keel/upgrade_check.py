@@ -85,8 +85,11 @@ def judge_replay(day: str, replayed: Outcome) -> Check:
     if payload is not None and "match" in payload:
         if payload["match"]:
             return Check(f"keel replay {day}", expected, f"MATCH: {payload.get('rows_replayed')} decisions byte for byte", True)
-        differing = len(payload.get("differences") or []) + len(payload.get("missing_rows") or []) + len(payload.get("extra_rows") or [])
-        return Check(f"keel replay {day}", expected, f"DIFFERENT: {differing} differing rows", False)
+        differences = payload.get("differences") or []
+        applications = len({d.get("application_id") for d in differences})
+        missing, extra = len(payload.get("missing_rows") or []), len(payload.get("extra_rows") or [])
+        found = f"DIFFERENT: {len(differences)} values differ in {applications} applications, {missing} recorded rows missing, {extra} rows extra"
+        return Check(f"keel replay {day}", expected, found, False)
     refused = replayed.returncode != 0 and "check out the commit" in replayed.stderr
     return Check(f"keel replay {day}", expected, ("refused: " if refused else "") + replayed.said, refused)
 

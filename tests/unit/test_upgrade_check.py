@@ -28,10 +28,13 @@ def test_a_replay_refused_for_a_changed_policy_passes_and_says_why():
     assert check.found.startswith("refused: keel: 2026-01-02 was decided under policy 1.0.0")
 
 
-def test_a_replay_that_decides_otherwise_fails_with_the_rows_counted():
-    different = {"match": False, "differences": [{"application_id": "A000001"}], "missing_rows": [], "extra_rows": [{"application_id": "A000002"}]}
+def test_a_replay_that_decides_otherwise_fails_with_what_differs_counted():
+    # keel replay lists one difference per application and column.
+    differences = [{"application_id": "A000001", "column": column} for column in ("route", "reasons")] + [{"application_id": "A000003", "column": "route"}]
+    different = {"match": False, "differences": differences, "missing_rows": [], "extra_rows": [{"application_id": "A000002"}]}
     check = judge_replay("2026-01-02", _json(different, returncode=1))
-    assert not check.ok and check.found == "DIFFERENT: 2 differing rows"
+    assert not check.ok
+    assert check.found == "DIFFERENT: 3 values differ in 2 applications, 0 recorded rows missing, 1 rows extra"
 
 
 def test_a_replay_that_fails_for_another_reason_fails_with_its_error():
