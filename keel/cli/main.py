@@ -149,6 +149,74 @@ def run(
 
 @app.command()
 @one_line_errors
+def status(json_out: bool = JSON_OPTION) -> None:
+    """What needs a person today (exit 1 if anything): the source, undecided days, failed runs and checks, overdue reviews."""
+    from keel.status import gather, needs_attention
+
+    facts, picture = gather(_home())
+    attention = [item.to_dict() for item in needs_attention(facts)]
+    result = {**picture, "ok": not attention, "attention": attention}
+    if json_out:
+        emit_json(result)
+    else:
+        typer.echo("\n".join(status_lines(result)))
+    if attention:
+        raise typer.Exit(1)
+
+
+def status_lines(result: dict) -> list[str]:
+    """`keel status` as text: the picture, then what needs a person and what to do."""
+    models, last, review, ledger = result["models"], result["last_decided_day"], result["review"], result["ledger"]
+    lines = [f"keel status of {result['home']} at {result['now']}"]
+    champion = models["champion"] or "none (the fallback rules decide)"
+    since = f" since {models['champion_since'][:16]} by {models['champion_moved_by']}" if models["champion_since"] else ""
+    lines.append(f"  model     champion {champion}{since}; challenger {models['challenger'] or 'none'}")
+    for candidate in models["candidates"]:
+        lines.append(f"            candidate {candidate['version']} ({candidate['created_at'][:16]}): {candidate['state']}")
+    policy = result["policy"]
+    under = policy["last_day_decided_under"]
+    lines.append(f"  policy    {policy['in_force']} in force" + (f"; the last day was decided under {under}" if under and under != policy["in_force"] else ""))
+    if last:
+        checks = last["failed_checks"]
+        lines.append(
+            f"  last day  {last['date']}: {last['decided']} decided (approve {last['approve']}, decline {last['decline']}, review {last['review']}, "
+            f"by fallback rules {last['decided_by_fallback']}), model {last['model_version'] or '-'}"
+            + (f"; {len(checks)} check(s) failed: " + ", ".join(f"{c['check']} ({c['severity']})" for c in checks) if checks else "")
+        )
+    else:
+        lines.append("  last day  none decided yet: `keel demo`, or land a day's file")
+    waiting = result["days_waiting"]
+    if waiting is None:
+        lines.append("  waiting   not known: a run holds the warehouse")
+    else:
+        lines.append("  waiting   " + (", ".join(f"{day['date']} ({day['state'].replace('_', ' ')})" for day in waiting) if waiting else "no landed day is waiting"))
+    if result["source"]:
+        lines.append(f"  source    {result['source']['message']}")
+    oldest = f", the oldest due {review['oldest_due_by'][:16]}" if review["oldest_due_by"] else ""
+    lines.append(f"  review    {review['waiting']} case(s) waiting, {review['overdue']} overdue{oldest}")
+    if result["monitoring"]:
+        lines.append(f"  drift     {result['monitoring']['day']}: {result['monitoring']['severity']}")
+    if ledger:
+        lines.append(
+            f"  ledger    {ledger['batches']} batches, the last {ledger['last_day']} ({ledger['last_event_type']}, {ledger['last_rows']} rows, "
+            f"digest {ledger['last_digest'][:12]}); `keel audit verify` recomputes the chain"
+        )
+    for job, run in sorted(result["last_runs"].items()):
+        of = f" of {run['partition']}" if run["partition"] else ""
+        lines.append(f"  run       {job}{of}: {run['status'].lower()}" + (f" at {run['ended_at'][:16]}" if run["ended_at"] else "") + f" ({run['run_id'][:8]})")
+    if result["warehouse_busy"]:
+        lines.append("  (a run held the warehouse: its figures are not shown; try again when it ends)")
+    if not result["attention"]:
+        lines.append("nothing needs a person")
+        return lines
+    lines.append(f"needs a person ({len(result['attention'])}):")
+    for item in result["attention"]:
+        lines += [f"  - {item['message']}", f"    next: {item['next_step']}"]
+    return lines
+
+
+@app.command()
+@one_line_errors
 def freshness(json_out: bool = JSON_OPTION) -> None:
     """Check that each daily source delivered by its contract's cutoff (exit 1 on an outage)."""
     from keel.orchestrate import execute

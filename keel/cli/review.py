@@ -10,32 +10,10 @@ from pathlib import Path
 import typer
 
 from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, run_progress
-from keel.columns import REVIEW_TAKEN_IN_ORDER
 
 review_app = typer.Typer(help="Human review: list the queue, decide, export/import spreadsheets, ingest the inbox.", no_args_is_help=True)
 # The contract's application id pattern: checked before an id reaches a file name or a query.
 APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
-
-QUEUE_SQL = """
-select q.application_id, cast(q.application_date as date) as application_date, q.p_bad, q.suggested_decision,
-       q.reason_codes, q.model_version, q.qa_sampled, q.queued_at, q.due_by,
-       o.decision, o.reviewer, o.reason, o.reviewed_at
-from review.review_queue q
-left join ({latest_outcomes}) o using (application_id)
-{where}
-order by q.application_date, q.application_id
-"""
-
-
-# A case's decision that stands: its latest (an amendment corrects an earlier one).
-LATEST_OUTCOMES_SQL = (
-    "select * from review.review_outcomes qualify row_number() over "
-    f"(partition by application_id order by {', '.join(f'{column} desc' for column in REVIEW_TAKEN_IN_ORDER)}) = 1"
-)
-NO_OUTCOMES_SQL = (
-    "select null::varchar as application_id, null::varchar as decision, null::varchar as reviewer, "
-    "null::varchar as reason, null::timestamptz as reviewed_at where false"
-)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -49,23 +27,19 @@ def _date(text: str | None) -> dt.date | None:
 
 def _queue(home, day: dt.date | None):
     """The review queue (of `day`, or all days) with each case's review outcome, if any."""
-    import pandas as pd
-
     from keel import warehouse as wh
+    from keel.review.queue_view import read_queue
 
     if not home.warehouse.exists():
         fail(f"no warehouse at {home.warehouse}: run `keel demo` or `keel run --date D` first")
     with wh.connect(home.warehouse, read_only=True) as con:
-        if not wh.table_exists(con, "review", "review_queue"):
-            return pd.DataFrame()
-        outcomes = LATEST_OUTCOMES_SQL if wh.table_exists(con, "review", "review_outcomes") else NO_OUTCOMES_SQL
-        where, params = ("where cast(q.application_date as date) = cast(? as date)", [day.isoformat()]) if day else ("", [])
-        return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where), params).df()
+        return read_queue(con, day)
 
 
 def _standing_review(home, application_id: str) -> str | None:
     """The review decision that stands for a case ("decline by mchen"), whatever its day's routes are now; None if none."""
     from keel import warehouse as wh
+    from keel.review.queue_view import LATEST_OUTCOMES_SQL
 
     with wh.connect(home.warehouse, read_only=True) as con:
         if not wh.table_exists(con, "review", "review_outcomes"):
@@ -108,14 +82,6 @@ def _taken(queue, waiting: dict) -> dict[str, str]:
     return taken
 
 
-def overdue(due_by: str | None, decided: bool, now: dt.datetime) -> bool:
-    """Whether a case is still waiting past its SLA (`due_by`, ISO 8601 with an offset; UTC if it has none)."""
-    if decided or not due_by:
-        return False
-    due = dt.datetime.fromisoformat(due_by)
-    return (due if due.tzinfo else due.replace(tzinfo=dt.timezone.utc)) < now
-
-
 def _text(value) -> str | None:
     """A cell as text; None for a missing one (None or NaN)."""
     return None if value is None or value != value else str(value)
@@ -123,6 +89,7 @@ def _text(value) -> str | None:
 
 def _case_record(row, now: dt.datetime, waiting: dict, policy=None) -> dict:
     from keel.policy.reasons import describe_reasons
+    from keel.review.queue_view import overdue
 
     in_inbox = waiting.get(row.application_id)
     if in_inbox and _text(row.decision) and not in_inbox.amends:
@@ -158,6 +125,7 @@ def list_cases(
 ) -> None:
     """The cases waiting for a reviewer (oldest first), with score, reasons, top features and due-by time."""
     from keel.decisioning import current_policy
+    from keel.review.queue_view import overdue
 
     home = _home()
     queue = _queue(home, _date(date))

@@ -7,7 +7,7 @@ the repository, as on the commit that brought it; keel runs from that copy.
 import duckdb
 import pytest
 
-from tests.integration.helpers import code_with_policy, keel
+from tests.integration.helpers import code_with_policy, keel, keel_json
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +33,10 @@ def test_a_day_before_the_policy_takes_effect_is_refused_and_decided_later_under
     assert f"cannot decide the applications of {BEFORE}" in refused.stdout
     assert _decided(home, BEFORE) == []
     assert "1.1.0" not in keel(home, "policy", "history").stdout
+    # The operator's morning look names the day, its run and why it failed.
+    [failed] = [item for item in keel_json(home, "status", check=False)["attention"] if item["kind"] == "day_failed"]
+    assert failed["message"].startswith(f"{BEFORE}: its run ") and "failed: decisions: PolicyNotInForce" in failed["message"]
+    assert failed["next_step"] == f"fix the cause, then `keel run --date {BEFORE}`"
 
     keel(home, "land", "--date", EFFECTIVE)
     keel(home, "run", "--date", EFFECTIVE, env=ahead)

@@ -1,8 +1,8 @@
-"""When a pending review case counts as overdue in `keel review list` (keel/cli/review.py)."""
+"""When a pending review case counts as overdue in `keel review list` and `keel status` (keel/review/queue_view.py)."""
 
 import datetime as dt
 
-from keel.cli.review import overdue
+from keel.review.queue_view import overdue
 
 NOW = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.timezone.utc)
 

@@ -1,0 +1,62 @@
+"""The review queue as reviewers see it: each queued case with the review decision that stands for it.
+
+Read by `keel review list` and `keel status`; a case is overdue while it
+waits past its `due_by` (the policy's SLA from when it was queued).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from keel.columns import REVIEW_TAKEN_IN_ORDER
+
+if TYPE_CHECKING:  # the CLI imports this module at startup: pandas and DuckDB only when a queue is read
+    import pandas as pd
+
+QUEUE_SQL = """
+select q.application_id, cast(q.application_date as date) as application_date, q.p_bad, q.suggested_decision,
+       q.reason_codes, q.model_version, q.qa_sampled, q.queued_at, q.due_by,
+       o.decision, o.reviewer, o.reason, o.reviewed_at
+from review.review_queue q
+left join ({latest_outcomes}) o using (application_id)
+{where}
+order by q.application_date, q.application_id
+"""
+
+
+# A case's decision that stands: its latest (an amendment corrects an earlier one).
+LATEST_OUTCOMES_SQL = (
+    "select * from review.review_outcomes qualify row_number() over "
+    f"(partition by application_id order by {', '.join(f'{column} desc' for column in REVIEW_TAKEN_IN_ORDER)}) = 1"
+)
+NO_OUTCOMES_SQL = (
+    "select null::varchar as application_id, null::varchar as decision, null::varchar as reviewer, "
+    "null::varchar as reason, null::timestamptz as reviewed_at where false"
+)
+
+
+def read_queue(con, day: dt.date | None = None) -> "pd.DataFrame":
+    """The review queue (of `day`, or all days) with each case's standing review decision, if any; empty before the first queue."""
+    import pandas as pd
+
+    from keel import warehouse as wh
+
+    if not wh.table_exists(con, "review", "review_queue"):
+        return pd.DataFrame()
+    outcomes = LATEST_OUTCOMES_SQL if wh.table_exists(con, "review", "review_outcomes") else NO_OUTCOMES_SQL
+    where, params = ("where cast(q.application_date as date) = cast(? as date)", [day.isoformat()]) if day else ("", [])
+    return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where), params).df()
+
+
+def due_time(due_by: str) -> dt.datetime:
+    """A case's `due_by` (ISO 8601 with an offset; UTC if it has none) as a time."""
+    due = dt.datetime.fromisoformat(due_by)
+    return due if due.tzinfo else due.replace(tzinfo=dt.timezone.utc)
+
+
+def overdue(due_by: str | None, decided: bool, now: dt.datetime) -> bool:
+    """Whether a case is still waiting past its SLA."""
+    if decided or not due_by:
+        return False
+    return due_time(due_by) < now

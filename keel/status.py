@@ -1,0 +1,359 @@
+"""What needs a person today, judged from the state a KEEL_HOME is in.
+
+The operator's first look of the day (`keel status`): is yesterday's source
+in, was every landed day decided, did a run fail, is a check failing at
+ERROR, are cases waiting past their review SLA. Each finding that needs a
+person says what to do next; the rest of the picture (the champion, the
+policy in force, the last day's counts, the review queue, the ledger's last
+batch, each job's last run) is there to judge it by. Nothing is run or
+written: the warehouse is opened read-only, Dagster's instance and the
+control store are only read.
+
+The judging (`days_waiting`, `needs_attention`) is plain functions over
+facts; `gather` collects the facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+# A file the landing sensor has not acted on yet: its 30 s interval, the
+# 10 s settle rule and the run's queueing. Past this, nothing is coming.
+SENSOR_GRACE_SECONDS = 180
+
+# A day's state in `days_waiting`.
+RUNNING = "running"  # a run has it now
+LANDING = "landing"  # landed moments ago; the landing sensor will start its run
+NOT_STARTED = "not_started"  # landed long enough ago and no run took it
+FAILED = "failed"  # its latest run failed for another reason
+BLOCKED = "blocked"  # the contract refused the file as a whole (its run failed on that)
+UNDECIDED = "undecided"  # its latest run succeeded and decided nothing (a run of only some of its steps)
+
+# Dagster run statuses (their .value) of a run that has not finished.
+UNFINISHED = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "MANAGED", "CANCELING")
+
+
+@dataclass(frozen=True)
+class DayRun:
+    """The latest run of a day's daily job, as far as the day's state needs it."""
+
+    run_id: str
+    status: str  # DagsterRunStatus.value
+    failure: str | None = None
+    block_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One finding that needs a person: what it is and what to do."""
+
+    kind: str  # outage, day_failed, day_blocked, day_not_started, day_undecided, failed_check, overdue_review, job_failed
+    message: str
+    next_step: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Facts:
+    """What `needs_attention` judges; `gather` reads it from a home."""
+
+    now: dt.datetime
+    warehouse_read: bool = True  # False when a run held it: the days cannot be judged
+    landed: dict[str, float] = field(default_factory=dict)  # application day -> its file's modification time (epoch s)
+    decided: set[str] = field(default_factory=set)
+    taken_in: set[str] = field(default_factory=set)  # days with rows in raw.applications
+    day_runs: dict[str, DayRun] = field(default_factory=dict)
+    source: dict | None = None  # the next expected day's arrival: day, status, late, message
+    last_day_failed_checks: list[dict] = field(default_factory=list)  # the latest decided day's run: check, severity, description
+    last_decided_day: str | None = None
+    review_overdue: int = 0
+    review_waiting: int = 0
+    oldest_due_by: str | None = None
+    job_runs: dict[str, dict] = field(default_factory=dict)  # job -> its latest run: run_id, status, failure, ended_at
+
+
+def days_waiting(facts: Facts) -> list[dict]:
+    """The landed application days no run has decided, each with its state and, when known, why.
+
+    Days taken in but never decided before the first decided day are the
+    labelled history a first model learned from (`keel demo`): not waiting.
+    """
+    if not facts.warehouse_read:
+        return []
+    first_decided = min(facts.decided) if facts.decided else None
+    now = facts.now.timestamp()
+    waiting = []
+    for day in sorted(facts.landed):
+        if day in facts.decided:
+            continue
+        if day in facts.taken_in and (first_decided is None or day < first_decided):
+            continue
+        run = facts.day_runs.get(day)
+        entry = {"date": day, "run_id": run.run_id if run else None, "landed_s_ago": round(now - facts.landed[day])}
+        if run is None:
+            entry["state"] = LANDING if now - facts.landed[day] < SENSOR_GRACE_SECONDS else NOT_STARTED
+        elif run.status in UNFINISHED:
+            entry["state"] = RUNNING
+        elif run.block_reason:  # the run fails on the contract's blocking check
+            entry.update(state=BLOCKED, reason=run.block_reason)
+        elif run.status == "SUCCESS":
+            entry["state"] = UNDECIDED
+        else:
+            entry.update(state=FAILED, reason=run.failure or f"run {run.status.lower()}")
+        waiting.append(entry)
+    return waiting
+
+
+def _ago(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} days ago"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{max(seconds, 0) / 60:.0f} min ago"
+
+
+def needs_attention(facts: Facts) -> list[Attention]:
+    """Every finding that needs a person, most urgent first: the source, the days, the checks, the reviews, the other jobs."""
+    found: list[Attention] = []
+    waiting = days_waiting(facts)
+    if facts.source and facts.source.get("late"):
+        found.append(Attention("outage", facts.source["message"], "ask the source to deliver it; the landing sensor starts the day's run when it lands"))
+    for day in waiting:
+        date, state = day["date"], day["state"]
+        if state == FAILED:
+            found.append(Attention("day_failed", f"{date}: its run {day['run_id']} failed: {day['reason']}", f"fix the cause, then `keel run --date {date}`"))
+        elif state == BLOCKED:
+            found.append(Attention("day_blocked", f"{date}: blocked: {day['reason']}", "ask the source to resend the file; the landing sensor takes the new one in"))
+        elif state == NOT_STARTED:
+            found.append(
+                Attention(
+                    "day_not_started",
+                    f"{date}: its file landed {_ago(day['landed_s_ago'])} and no run has taken it in",
+                    f"`keel run --date {date}`, and check that the daemon runs (`make run` or `keel serve`)",
+                )
+            )
+        elif state == UNDECIDED:
+            found.append(
+                Attention("day_undecided", f"{date}: its latest run {day['run_id']} succeeded and decided nothing", f"`keel run --date {date}`")
+            )
+    for check in facts.last_day_failed_checks:
+        if (check.get("severity") or "ERROR") == "ERROR":
+            first_line = (check.get("description") or "").strip().splitlines()[:1]
+            found.append(
+                Attention(
+                    "failed_check",
+                    f"{facts.last_decided_day}: check {check['check']} failed" + (f": {first_line[0]}" if first_line else ""),
+                    "read the check in the UI (the asset's Checks tab) and the day's monitoring report",
+                )
+            )
+    if facts.review_overdue:
+        found.append(
+            Attention(
+                "overdue_review",
+                f"{facts.review_overdue} of the {facts.review_waiting} cases waiting for a reviewer are past their SLA",
+                "`keel review list` (OVERDUE first by age), then `keel review decide` or a sheet through `keel review import`",
+            )
+        )
+    waiting_dates = {day["date"] for day in waiting}
+    for job, run in sorted(facts.job_runs.items()):
+        if run.get("status") == "FAILURE" and run.get("partition") not in waiting_dates:  # a waiting day's failure is said above
+            found.append(
+                Attention(
+                    "job_failed",
+                    f"the last {job} run" + (f" of {run['partition']}" if run.get("partition") else "") + f" {run['run_id']} failed: {run.get('failure') or 'see its logs'}",
+                    "open the run in the UI; run the job again once fixed",
+                )
+            )
+    return found
+
+
+# How long `gather` waits for a run holding the warehouse before showing the rest without it.
+WAREHOUSE_WAIT_SECONDS = 5.0
+# Runs read back from the instance: enough for every day a month of schedules, sensors and retries touched.
+RECENT_RUNS = 500
+
+
+def _landed_days(folder) -> dict[str, float]:
+    """Application day -> modification time of its landing file; names the landing sensor would reject are left to it."""
+    from keel.landing.errors import InvalidLandingName
+    from keel.landing.names import parse_landing_name
+
+    landed: dict[str, float] = {}
+    if not folder.is_dir():
+        return landed
+    for path in folder.iterdir():
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        try:
+            _source, day, _fmt = parse_landing_name(path.name)
+        except InvalidLandingName:
+            continue
+        landed[day.isoformat()] = max(landed.get(day.isoformat(), 0.0), path.stat().st_mtime)
+    return landed
+
+
+DECIDED_DAYS_SQL = """
+select strftime(application_date, '%Y-%m-%d') as day, count(*) as decided,
+       count(*) filter (where route = 'approve') as approve, count(*) filter (where route = 'decline') as decline,
+       count(*) filter (where route = 'review') as review, count(*) filter (where decided_by = ?) as by_fallback,
+       min(model_version) as model_version, max(model_version) as last_model_version, max(policy_version) as policy_version
+from decisioning.decisions group by 1 order by 1
+"""
+
+
+def _warehouse_picture(con, now: dt.datetime) -> dict:
+    """Decided days with their counts, days taken in, the review queue's waiting and overdue cases, the ledger's last batch."""
+    from keel import warehouse as wh
+    from keel.policy import DECIDED_BY_FALLBACK
+    from keel.review.queue_view import due_time, overdue, read_queue
+
+    picture: dict = {"days": {}, "taken_in": set(), "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None}
+    if wh.table_exists(con, "decisioning", "decisions"):
+        for row in con.execute(DECIDED_DAYS_SQL, [DECIDED_BY_FALLBACK]).fetchall():
+            day, decided, approve, decline, review, by_fallback, model, last_model, policy = row
+            picture["days"][day] = {
+                "decided": decided, "approve": approve, "decline": decline, "review": review, "decided_by_fallback": by_fallback,
+                "model_version": model if model == last_model else f"{model}, {last_model}", "policy_version": policy,
+            }
+    if wh.table_exists(con, "raw", "applications"):
+        picture["taken_in"] = {row[0] for row in con.execute("select distinct partition_date from raw.applications").fetchall()}
+    queue = read_queue(con)
+    if len(queue):
+        waiting = queue[queue["decision"].isna()]
+        due = [str(value) for value in waiting["due_by"] if isinstance(value, str) and value]
+        picture["review"] = {
+            "waiting": len(waiting),
+            "overdue": sum(overdue(value, False, now) for value in due),
+            "oldest_due_by": min(due, key=due_time) if due else None,
+        }
+    if wh.table_exists(con, "audit", "ledger_batches"):
+        row = con.execute(
+            "select count(*) over (), ledger_day, event_type, row_count, digest, appended_at from audit.ledger_batches order by batch_seq desc limit 1"
+        ).fetchone()
+        if row:
+            picture["ledger"] = {"batches": row[0], "last_day": row[1], "last_event_type": row[2], "last_rows": row[3], "last_digest": row[4], "appended_at": str(row[5])}
+    if wh.table_exists(con, "monitoring", "daily_summary"):
+        row = con.execute("select strftime(day, '%Y-%m-%d'), severity from monitoring.daily_summary order by day desc limit 1").fetchone()
+        if row:
+            picture["monitoring"] = {"day": row[0], "severity": row[1]}
+    return picture
+
+
+def _runs_picture(instance, waiting_days: set[str], last_decided_day: str | None) -> tuple[dict[str, DayRun], dict[str, dict], list[dict]]:
+    """(the latest daily run of each day waiting, each job's latest run, the failed checks of the last decided day's latest run)."""
+    from keel.orchestrate import read_run
+    from keel.pipeline import DAILY_JOB
+    from keel.runs import summarize_day
+
+    day_runs: dict[str, DayRun] = {}
+    job_runs: dict[str, dict] = {}
+    failed_checks: list[dict] = []
+    seen_days: set[str] = set()
+    for record in instance.get_run_records(limit=RECENT_RUNS):  # newest first
+        run = record.dagster_run
+        status = run.status.value
+        if run.job_name not in job_runs:
+            ended = dt.datetime.fromtimestamp(record.end_time, dt.timezone.utc).isoformat(timespec="seconds") if record.end_time else None
+            job_runs[run.job_name] = {"run_id": run.run_id, "status": status, "partition": run.tags.get("dagster/partition"), "ended_at": ended, "failure": None}
+            if status == "FAILURE":
+                job_runs[run.job_name]["failure"] = read_run(instance, run.run_id).failure
+        day = run.tags.get("dagster/partition")
+        if run.job_name != DAILY_JOB or day is None or day in seen_days:
+            continue
+        seen_days.add(day)
+        if day in waiting_days:
+            if status in UNFINISHED:
+                day_runs[day] = DayRun(run.run_id, status)
+            else:
+                summary = summarize_day(day, read_run(instance, run.run_id))
+                day_runs[day] = DayRun(run.run_id, status, failure=summary.failure, block_reason=summary.block_reason if summary.blocked else None)
+        elif day == last_decided_day and status == "SUCCESS":
+            failed_checks = summarize_day(day, read_run(instance, run.run_id)).failed_checks
+    return day_runs, job_runs, failed_checks
+
+
+def _models_picture(home) -> dict:
+    """The champion (since when, by whom), the challenger, and the versions registered since the champion last moved."""
+    from keel.control_store import ControlStore
+    from keel.model_lifecycle import gate_failures
+    from keel.scoring import CHALLENGER, CHAMPION
+
+    if not home.control_store.exists():
+        return {"champion": None, "challenger": None, "champion_since": None, "champion_moved_by": None, "candidates": []}
+    store = ControlStore(home.control_store)
+    champion, challenger = store.current_alias(CHAMPION), store.current_alias(CHALLENGER)
+    moves = store.alias_history(CHAMPION)
+    last_move = moves[-1] if moves else None
+    candidates = []
+    for record in store.list_model_versions():
+        if record["version"] in (champion, challenger) or (last_move and record["created_at"] <= last_move["at"]):
+            continue
+        approvals = store.approvals_for(record["version"])
+        failures = gate_failures(record)
+        state = "gate failed" if failures else ("approved, not promoted" if approvals else "waiting for approval")
+        candidates.append({"version": record["version"], "created_at": record["created_at"], "state": state})
+    return {
+        "champion": champion,
+        "challenger": challenger,
+        "champion_since": last_move["at"] if last_move else None,
+        "champion_moved_by": last_move["by"] if last_move else None,
+        "candidates": candidates,
+    }
+
+
+def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
+    """(the facts `needs_attention` judges, the picture `keel status` shows) of `home`, read without writing."""
+    from keel import warehouse as wh
+    from keel.decisioning import current_policy
+    from keel.freshness import assess_arrival, latest_due_day, next_expected_day
+    from keel.ingest import contract_for
+    from keel.orchestrate import instance_for
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    facts = Facts(now=now, landed=_landed_days(home.landing_dir("applications")))
+    picture: dict = {"warehouse_busy": False}
+    warehouse = {"days": {}, "taken_in": set(), "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None}
+    if home.warehouse.exists():
+        try:
+            with wh.connect(home.warehouse, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+                warehouse = _warehouse_picture(con, now)
+        except wh.WarehouseBusy:
+            picture["warehouse_busy"] = True
+            facts.warehouse_read = False
+    facts.decided, facts.taken_in = set(warehouse["days"]), warehouse["taken_in"]
+    facts.last_decided_day = max(facts.decided) if facts.decided else None
+    review = warehouse["review"]
+    facts.review_waiting, facts.review_overdue, facts.oldest_due_by = review["waiting"], review["overdue"], review["oldest_due_by"]
+
+    undecided = {day for day in facts.landed if day not in facts.decided} if facts.warehouse_read else set()
+    with instance_for(home) as instance:
+        facts.day_runs, facts.job_runs, facts.last_day_failed_checks = _runs_picture(instance, undecided, facts.last_decided_day)
+
+    known = facts.taken_in | facts.decided | set(facts.day_runs)
+    if known and not picture["warehouse_busy"]:
+        delivery = contract_for("applications").delivery
+        first = dt.date.fromisoformat(min(known))
+        day = min(next_expected_day(sorted(known), first), latest_due_day(now, delivery))
+        arrival = assess_arrival(home.landing_dir("applications"), "applications", day, now, delivery, rejected=home.landing_rejected)
+        facts.source = {"source": "applications", "date": day.isoformat(), "status": arrival.status, "late": arrival.late, "message": arrival.message}
+
+    policy = current_policy()
+    last = warehouse["days"].get(facts.last_decided_day) if facts.last_decided_day else None
+    picture.update(
+        home=str(home.root),
+        now=now.isoformat(timespec="seconds"),
+        models=_models_picture(home),
+        policy={"in_force": policy.version, "last_day_decided_under": last["policy_version"] if last else None},
+        last_decided_day={"date": facts.last_decided_day, **last, "failed_checks": facts.last_day_failed_checks} if last else None,
+        days_decided=len(facts.decided),
+        days_waiting=days_waiting(facts) if facts.warehouse_read else None,
+        source=facts.source,
+        review={"waiting": facts.review_waiting, "overdue": facts.review_overdue, "oldest_due_by": facts.oldest_due_by},
+        monitoring=warehouse["monitoring"],
+        ledger=warehouse["ledger"],
+        last_runs=facts.job_runs,
+    )
+    return facts, picture

@@ -1,0 +1,113 @@
+"""`keel status`'s judging: which landed days wait and why, and what needs a person (keel/status.py)."""
+
+import datetime as dt
+
+from keel.status import (
+    BLOCKED,
+    FAILED,
+    LANDING,
+    NOT_STARTED,
+    RUNNING,
+    SENSOR_GRACE_SECONDS,
+    UNDECIDED,
+    DayRun,
+    Facts,
+    days_waiting,
+    needs_attention,
+)
+
+NOW = dt.datetime(2026, 1, 10, 7, 0, tzinfo=dt.timezone.utc)
+AN_HOUR_AGO = NOW.timestamp() - 3600
+
+
+def _facts(**overrides) -> Facts:
+    facts = Facts(now=NOW, landed={"2026-01-01": AN_HOUR_AGO, "2026-01-02": AN_HOUR_AGO}, decided={"2026-01-01", "2026-01-02"}, taken_in={"2026-01-01", "2026-01-02"})
+    for name, value in overrides.items():
+        setattr(facts, name, value)
+    return facts
+
+
+def _states(facts: Facts) -> dict[str, str]:
+    return {day["date"]: day["state"] for day in days_waiting(facts)}
+
+
+def test_a_home_whose_every_landed_day_is_decided_needs_nobody():
+    facts = _facts()
+    assert days_waiting(facts) == []
+    assert needs_attention(facts) == []
+
+
+def test_a_file_without_a_run_waits_for_the_sensor_then_is_named_as_not_started():
+    just_now = NOW.timestamp() - 20
+    facts = _facts(landed={"2026-01-01": AN_HOUR_AGO, "2026-01-03": just_now, "2026-01-04": NOW.timestamp() - SENSOR_GRACE_SECONDS - 1})
+    assert _states(facts) == {"2026-01-03": LANDING, "2026-01-04": NOT_STARTED}
+    [finding] = needs_attention(facts)
+    assert finding.kind == "day_not_started"
+    assert finding.message == "2026-01-04: its file landed 3 min ago and no run has taken it in"
+    assert "`keel run --date 2026-01-04`" in finding.next_step
+
+
+def test_a_days_latest_run_says_whether_it_runs_failed_was_blocked_or_decided_nothing():
+    landed = {day: AN_HOUR_AGO for day in ("2026-01-01", "2026-01-03", "2026-01-04", "2026-01-05", "2026-01-06")}
+    runs = {
+        "2026-01-03": DayRun("r3", "STARTED"),
+        "2026-01-04": DayRun("r4", "FAILURE", failure="decisions: PolicyNotInForce: not yet"),
+        "2026-01-05": DayRun("r5", "FAILURE", failure="day blocked: the file is empty", block_reason="applications_2026-01-05.csv is empty"),
+        "2026-01-06": DayRun("r6", "SUCCESS"),
+    }
+    facts = _facts(landed=landed, day_runs=runs)
+    assert _states(facts) == {"2026-01-03": RUNNING, "2026-01-04": FAILED, "2026-01-05": BLOCKED, "2026-01-06": UNDECIDED}
+    found = {finding.kind: finding for finding in needs_attention(facts)}
+    assert set(found) == {"day_failed", "day_blocked", "day_undecided"}  # a running day needs nobody yet
+    assert found["day_failed"].message == "2026-01-04: its run r4 failed: decisions: PolicyNotInForce: not yet"
+    assert found["day_blocked"].message == "2026-01-05: blocked: applications_2026-01-05.csv is empty"
+    assert "resend" in found["day_blocked"].next_step
+
+
+def test_history_taken_in_before_the_first_decided_day_is_not_waiting_but_a_blocked_day_before_it_is():
+    landed = {"2025-12-30": AN_HOUR_AGO, "2025-12-31": AN_HOUR_AGO, "2026-01-01": AN_HOUR_AGO}
+    facts = _facts(
+        landed=landed,
+        decided={"2026-01-01"},
+        taken_in={"2025-12-30", "2026-01-01"},  # 2025-12-31's file was refused as a whole: none of its rows is in
+        day_runs={"2025-12-31": DayRun("r", "FAILURE", block_reason="header only")},
+    )
+    assert _states(facts) == {"2025-12-31": BLOCKED}
+    # A day taken in after the first decided one and never decided is waiting, whatever came before it.
+    facts = _facts(landed={**landed, "2026-01-02": AN_HOUR_AGO}, decided={"2026-01-01"}, taken_in={"2025-12-30", "2026-01-01", "2026-01-02"})
+    assert _states(facts) == {"2025-12-31": NOT_STARTED, "2026-01-02": NOT_STARTED}
+
+
+def test_only_checks_failing_at_error_need_a_person_and_an_outage_comes_first():
+    checks = [
+        {"check": "segment_outcomes:approval_rates_meet_four_fifths_rule", "severity": "WARN", "description": "below 0.8"},
+        {"check": "feature_drift:features_within_drift_thresholds", "severity": "ERROR", "description": "2026-01-02: income (alert)\nmore"},
+    ]
+    source = {"late": True, "message": "source outage: applications for 2026-01-03 ..."}
+    found = needs_attention(_facts(last_day_failed_checks=checks, last_decided_day="2026-01-02", source=source))
+    assert [finding.kind for finding in found] == ["outage", "failed_check"]
+    assert found[1].message == "2026-01-02: check feature_drift:features_within_drift_thresholds failed: 2026-01-02: income (alert)"
+    assert needs_attention(_facts(source={"late": False, "message": "applications_2026-01-03.csv arrived"})) == []
+
+
+def test_overdue_reviews_are_counted_against_those_waiting():
+    [finding] = needs_attention(_facts(review_waiting=12, review_overdue=3))
+    assert finding.kind == "overdue_review"
+    assert finding.message == "3 of the 12 cases waiting for a reviewer are past their SLA"
+    assert needs_attention(_facts(review_waiting=12, review_overdue=0)) == []
+
+
+def test_a_failed_job_is_named_once_a_waiting_days_failure_is_said_with_its_day():
+    runs = {
+        "train_model": {"run_id": "t1", "status": "FAILURE", "partition": None, "failure": "training_set: ValueError: no labels"},
+        "daily_decisioning": {"run_id": "d1", "status": "FAILURE", "partition": "2026-01-03", "failure": "scores: boom"},
+        "review_decisions": {"run_id": "v1", "status": "SUCCESS", "partition": None, "failure": None},
+    }
+    facts = _facts(landed={"2026-01-02": AN_HOUR_AGO, "2026-01-03": AN_HOUR_AGO}, job_runs=runs, day_runs={"2026-01-03": DayRun("d1", "FAILURE", failure="scores: boom")})
+    assert [(finding.kind, finding.message) for finding in needs_attention(facts)] == [
+        ("day_failed", "2026-01-03: its run d1 failed: scores: boom"),
+        ("job_failed", "the last train_model run t1 failed: training_set: ValueError: no labels"),
+    ]
+    # A decided day's rerun that failed is named too: its earlier decisions stand, the rerun did not happen.
+    facts = _facts(job_runs={"daily_decisioning": {**runs["daily_decisioning"], "partition": "2026-01-02"}})
+    assert [finding.message for finding in needs_attention(facts)] == ["the last daily_decisioning run of 2026-01-02 d1 failed: scores: boom"]
