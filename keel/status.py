@@ -69,6 +69,7 @@ class Facts:
     source: dict | None = None  # the next expected day's arrival: day, status, late, message
     last_day_failed_checks: list[dict] = field(default_factory=list)  # the latest decided day's run: check, severity, description
     last_decided_day: str | None = None
+    last_day_report: str | None = None  # its monitoring report, if written
     review_overdue: int = 0
     review_waiting: int = 0
     oldest_due_by: str | None = None
@@ -146,7 +147,8 @@ def needs_attention(facts: Facts) -> list[Attention]:
                 Attention(
                     "failed_check",
                     f"{facts.last_decided_day}: check {check['check']} failed" + (f": {first_line[0]}" if first_line else ""),
-                    "read the check in the UI (the asset's Checks tab) and the day's monitoring report",
+                    "read the check in the UI (the asset's Checks tab)"
+                    + (f" and the day's monitoring report, {facts.last_day_report}" if facts.last_day_report else ""),
                 )
             )
     if facts.review_overdue:
@@ -325,6 +327,10 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
             facts.warehouse_read = False
     facts.decided, facts.taken_in = set(warehouse["days"]), warehouse["taken_in"]
     facts.last_decided_day = max(facts.decided) if facts.decided else None
+    if facts.last_decided_day:
+        # Where the monitoring step writes it (assets/monitoring.py).
+        report = home.reports / "monitoring" / f"monitoring_{facts.last_decided_day}.html"
+        facts.last_day_report = str(report) if report.exists() else None
     review = warehouse["review"]
     facts.review_waiting, facts.review_overdue, facts.oldest_due_by = review["waiting"], review["overdue"], review["oldest_due_by"]
 

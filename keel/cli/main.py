@@ -198,8 +198,8 @@ def status_lines(result: dict) -> list[str]:
         lines.append(f"  drift     {result['monitoring']['day']}: {result['monitoring']['severity']}")
     if ledger:
         lines.append(
-            f"  ledger    {ledger['batches']} batches, the last {ledger['last_day']} ({ledger['last_event_type']}, {ledger['last_rows']} rows, "
-            f"digest {ledger['last_digest'][:12]}); `keel audit verify` recomputes the chain"
+            f"  ledger    {ledger['batches']} batches; the last appended at {ledger['appended_at'][:16]}: {ledger['last_rows']} {ledger['last_event_type']} "
+            f"records of {ledger['last_day']}, digest {ledger['last_digest'][:12]} (`keel audit verify` recomputes the chain)"
         )
     for job, run in sorted(result["last_runs"].items()):
         of = f" of {run['partition']}" if run["partition"] else ""

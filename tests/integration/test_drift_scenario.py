@@ -70,6 +70,20 @@ def test_the_retraining_candidate_is_evaluated_and_not_promoted(drifted):
     assert [v["version"] for v in champion] == [summary["first_model_version"]]
 
 
+def test_status_names_the_failing_drift_check_with_its_report_and_the_candidate_waiting(drifted):
+    home, summary, _ = drifted
+    status = keel_json(home, "status", check=False)
+    last_day = summary["days"][-1]["date"]
+    failed = [item for item in status["attention"] if item["kind"] == "failed_check"]
+    [drift] = [item for item in failed if "feature_drift:features_within_drift_thresholds" in item["message"]]
+    assert drift["message"].startswith(f"{last_day}: check feature_drift:features_within_drift_thresholds failed: {last_day}: ")
+    assert "income (alert" in drift["message"]
+    assert drift["next_step"].endswith(str(home / "reports" / "monitoring" / f"monitoring_{last_day}.html"))
+    candidate = summary["candidate_models"][0]
+    expected = "gate failed" if not candidate["gate_passed"] else "waiting for approval"
+    assert status["models"]["candidates"] == [{"version": candidate["model_version"], "created_at": status["models"]["candidates"][0]["created_at"], "state": expected}]
+
+
 def test_the_day_report_shows_the_drift(drifted):
     home, _summary, _ = drifted
     report = (home / "reports" / "monitoring" / f"monitoring_{DRIFT_FROM}.html").read_text()

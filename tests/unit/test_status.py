@@ -87,6 +87,9 @@ def test_only_checks_failing_at_error_need_a_person_and_an_outage_comes_first():
     found = needs_attention(_facts(last_day_failed_checks=checks, last_decided_day="2026-01-02", source=source))
     assert [finding.kind for finding in found] == ["outage", "failed_check"]
     assert found[1].message == "2026-01-02: check feature_drift:features_within_drift_thresholds failed: 2026-01-02: income (alert)"
+    assert found[1].next_step == "read the check in the UI (the asset's Checks tab)"
+    with_report = needs_attention(_facts(last_day_failed_checks=checks, last_decided_day="2026-01-02", last_day_report="/h/reports/monitoring/monitoring_2026-01-02.html"))
+    assert with_report[0].next_step.endswith("and the day's monitoring report, /h/reports/monitoring/monitoring_2026-01-02.html")
     assert needs_attention(_facts(source={"late": False, "message": "applications_2026-01-03.csv arrived"})) == []
 
 
