@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 # A file the landing sensor has not acted on yet: its 30 s interval, the
 # 10 s settle rule and the run's queueing. Past this, nothing is coming.
@@ -28,7 +29,15 @@ LANDING = "landing"  # landed moments ago; the landing sensor will start its run
 NOT_STARTED = "not_started"  # landed long enough ago and no run took it
 FAILED = "failed"  # its latest run failed for another reason
 BLOCKED = "blocked"  # the contract refused the file as a whole (its run failed on that)
-UNDECIDED = "undecided"  # its latest run succeeded and decided nothing (a run of only some of its steps)
+UNDECIDED = "undecided"  # taken in, or its latest run succeeded, and nothing decided (a run of only some of its assets)
+# A decided day's state, when it needs one: its earlier decisions stand meanwhile.
+RELANDING = "relanding"  # a file with other content landed moments ago; the landing sensor will decide it again
+CHANGED = "changed"  # a file with other content landed after its latest run started, and no run has taken it in
+RERUN_FAILED = "rerun_failed"  # its latest run failed (or its resent file was blocked)
+
+# The job Dagster's UI runs when assets are materialized from their pages (Dagster's IMPLICIT_ASSET_JOB_NAME):
+# a day's assets materialized there count as that day's run, as the daily job's do.
+UI_ASSET_JOB = "__ASSET_JOB"
 
 # Dagster run statuses (their .value) of a run that has not finished.
 UNFINISHED = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "MANAGED", "CANCELING")
@@ -42,13 +51,14 @@ class DayRun:
     status: str  # DagsterRunStatus.value
     failure: str | None = None
     block_reason: str | None = None
+    started_at: float | None = None  # epoch s; None before it started
 
 
 @dataclass(frozen=True)
 class Attention:
     """One finding that needs a person: what it is and what to do."""
 
-    kind: str  # outage, day_failed, day_blocked, day_not_started, day_undecided, failed_check, overdue_review, job_failed
+    kind: str  # outage, day_failed, day_blocked, day_not_started, day_undecided, day_changed, day_rerun_failed, failed_check, overdue_review, job_failed
     message: str
     next_step: str
 
@@ -65,7 +75,8 @@ class Facts:
     landed: dict[str, float] = field(default_factory=dict)  # application day -> its file's modification time (epoch s)
     decided: set[str] = field(default_factory=set)
     taken_in: set[str] = field(default_factory=set)  # days with rows in raw.applications
-    day_runs: dict[str, DayRun] = field(default_factory=dict)
+    day_runs: dict[str, DayRun] = field(default_factory=dict)  # the latest run of each day read back
+    resent: set[str] = field(default_factory=set)  # decided days whose landed file's content is not what was taken in
     source: dict | None = None  # the next expected day's arrival: day, status, late, message
     last_day_failed_checks: list[dict] = field(default_factory=list)  # the latest decided day's run: check, severity, description
     last_decided_day: str | None = None
@@ -76,11 +87,34 @@ class Facts:
     job_runs: dict[str, dict] = field(default_factory=dict)  # job -> its latest run: run_id, status, failure, ended_at
 
 
-def days_waiting(facts: Facts) -> list[dict]:
-    """The landed application days no run has decided, each with its state and, when known, why.
+def _decided_day_state(run: DayRun | None, resent: bool, modified_at: float, now: float) -> dict | None:
+    """A decided day's state when it needs a run or waits for one (None when it does not)."""
+    if run is None or run.status in UNFINISHED:
+        return None
+    if run.status != "SUCCESS":
+        return {"state": RERUN_FAILED, "reason": run.block_reason or run.failure or f"run {run.status.lower()}"}
+    if resent:
+        return {"state": RELANDING if now - modified_at < SENSOR_GRACE_SECONDS else CHANGED}
+    return None
 
-    Days taken in but never decided before the first decided day are the
-    labelled history a first model learned from (`keel demo`): not waiting.
+
+def resend_candidates(facts: Facts) -> list[str]:
+    """Decided days whose file was modified after their latest run started: only their content can tell a resend from a touch."""
+    return sorted(
+        day
+        for day in facts.decided & facts.landed.keys()
+        if (run := facts.day_runs.get(day)) and run.status == "SUCCESS" and run.started_at is not None and facts.landed[day] > run.started_at
+    )
+
+
+def days_waiting(facts: Facts) -> list[dict]:
+    """The landed application days that need a run or wait for one, each with its state and, when known, why.
+
+    An undecided day waits; so does a decided one whose file changed after its
+    latest run started (a source's resend: the landing sensor decides it
+    again) or whose latest run failed. Days taken in but never decided before
+    the first decided day are the labelled history a first model learned
+    from (`keel demo`): not waiting.
     """
     if not facts.warehouse_read:
         return []
@@ -88,13 +122,18 @@ def days_waiting(facts: Facts) -> list[dict]:
     now = facts.now.timestamp()
     waiting = []
     for day in sorted(facts.landed):
+        run = facts.day_runs.get(day)
+        entry = {"date": day, "run_id": run.run_id if run else None, "landed_s_ago": round(now - facts.landed[day])}
         if day in facts.decided:
+            state = _decided_day_state(run, day in facts.resent, facts.landed[day], now)
+            if state:
+                waiting.append({**entry, **state})
             continue
         if day in facts.taken_in and (first_decided is None or day < first_decided):
             continue
-        run = facts.day_runs.get(day)
-        entry = {"date": day, "run_id": run.run_id if run else None, "landed_s_ago": round(now - facts.landed[day])}
-        if run is None:
+        if run is None and day in facts.taken_in:  # by a run older than those read back
+            entry["state"] = UNDECIDED
+        elif run is None:
             entry["state"] = LANDING if now - facts.landed[day] < SENSOR_GRACE_SECONDS else NOT_STARTED
         elif run.status in UNFINISHED:
             entry["state"] = RUNNING
@@ -137,8 +176,24 @@ def needs_attention(facts: Facts) -> list[Attention]:
                 )
             )
         elif state == UNDECIDED:
+            by = f"its latest run {day['run_id']} succeeded" if day["run_id"] else "its applications were taken in"
+            found.append(Attention("day_undecided", f"{date}: {by} and nothing was decided", f"`keel run --date {date}`"))
+        elif state == CHANGED:
             found.append(
-                Attention("day_undecided", f"{date}: its latest run {day['run_id']} succeeded and decided nothing", f"`keel run --date {date}`")
+                Attention(
+                    "day_changed",
+                    f"{date}: a file with other content landed {_ago(day['landed_s_ago'])}, after its run {day['run_id']} started, "
+                    "and no run has taken it in; the day's decisions are from the file before",
+                    f"`keel run --date {date}` decides it again (the ledger keeps both), and check that the daemon runs",
+                )
+            )
+        elif state == RERUN_FAILED:
+            found.append(
+                Attention(
+                    "day_rerun_failed",
+                    f"{date}: its latest run {day['run_id']} failed: {day['reason']}; the decisions of its earlier run stand",
+                    f"fix the cause (a blocked file: the source resends it), then `keel run --date {date}`",
+                )
             )
     for check in facts.last_day_failed_checks:
         if (check.get("severity") or "ERROR") == "ERROR":
@@ -178,12 +233,12 @@ WAREHOUSE_WAIT_SECONDS = 5.0
 RECENT_RUNS = 500
 
 
-def _landed_days(folder) -> dict[str, float]:
-    """Application day -> modification time of its landing file; names the landing sensor would reject are left to it."""
+def _landed_files(folder: Path) -> dict[str, Path]:
+    """Application day -> its landing file (the newest, if a day has two); names the landing sensor would reject are left to it."""
     from keel.landing.errors import InvalidLandingName
     from keel.landing.names import parse_landing_name
 
-    landed: dict[str, float] = {}
+    landed: dict[str, Path] = {}
     if not folder.is_dir():
         return landed
     for path in folder.iterdir():
@@ -193,8 +248,22 @@ def _landed_days(folder) -> dict[str, float]:
             _source, day, _fmt = parse_landing_name(path.name)
         except InvalidLandingName:
             continue
-        landed[day.isoformat()] = max(landed.get(day.isoformat(), 0.0), path.stat().st_mtime)
+        earlier = landed.get(day.isoformat())
+        if earlier is None or path.stat().st_mtime > earlier.stat().st_mtime:
+            landed[day.isoformat()] = path
     return landed
+
+
+def _resent(con, files: dict[str, Path], days: list[str]) -> set[str]:
+    """Those of `days` whose landed file's sha256 is not that of the file their rows were taken in from."""
+    from keel.landing_watch import file_sha256
+
+    resent = set()
+    for day in days:
+        taken_in = {row[0] for row in con.execute("select distinct source_sha256 from raw.applications where partition_date = ?", [day]).fetchall()}
+        if file_sha256(files[day]) not in taken_in:
+            resent.add(day)
+    return resent
 
 
 DECIDED_DAYS_SQL = """
@@ -244,8 +313,13 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
     return picture
 
 
-def _runs_picture(instance, waiting_days: set[str], last_decided_day: str | None) -> tuple[dict[str, DayRun], dict[str, dict], list[dict]]:
-    """(the latest daily run of each day waiting, each job's latest run, the failed checks of the last decided day's latest run)."""
+def _runs_picture(instance, facts: Facts) -> tuple[dict[str, DayRun], dict[str, dict], list[dict]]:
+    """(the latest daily run of each day, each job's latest run, the failed checks of the last decided day's latest run).
+
+    A finished run's events are read only where a landed day's state needs
+    them: an undecided day's, and a decided day's failed rerun; none when
+    the warehouse could not be read, since then no day is judged.
+    """
     from keel.orchestrate import read_run
     from keel.pipeline import DAILY_JOB
     from keel.runs import summarize_day
@@ -263,17 +337,18 @@ def _runs_picture(instance, waiting_days: set[str], last_decided_day: str | None
             if status == "FAILURE":
                 job_runs[run.job_name]["failure"] = read_run(instance, run.run_id).failure
         day = run.tags.get("dagster/partition")
-        if run.job_name != DAILY_JOB or day is None or day in seen_days:
+        if not facts.warehouse_read or run.job_name not in (DAILY_JOB, UI_ASSET_JOB) or day is None or day in seen_days:
             continue
         seen_days.add(day)
-        if day in waiting_days:
-            if status in UNFINISHED:
-                day_runs[day] = DayRun(run.run_id, status)
-            else:
-                summary = summarize_day(day, read_run(instance, run.run_id))
-                day_runs[day] = DayRun(run.run_id, status, failure=summary.failure, block_reason=summary.block_reason if summary.blocked else None)
-        elif day == last_decided_day and status == "SUCCESS":
-            failed_checks = summarize_day(day, read_run(instance, run.run_id)).failed_checks
+        day_runs[day] = DayRun(run.run_id, status, started_at=record.start_time)
+        if status in UNFINISHED or day not in facts.landed or (day in facts.decided and status == "SUCCESS"):
+            if day == facts.last_decided_day and status == "SUCCESS":
+                failed_checks = summarize_day(day, read_run(instance, run.run_id)).failed_checks
+            continue
+        summary = summarize_day(day, read_run(instance, run.run_id))
+        day_runs[day] = DayRun(
+            run.run_id, status, failure=summary.failure, block_reason=summary.block_reason if summary.blocked else None, started_at=record.start_time
+        )
     return day_runs, job_runs, failed_checks
 
 
@@ -315,7 +390,8 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
     from keel.orchestrate import instance_for
 
     now = now or dt.datetime.now(dt.timezone.utc)
-    facts = Facts(now=now, landed=_landed_days(home.landing_dir("applications")))
+    files = _landed_files(home.landing_dir("applications"))
+    facts = Facts(now=now, landed={day: path.stat().st_mtime for day, path in files.items()})
     picture: dict = {"warehouse_busy": False}
     warehouse = {"days": {}, "taken_in": set(), "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None}
     if home.warehouse.exists():
@@ -334,11 +410,17 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
     review = warehouse["review"]
     facts.review_waiting, facts.review_overdue, facts.oldest_due_by = review["waiting"], review["overdue"], review["oldest_due_by"]
 
-    undecided = {day for day in facts.landed if day not in facts.decided} if facts.warehouse_read else set()
     with instance_for(home) as instance:
-        facts.day_runs, facts.job_runs, facts.last_day_failed_checks = _runs_picture(instance, undecided, facts.last_decided_day)
+        facts.day_runs, facts.job_runs, facts.last_day_failed_checks = _runs_picture(instance, facts)
+    candidates = resend_candidates(facts) if facts.warehouse_read else []
+    if candidates:
+        try:
+            with wh.connect(home.warehouse, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+                facts.resent = _resent(con, files, candidates)
+        except wh.WarehouseBusy:
+            pass  # judged on the next look; the runs read back are enough for the rest
 
-    known = facts.taken_in | facts.decided | set(facts.day_runs)
+    known = facts.taken_in | facts.decided | {day for day in facts.day_runs if day in facts.landed}
     if known and not picture["warehouse_busy"]:
         delivery = contract_for("applications").delivery
         first = dt.date.fromisoformat(min(known))

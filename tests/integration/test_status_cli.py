@@ -87,6 +87,24 @@ def test_a_landed_day_waits_for_the_sensor_then_is_named_and_a_blocked_day_says_
     assert [day["date"] for day in status["days_waiting"]] == [FAULTY_DAY]
     assert status["last_decided_day"]["date"] == NEXT_DAY
 
+    # A decided day's file touched again, same content: nothing to do (the landing sensor ignores it too).
+    os.utime(landed)
+    _code, status = _status(home)
+    assert [day["date"] for day in status["days_waiting"]] == [FAULTY_DAY]
+    # Resent with other content: the landing sensor will decide it again.
+    rows = landed.read_text().splitlines(keepends=True)
+    landed.write_text("".join(rows[:-1]))
+    _code, status = _status(home)
+    assert [(day["date"], day["state"]) for day in status["days_waiting"]] == [(NEXT_DAY, "relanding"), (FAULTY_DAY, "blocked")]
+    # Resent broken: its run is blocked, and the day's earlier decisions stand.
+    keel(home, "land", "--date", NEXT_DAY, "--fault", "missing_required_column")
+    keel(home, "run", "--date", NEXT_DAY, check=False)
+    _code, status = _status(home)
+    [rerun] = [item for item in status["attention"] if item["kind"] == "day_rerun_failed"]
+    assert rerun["message"].startswith(f"{NEXT_DAY}: its latest run ") and "required column 'income' is missing" in rerun["message"]
+    assert rerun["message"].endswith("the decisions of its earlier run stand")
+    assert status["last_decided_day"]["date"] == NEXT_DAY and status["last_decided_day"]["decided"] == 100
+
 
 def test_a_run_holding_the_warehouse_leaves_its_figures_out_instead_of_waiting_for_it(demo_copy):
     home, _summary = demo_copy

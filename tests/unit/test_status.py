@@ -4,9 +4,12 @@ import datetime as dt
 
 from keel.status import (
     BLOCKED,
+    CHANGED,
     FAILED,
     LANDING,
     NOT_STARTED,
+    RELANDING,
+    RERUN_FAILED,
     RUNNING,
     SENSOR_GRACE_SECONDS,
     UNDECIDED,
@@ -14,6 +17,7 @@ from keel.status import (
     Facts,
     days_waiting,
     needs_attention,
+    resend_candidates,
 )
 
 NOW = dt.datetime(2026, 1, 10, 7, 0, tzinfo=dt.timezone.utc)
@@ -62,6 +66,14 @@ def test_a_days_latest_run_says_whether_it_runs_failed_was_blocked_or_decided_no
     assert found["day_failed"].message == "2026-01-04: its run r4 failed: decisions: PolicyNotInForce: not yet"
     assert found["day_blocked"].message == "2026-01-05: blocked: applications_2026-01-05.csv is empty"
     assert "resend" in found["day_blocked"].next_step
+    assert found["day_undecided"].message == "2026-01-06: its latest run r6 succeeded and nothing was decided"
+
+
+def test_a_day_taken_in_after_the_first_decided_day_and_never_decided_is_undecided_even_without_its_run():
+    facts = _facts(landed={"2026-01-01": AN_HOUR_AGO, "2026-01-02": AN_HOUR_AGO}, decided={"2026-01-01"}, taken_in={"2026-01-01", "2026-01-02"})
+    assert _states(facts) == {"2026-01-02": UNDECIDED}
+    [finding] = needs_attention(facts)
+    assert finding.message == "2026-01-02: its applications were taken in and nothing was decided"
 
 
 def test_history_taken_in_before_the_first_decided_day_is_not_waiting_but_a_blocked_day_before_it_is():
@@ -73,9 +85,8 @@ def test_history_taken_in_before_the_first_decided_day_is_not_waiting_but_a_bloc
         day_runs={"2025-12-31": DayRun("r", "FAILURE", block_reason="header only")},
     )
     assert _states(facts) == {"2025-12-31": BLOCKED}
-    # A day taken in after the first decided one and never decided is waiting, whatever came before it.
-    facts = _facts(landed={**landed, "2026-01-02": AN_HOUR_AGO}, decided={"2026-01-01"}, taken_in={"2025-12-30", "2026-01-01", "2026-01-02"})
-    assert _states(facts) == {"2025-12-31": NOT_STARTED, "2026-01-02": NOT_STARTED}
+    facts = _facts(landed=landed, decided={"2026-01-01"}, taken_in={"2025-12-30", "2026-01-01"})
+    assert _states(facts) == {"2025-12-31": NOT_STARTED}
 
 
 def test_only_checks_failing_at_error_need_a_person_and_an_outage_comes_first():
@@ -114,3 +125,24 @@ def test_a_failed_job_is_named_once_a_waiting_days_failure_is_said_with_its_day(
     # A decided day's rerun that failed is named too: its earlier decisions stand, the rerun did not happen.
     facts = _facts(job_runs={"daily_decisioning": {**runs["daily_decisioning"], "partition": "2026-01-02"}})
     assert [finding.message for finding in needs_attention(facts)] == ["the last daily_decisioning run of 2026-01-02 d1 failed: scores: boom"]
+
+
+def test_a_decided_day_waits_again_when_other_content_lands_for_it_or_its_rerun_failed():
+    started = AN_HOUR_AGO
+    runs = {
+        "2026-01-01": DayRun("r1", "SUCCESS", started_at=started),
+        "2026-01-02": DayRun("r2", "SUCCESS", started_at=started),
+        "2026-01-03": DayRun("r3", "FAILURE", block_reason="applications_2026-01-03.csv is header only", started_at=started),
+    }
+    landed = {"2026-01-01": started + 600, "2026-01-02": NOW.timestamp() - 30, "2026-01-03": started - 60}
+    decided = {"2026-01-01", "2026-01-02", "2026-01-03"}
+    facts = _facts(landed=landed, decided=decided, taken_in=decided, day_runs=runs)
+    # Modified after the run started: only the content tells a resend from a touch.
+    assert resend_candidates(facts) == ["2026-01-01", "2026-01-02"]
+    assert _states(facts) == {"2026-01-03": RERUN_FAILED}  # the two touched files hold what was taken in
+    facts.resent = {"2026-01-01", "2026-01-02"}
+    assert _states(facts) == {"2026-01-01": CHANGED, "2026-01-02": RELANDING, "2026-01-03": RERUN_FAILED}
+    found = needs_attention(facts)
+    assert [finding.kind for finding in found] == ["day_changed", "day_rerun_failed"]
+    assert found[0].message.startswith("2026-01-01: a file with other content landed 50 min ago, after its run r1 started")
+    assert found[1].message == "2026-01-03: its latest run r3 failed: applications_2026-01-03.csv is header only; the decisions of its earlier run stand"
