@@ -279,7 +279,7 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
     """Decided days with their counts, days taken in, the review queue's waiting and overdue cases, the ledger's last batch."""
     from keel import warehouse as wh
     from keel.policy import DECIDED_BY_FALLBACK
-    from keel.review.queue_view import due_time, overdue, read_queue
+    from keel.review.queue_view import due_time, overdue, waiting_by_due
 
     picture: dict = {"days": {}, "taken_in": set(), "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None}
     if wh.table_exists(con, "decisioning", "decisions"):
@@ -291,13 +291,12 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
             }
     if wh.table_exists(con, "raw", "applications"):
         picture["taken_in"] = {row[0] for row in con.execute("select distinct partition_date from raw.applications").fetchall()}
-    queue = read_queue(con)
-    if len(queue):
-        waiting = queue[queue["decision"].isna()]
-        due = [str(value) for value in waiting["due_by"] if isinstance(value, str) and value]
+    waiting = waiting_by_due(con)
+    if waiting:
+        due = [due_by for due_by, _cases in waiting if due_by]
         picture["review"] = {
-            "waiting": len(waiting),
-            "overdue": sum(overdue(value, False, now) for value in due),
+            "waiting": sum(cases for _due_by, cases in waiting),
+            "overdue": sum(cases for due_by, cases in waiting if overdue(due_by, False, now)),
             "oldest_due_by": min(due, key=due_time) if due else None,
         }
     if wh.table_exists(con, "audit", "ledger_batches"):

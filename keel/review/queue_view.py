@@ -49,6 +49,27 @@ def read_queue(con, day: dt.date | None = None) -> "pd.DataFrame":
     return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where), params).df()
 
 
+# The cases waiting for a reviewer, counted per due time: a day's cases are queued together, so this is a few rows
+# however long the queue.
+WAITING_BY_DUE_SQL = """
+select q.due_by, count(*) as cases
+from review.review_queue q
+left join ({latest_outcomes}) o using (application_id)
+where o.decision is null
+group by q.due_by
+"""
+
+
+def waiting_by_due(con) -> list[tuple[str | None, int]]:
+    """(due_by, cases) of the cases waiting for a reviewer; empty before the first queue."""
+    from keel import warehouse as wh
+
+    if not wh.table_exists(con, "review", "review_queue"):
+        return []
+    outcomes = LATEST_OUTCOMES_SQL if wh.table_exists(con, "review", "review_outcomes") else NO_OUTCOMES_SQL
+    return [(due_by, int(cases)) for due_by, cases in con.execute(WAITING_BY_DUE_SQL.format(latest_outcomes=outcomes)).fetchall()]
+
+
 def due_time(due_by: str) -> dt.datetime:
     """A case's `due_by` (ISO 8601 with an offset; UTC if it has none) as a time."""
     due = dt.datetime.fromisoformat(due_by)
