@@ -5,9 +5,10 @@ in, was every landed day decided, did a run fail, is a check failing at
 ERROR, are cases waiting past their review SLA. Each finding that needs a
 person says what to do next; the rest of the picture (the champion, the
 policy in force, the last day's counts, the review queue, the ledger's last
-batch, each job's last run) is there to judge it by. Nothing is run or
-written: the warehouse is opened read-only, Dagster's instance and the
-control store are only read.
+batch, each job's last run) is there to judge it by. No run is started
+and no state changed: the warehouse is opened read-only, Dagster's
+instance and the control store are only read (a home that does not exist
+yet gets its folders and an empty instance, as with every command).
 
 The judging (`days_waiting`, `needs_attention`) is plain functions over
 facts; `gather` collects the facts.
@@ -131,9 +132,11 @@ def days_waiting(facts: Facts) -> list[dict]:
             continue
         if day in facts.taken_in and (first_decided is None or day < first_decided):
             continue
+        # A file landed after the day's last finished run started (a blocked day's resend) is the one waiting.
+        landed_since = run is not None and run.status not in UNFINISHED and run.started_at is not None and facts.landed[day] > run.started_at
         if run is None and day in facts.taken_in:  # by a run older than those read back
             entry["state"] = UNDECIDED
-        elif run is None:
+        elif run is None or landed_since:
             entry["state"] = LANDING if now - facts.landed[day] < SENSOR_GRACE_SECONDS else NOT_STARTED
         elif run.status in UNFINISHED:
             entry["state"] = RUNNING

@@ -146,3 +146,13 @@ def test_a_decided_day_waits_again_when_other_content_lands_for_it_or_its_rerun_
     assert [finding.kind for finding in found] == ["day_changed", "day_rerun_failed"]
     assert found[0].message.startswith("2026-01-01: a file with other content landed 50 min ago, after its run r1 started")
     assert found[1].message == "2026-01-03: its latest run r3 failed: applications_2026-01-03.csv is header only; the decisions of its earlier run stand"
+
+
+def test_a_blocked_days_file_resent_after_its_run_waits_for_the_sensor_like_a_new_one():
+    blocked = DayRun("r3", "FAILURE", block_reason="header only", started_at=AN_HOUR_AGO)
+    facts = _facts(landed={"2026-01-02": AN_HOUR_AGO, "2026-01-03": NOW.timestamp() - 30}, day_runs={"2026-01-03": blocked})
+    assert _states(facts) == {"2026-01-03": LANDING}
+    facts.landed["2026-01-03"] = NOW.timestamp() - 600
+    assert _states(facts) == {"2026-01-03": NOT_STARTED}
+    facts.landed["2026-01-03"] = AN_HOUR_AGO - 60  # the file the run blocked
+    assert _states(facts) == {"2026-01-03": BLOCKED}
