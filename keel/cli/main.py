@@ -217,6 +217,46 @@ def status_lines(result: dict) -> list[str]:
 
 @app.command()
 @one_line_errors
+def backup(
+    out: Path = typer.Option(..., "--out", help="The archive to write (.tar.gz or .tgz), outside KEEL_HOME; never overwritten."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """A consistent copy of KEEL_HOME while the UI and daemon run (refused while a run is in progress)."""
+    from keel.backup import take_backup
+
+    with phase_progress("backing up", shown=not json_out) as say:
+        result = take_backup(_home(), out, progress=say)
+    if json_out:
+        emit_json(result.to_dict())
+        return
+    typer.echo(f"backed up {result.files} files to {result.archive} ({result.bytes:,} bytes, sha256 {result.sha256})")
+    if result.includes_pseudonym_key:
+        typer.echo("it holds the pseudonym key (secrets/): keep the archive where only those who may see personal data can read it")
+
+
+@app.command()
+@one_line_errors
+def restore(
+    archive: Path = typer.Argument(..., help="An archive `keel backup` wrote."),
+    into: Path = typer.Option(..., "--into", help="A new or empty folder: the restored KEEL_HOME."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Unpack a backup into a new folder, every file checked against its manifest; then KEEL_HOME=<folder>."""
+    from keel.backup import restore_backup
+
+    with phase_progress("restoring", shown=not json_out) as say:
+        result = restore_backup(archive, into, progress=say)
+    if json_out:
+        emit_json(result.to_dict())
+        return
+    typer.echo(
+        f"restored {result.files} files into {result.home} (backed up from {result.from_home} at {result.created_at}); "
+        f"next: KEEL_HOME={result.home} keel audit verify"
+    )
+
+
+@app.command()
+@one_line_errors
 def freshness(json_out: bool = JSON_OPTION) -> None:
     """Check that each daily source delivered by its contract's cutoff (exit 1 on an outage)."""
     from keel.orchestrate import execute
