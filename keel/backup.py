@@ -5,7 +5,8 @@ writing the warehouse or Dagster's event log mid-copy leaves a copy no
 restore can trust. `keel backup` takes one without stopping anything:
 
 - it refuses while a run is in progress (its steps would be half in the
-  copy), and checks again at the end;
+  copy), and when a run started during the copy, even one over by its end
+  (some files would hold it and others not);
 - the warehouse is copied under a read-only DuckDB connection, which no
   writer can open beside, so no step changes it during the copy (a step
   that needs it waits, as it waits for another step);
@@ -125,6 +126,20 @@ def _refuse_if_running(instance, when: str) -> None:
         )
 
 
+def _run_ids(instance) -> set[str]:
+    return set(instance.get_run_ids())
+
+
+def _refuse_if_new_runs(instance, before: set[str]) -> None:
+    """A run created during the copy, even one already over, may be in some of the files copied and not in others."""
+    new = sorted(_run_ids(instance) - before)
+    if new:
+        raise BackupRefused(
+            f"{len(new)} run(s) started while the copy was taken ({', '.join(new[:3])}" + (" and more" if len(new) > 3 else "")
+            + "), so some files would hold them and others not: take the backup again"
+        )
+
+
 def take_backup(home, out: Path, progress: Callable[[str], None] = lambda _phase: None) -> BackupResult:
     """Write a consistent copy of `home` to the archive `out` (see the module's docstring); BackupRefused if it cannot."""
     from keel import warehouse as wh
@@ -134,12 +149,13 @@ def take_backup(home, out: Path, progress: Callable[[str], None] = lambda _phase
     problem = archive_problem(out, home.root)
     if problem:
         raise BackupRefused(problem)
-    files = files_to_copy(home.root)
     partial = out.with_name(out.name + ".partial")
     entries = []
     try:
         with instance_for(home) as instance, tempfile.TemporaryDirectory(prefix="keel-backup-") as scratch, tarfile.open(partial, "w:gz") as archive:
             _refuse_if_running(instance, "are in progress")
+            runs_before = _run_ids(instance)
+            files = files_to_copy(home.root)
             # While this read-only connection is open no step can open the warehouse to write, so every file is
             # copied as of one moment of it (a step that needs it meanwhile waits, as for another step).
             with wh.connect(home.warehouse, read_only=True) if home.warehouse.exists() else contextlib.nullcontext():
@@ -155,7 +171,7 @@ def take_backup(home, out: Path, progress: Callable[[str], None] = lambda _phase
                         _snapshot_sqlite(home.root / relative, source)
                     entries.append({"path": str(relative), "bytes": source.stat().st_size, "sha256": file_sha256(source)})
                     archive.add(source, arcname=str(relative), recursive=False)
-                _refuse_if_running(instance, "started while the copy was taken")
+                _refuse_if_new_runs(instance, runs_before)
             manifest = {
                 "kind": "keel home backup",
                 "home": str(home.root),

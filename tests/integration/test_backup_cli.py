@@ -66,3 +66,27 @@ def test_a_run_in_progress_refuses_the_backup_and_leaves_no_archive(demo_copy, t
     assert refused.returncode == 1
     assert f"1 run(s) are in progress, so the copy would hold them half done: {run_id}" in refused.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_that_started_and_ended_during_the_copy_refuses_it(demo_copy, tmp_path, monkeypatch):
+    from keel.backup import BackupRefused, take_backup
+    from keel.home import KeelHome
+
+    home, _summary = demo_copy
+    started = []
+    with instance_of(home, monkeypatch) as instance:
+
+        def a_run_during_the_copy(phase: str) -> None:
+            # Halfway through the files, as a sensor's run would: created and over before the copy ends.
+            if phase.startswith("file 5 of") and not started:
+                started.append(str(uuid.uuid4()))
+                instance.add_run(dg.DagsterRun(job_name="review_decisions", run_id=started[0], status=dg.DagsterRunStatus.SUCCESS))
+
+        try:
+            with pytest.raises(BackupRefused, match=r"1 run\(s\) started while the copy was taken \([0-9a-f-]{36}\), so some files would hold them"):
+                take_backup(KeelHome(home), tmp_path / "b.tgz", progress=a_run_during_the_copy)
+        finally:
+            for run_id in started:
+                instance.delete_run(run_id)
+    assert started and list(tmp_path.iterdir()) == []
+
