@@ -242,8 +242,14 @@ def restore_backup(archive: Path, into: Path, progress: Callable[[str], None] = 
         manifest_path = into / MANIFEST
         if not manifest_path.is_file():
             raise BackupRefused(f"{archive}: no {MANIFEST}; not an archive `keel backup` wrote")
-        manifest = json.loads(manifest_path.read_text())
-        named = {entry["path"]: entry for entry in manifest["files"]}
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            named = {entry["path"]: entry for entry in manifest["files"]}
+            for entry in named.values():
+                if not isinstance(entry["sha256"], str):
+                    raise TypeError(f"{entry['path']}: its sha256 is not a text")
+        except (ValueError, KeyError, TypeError) as error:
+            raise BackupRefused(f"{archive}: its {MANIFEST} is not a keel backup manifest ({type(error).__name__}: {error})") from None
         found = {str(path.relative_to(into)) for path in into.rglob("*") if path.is_file()} - {MANIFEST}
         problems = [f"{path}: in the archive, not in its manifest" for path in sorted(found - named.keys())]
         problems += [f"{path}: in the manifest, not in the archive" for path in sorted(named.keys() - found)]

@@ -91,6 +91,9 @@ def test_an_altered_or_incomplete_archive_restores_nothing(tmp_path):
     extra = _archive(tmp_path / "extra.tgz", {**files, "models/evil.skops": b"x"}, manifest=good)
     with pytest.raises(BackupRefused, match=r"models/evil.skops: in the archive, not in its manifest"):
         restore_backup(extra, tmp_path / "r2")
+    not_a_manifest = _archive(tmp_path / "other.tgz", files, manifest={"files": [{"path": "models/m.skops"}]})
+    with pytest.raises(BackupRefused, match=r"its MANIFEST.json is not a keel backup manifest \(KeyError: 'sha256'\)"):
+        restore_backup(not_a_manifest, tmp_path / "r4")
     missing = _archive(tmp_path / "missing.tgz", {"models/m.skops": b"model"}, manifest=good)
     with pytest.raises(BackupRefused, match=r"control.sqlite: in the manifest, not in the archive"):
         restore_backup(missing, tmp_path / "r3")
