@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from keel.landing_watch import file_sha256
+from keel.manifest import ALTERED, MISSING, OUTSIDE, UNLISTED, manifest_problems
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 MANIFEST = "MANIFEST.json"
@@ -96,24 +97,19 @@ def files_to_copy(root: Path) -> list[Path]:
     return chosen
 
 
-def _snapshot_sqlite(source: Path, target: Path) -> None:
+def snapshot_sqlite(source: Path, target: Path) -> None:
     """A consistent snapshot of a SQLite file that others may be writing (SQLite's online backup)."""
     with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as reading, contextlib.closing(sqlite3.connect(target)) as writing:
         reading.backup(writing)
 
 
 def unfinished_runs(instance) -> list[str]:
-    """Ids of the instance's runs that have not finished (queued, starting, started, cancelling)."""
+    """Ids of the instance's runs that have not finished (`keel status`'s UNFINISHED: queued, starting, started, cancelling)."""
     import dagster as dg
 
-    statuses = [
-        dg.DagsterRunStatus.QUEUED,
-        dg.DagsterRunStatus.NOT_STARTED,
-        dg.DagsterRunStatus.STARTING,
-        dg.DagsterRunStatus.STARTED,
-        dg.DagsterRunStatus.CANCELING,
-    ]
-    return [run.run_id for run in instance.get_runs(filters=dg.RunsFilter(statuses=statuses))]
+    from keel.status import UNFINISHED
+
+    return instance.get_run_ids(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus(status) for status in UNFINISHED]))
 
 
 def _refuse_if_running(instance, when: str) -> None:
@@ -168,7 +164,7 @@ def take_backup(home, out: Path, progress: Callable[[str], None] = lambda _phase
                         )
                     if relative.suffix in SQLITE_SUFFIXES:
                         source = Path(scratch) / "snapshot"
-                        _snapshot_sqlite(home.root / relative, source)
+                        snapshot_sqlite(home.root / relative, source)
                     entries.append({"path": str(relative), "bytes": source.stat().st_size, "sha256": file_sha256(source)})
                     archive.add(source, arcname=str(relative), recursive=False)
                 _refuse_if_new_runs(instance, runs_before)
@@ -250,13 +246,16 @@ def restore_backup(archive: Path, into: Path, progress: Callable[[str], None] = 
                     raise TypeError(f"{entry['path']}: its sha256 is not a text")
         except (ValueError, KeyError, TypeError) as error:
             raise BackupRefused(f"{archive}: its {MANIFEST} is not a keel backup manifest ({type(error).__name__}: {error})") from None
-        found = {str(path.relative_to(into)) for path in into.rglob("*") if path.is_file()} - {MANIFEST}
-        problems = [f"{path}: in the archive, not in its manifest" for path in sorted(found - named.keys())]
-        problems += [f"{path}: in the manifest, not in the archive" for path in sorted(named.keys() - found)]
-        for number, path in enumerate(sorted(found & named.keys()), start=1):
-            progress(f"checking file {number} of {len(named)}")
-            if file_sha256(into / path) != named[path]["sha256"]:
-                problems.append(f"{path}: its sha256 is not the manifest's")
+        words = {
+            OUTSIDE: "not a path inside the archive",
+            MISSING: "in the manifest, not in the archive",
+            ALTERED: "its sha256 is not the manifest's",
+            UNLISTED: "in the archive, not in its manifest",
+        }
+        checked = manifest_problems(
+            into, {path: entry["sha256"] for path, entry in named.items()}, MANIFEST, on_file=lambda done, total: progress(f"checking file {done} of {total}")
+        )
+        problems = [f"{path}: {words[kind]}" for path, kind in checked]
         if problems:
             raise BackupRefused(f"{archive} does not match its manifest; nothing restored:\n" + "\n".join(problems))
         manifest_path.unlink()

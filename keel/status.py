@@ -257,16 +257,11 @@ def _landed_files(folder: Path) -> dict[str, Path]:
     return landed
 
 
-def _resent(con, files: dict[str, Path], days: list[str]) -> set[str]:
+def _resent(files: dict[str, Path], days: list[str], taken_in_from: dict[str, set[str]]) -> set[str]:
     """Those of `days` whose landed file's sha256 is not that of the file their rows were taken in from."""
     from keel.landing_watch import file_sha256
 
-    resent = set()
-    for day in days:
-        taken_in = {row[0] for row in con.execute("select distinct source_sha256 from raw.applications where partition_date = ?", [day]).fetchall()}
-        if file_sha256(files[day]) not in taken_in:
-            resent.add(day)
-    return resent
+    return {day for day in days if file_sha256(files[day]) not in taken_in_from.get(day, set())}
 
 
 DECIDED_DAYS_SQL = """
@@ -278,13 +273,19 @@ from decisioning.decisions group by 1 order by 1
 """
 
 
+def _no_warehouse_picture() -> dict:
+    """What `_warehouse_picture` gives for a home without a warehouse (or one a run held)."""
+    return {"days": {}, "taken_in_from": {}, "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None}
+
+
 def _warehouse_picture(con, now: dt.datetime) -> dict:
-    """Decided days with their counts, days taken in, the review queue's waiting and overdue cases, the ledger's last batch."""
+    """Decided days with their counts, days taken in with the sha256 of the files they came from, the review queue's
+    waiting and overdue cases, the ledger's last batch."""
     from keel import warehouse as wh
     from keel.policy import DECIDED_BY_FALLBACK
     from keel.review.queue_view import due_time, overdue, waiting_by_due
 
-    picture: dict = {"days": {}, "taken_in": set(), "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None}
+    picture = _no_warehouse_picture()
     if wh.table_exists(con, "decisioning", "decisions"):
         for row in con.execute(DECIDED_DAYS_SQL, [DECIDED_BY_FALLBACK]).fetchall():
             day, decided, approve, decline, review, by_fallback, model, last_model, policy = row
@@ -293,7 +294,8 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
                 "model_version": model if model == last_model else f"{model}, {last_model}", "policy_version": policy,
             }
     if wh.table_exists(con, "raw", "applications"):
-        picture["taken_in"] = {row[0] for row in con.execute("select distinct partition_date from raw.applications").fetchall()}
+        rows = con.execute("select partition_date, list(distinct source_sha256) from raw.applications group by 1").fetchall()
+        picture["taken_in_from"] = {day: set(sha256s) for day, sha256s in rows}
     waiting = waiting_by_due(con)
     if waiting:
         due = [due_by for due_by, _cases in waiting if due_by]
@@ -394,16 +396,14 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
     now = now or dt.datetime.now(dt.timezone.utc)
     files = _landed_files(home.landing_dir("applications"))
     facts = Facts(now=now, landed={day: path.stat().st_mtime for day, path in files.items()})
-    picture: dict = {"warehouse_busy": False}
-    warehouse = {"days": {}, "taken_in": set(), "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None}
+    warehouse = _no_warehouse_picture()
     if home.warehouse.exists():
         try:
             with wh.connect(home.warehouse, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
                 warehouse = _warehouse_picture(con, now)
         except wh.WarehouseBusy:
-            picture["warehouse_busy"] = True
             facts.warehouse_read = False
-    facts.decided, facts.taken_in = set(warehouse["days"]), warehouse["taken_in"]
+    facts.decided, facts.taken_in = set(warehouse["days"]), set(warehouse["taken_in_from"])
     facts.last_decided_day = max(facts.decided) if facts.decided else None
     if facts.last_decided_day:
         # Where the monitoring step writes it (assets/monitoring.py).
@@ -414,16 +414,10 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
 
     with instance_for(home) as instance:
         facts.day_runs, facts.job_runs, facts.last_day_failed_checks = _runs_picture(instance, facts)
-    candidates = resend_candidates(facts) if facts.warehouse_read else []
-    if candidates:
-        try:
-            with wh.connect(home.warehouse, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
-                facts.resent = _resent(con, files, candidates)
-        except wh.WarehouseBusy:
-            pass  # judged on the next look; the runs read back are enough for the rest
+    facts.resent = _resent(files, resend_candidates(facts), warehouse["taken_in_from"])
 
     known = facts.taken_in | facts.decided | {day for day in facts.day_runs if day in facts.landed}
-    if known and not picture["warehouse_busy"]:
+    if known and facts.warehouse_read:
         delivery = contract_for("applications").delivery
         first = dt.date.fromisoformat(min(known))
         day = min(next_expected_day(sorted(known), first), latest_due_day(now, delivery))
@@ -432,7 +426,8 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
 
     policy = current_policy()
     last = warehouse["days"].get(facts.last_decided_day) if facts.last_decided_day else None
-    picture.update(
+    picture = dict(
+        warehouse_busy=not facts.warehouse_read,
         home=str(home.root),
         now=now.isoformat(timespec="seconds"),
         models=_models_picture(home),

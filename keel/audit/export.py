@@ -32,6 +32,7 @@ import pandas as pd
 
 from keel import warehouse as wh
 from keel.ledger_store import LEDGER_ORDER
+from keel.manifest import ALTERED, MISSING, OUTSIDE, UNLISTED, manifest_problems
 from keel.contracts.quarantine import shown_value
 from keel.control_store import ControlStore
 from keel.home import KeelHome
@@ -222,20 +223,8 @@ def verify_bundle(out: Path) -> list[str]:
         listed = manifest["files"]
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{manifest_path}: not a keel bundle manifest ({error})") from None
-    problems = []
-    for name, entry in listed.items():
-        path = out / name
-        # The manifest comes from outside: a name must stay inside the bundle's folder.
-        if Path(name).is_absolute() or ".." in Path(name).parts:
-            problems.append(f"{name}: not a path inside the bundle")
-        elif not path.exists():
-            problems.append(f"{name}: missing")
-        elif hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
-            problems.append(f"{name}: sha256 differs from the manifest")
-    for path in sorted(out.rglob("*")):
-        name = str(path.relative_to(out))
-        if path.is_file() and name != MANIFEST and name not in listed:
-            problems.append(f"{name}: not in the manifest")
+    words = {OUTSIDE: "not a path inside the bundle", MISSING: "missing", ALTERED: "sha256 differs from the manifest", UNLISTED: "not in the manifest"}
+    problems = [f"{name}: {words[kind]}" for name, kind in manifest_problems(out, {name: entry["sha256"] for name, entry in listed.items()}, MANIFEST)]
     ledger, batches = out / "decision_ledger.parquet", out / "ledger_batches.parquet"
     if ledger.exists() and batches.exists():
         problems += verify_excerpt(pd.read_parquet(batches), pd.read_parquet(ledger))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -80,9 +79,10 @@ def _single(rows: pd.DataFrame, column: str, day: str) -> str:
 
 def _copy_control_store(source: Path, target: Path) -> None:
     # The online backup API copies a consistent snapshot even while a writer is active (WAL mode).
+    from keel.backup import snapshot_sqlite
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
+    snapshot_sqlite(source, target)
 
 
 def models_of_day(rows: pd.DataFrame, challenger_share: float, day: str) -> tuple[str | None, str | None]:

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from keel.backup import MANIFEST, BackupRefused, _snapshot_sqlite, archive_problem, files_to_copy, restore_backup, restore_problem
+from keel.backup import MANIFEST, BackupRefused, snapshot_sqlite, archive_problem, files_to_copy, restore_backup, restore_problem
 
 
 def test_an_archive_must_be_a_new_tar_gz_outside_the_home(tmp_path):
@@ -45,7 +45,7 @@ def test_a_sqlite_snapshot_holds_what_was_committed_while_a_writer_holds_a_trans
     writer.execute("insert into runs values ('committed')")
     writer.commit()
     writer.execute("insert into runs values ('not yet')")  # open, uncommitted
-    _snapshot_sqlite(source, tmp_path / "copy.db")
+    snapshot_sqlite(source, tmp_path / "copy.db")
     writer.rollback()
     writer.close()
     with sqlite3.connect(tmp_path / "copy.db") as copy:
