@@ -2,8 +2,9 @@
 
 The operator's first look of the day (`keel status`): is yesterday's source
 in, was every landed day decided, did a run fail, is a check failing at
-ERROR, are cases waiting past their review SLA. Each finding that needs a
-person says what to do next; the rest of the picture (the champion, the
+ERROR, are rows held back by the contract (applications without a
+decision, outcomes monitoring lacks), are cases waiting past their review
+SLA. Each finding that needs a person says what to do next; the rest of the picture (the champion, the
 policy in force, the last day's counts, the review queue, the ledger's last
 batch, each job's last run) is there to judge it by. No run is started
 and no state changed: the warehouse is opened read-only, Dagster's
@@ -40,6 +41,10 @@ RERUN_FAILED = "rerun_failed"  # its latest run failed (or its resent file was b
 # a day's assets materialized there count as that day's run, as the daily job's do.
 UI_ASSET_JOB = "__ASSET_JOB"
 
+# Held-back rows of days this close to the last decided day are raised; older ones are counted in the picture only
+# (the source was asked, or never will be: `keel quarantine` still lists them).
+HELD_BACK_RAISED_DAYS = 7
+
 # Dagster run statuses (their .value) of a run that has not finished.
 UNFINISHED = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "MANAGED", "CANCELING")
 
@@ -59,7 +64,7 @@ class DayRun:
 class Attention:
     """One finding that needs a person: what it is and what to do."""
 
-    kind: str  # outage, day_failed, day_blocked, day_not_started, day_undecided, day_changed, day_rerun_failed, failed_check, overdue_review, job_failed
+    kind: str  # outage, day_failed, day_blocked, day_not_started, day_undecided, day_changed, day_rerun_failed, rows_held_back, failed_check, overdue_review, job_failed
     message: str
     next_step: str
 
@@ -82,6 +87,7 @@ class Facts:
     last_day_failed_checks: list[dict] = field(default_factory=list)  # the latest decided day's run: check, severity, description
     last_decided_day: str | None = None
     last_day_report: str | None = None  # its monitoring report, if written
+    held_back: list[dict] = field(default_factory=list)  # keel.held_back.held_back_by_day of each source
     review_overdue: int = 0
     review_waiting: int = 0
     oldest_due_by: str | None = None
@@ -150,6 +156,37 @@ def days_waiting(facts: Facts) -> list[dict]:
     return waiting
 
 
+def held_back_to_raise(facts: Facts, waiting: list[dict]) -> list[dict]:
+    """The held-back rows of days up to HELD_BACK_RAISED_DAYS before the last decided day (or the newest such day).
+
+    A blocked application day, or a decided day whose rerun was blocked, is
+    raised as such: its rows are all held back because its file was refused.
+    """
+    if not facts.held_back:
+        return []
+    anchor = facts.last_decided_day or max(entry["date"] for entry in facts.held_back)
+    since = (dt.date.fromisoformat(anchor) - dt.timedelta(days=HELD_BACK_RAISED_DAYS)).isoformat()
+    refused = {day["date"] for day in waiting if day["state"] in (BLOCKED, RERUN_FAILED)}
+    return [
+        entry
+        for entry in facts.held_back
+        if entry["date"] >= since and not (entry["source"] == "applications" and entry["date"] in refused)
+    ]
+
+
+def _held_back_attention(entry: dict) -> Attention:
+    checks = ", ".join(f"{check} {rows}" for check, rows in entry["rows_by_check"].items())
+    date, source = entry["date"], entry["source"]
+    what = "applications held back, without a decision" if source == "applications" else "outcomes held back, labels monitoring lacks"
+    option = "" if source == "applications" else " --source outcomes"
+    return Attention(
+        "rows_held_back",
+        f"{date}: {entry['rows']} {what} ({entry['source_file']}: {checks})",
+        f"`keel quarantine{option} --date {date} --export held_back.csv` gives the rows as received with their problems; "
+        "the source sends a corrected file for the day, which takes them in",
+    )
+
+
 def _ago(seconds: float) -> str:
     if seconds >= 2 * 86400:
         return f"{seconds / 86400:.0f} days ago"
@@ -198,6 +235,7 @@ def needs_attention(facts: Facts) -> list[Attention]:
                     f"fix the cause (a blocked file: the source resends it), then `keel run --date {date}`",
                 )
             )
+    found += [_held_back_attention(entry) for entry in held_back_to_raise(facts, waiting)]
     for check in facts.last_day_failed_checks:
         if (check.get("severity") or "ERROR") == "ERROR":
             first_line = (check.get("description") or "").strip().splitlines()[:1]
@@ -275,13 +313,17 @@ from decisioning.decisions group by 1 order by 1
 
 def _no_warehouse_picture() -> dict:
     """What `_warehouse_picture` gives for a home without a warehouse (or one a run held)."""
-    return {"days": {}, "taken_in_from": {}, "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None}
+    return {
+        "days": {}, "taken_in_from": {}, "held_back": [], "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None,
+    }
 
 
 def _warehouse_picture(con, now: dt.datetime) -> dict:
-    """Decided days with their counts, days taken in with the sha256 of the files they came from, the review queue's
-    waiting and overdue cases, the ledger's last batch."""
+    """Decided days with their counts, days taken in with the sha256 of the files they came from, the rows held back,
+    the review queue's waiting and overdue cases, the ledger's last batch."""
     from keel import warehouse as wh
+    from keel.held_back import held_back_by_day
+    from keel.landing_zone import SOURCES
     from keel.policy import DECIDED_BY_FALLBACK
     from keel.review.queue_view import due_time, overdue, waiting_by_due
 
@@ -296,6 +338,7 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
     if wh.table_exists(con, "raw", "applications"):
         rows = con.execute("select partition_date, list(distinct source_sha256) from raw.applications group by 1").fetchall()
         picture["taken_in_from"] = {day: set(sha256s) for day, sha256s in rows}
+    picture["held_back"] = [entry for source in SOURCES for entry in held_back_by_day(con, source)]
     waiting = waiting_by_due(con)
     if waiting:
         due = [due_by for due_by, _cases in waiting if due_by]
@@ -315,6 +358,16 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
         if row:
             picture["monitoring"] = {"day": row[0], "severity": row[1]}
     return picture
+
+
+def held_back_totals(held_back: list[dict]) -> dict:
+    """Per source: the rows held back and on how many days."""
+    from keel.landing_zone import SOURCES
+
+    return {
+        source: {"rows": sum(e["rows"] for e in held_back if e["source"] == source), "days": len({e["date"] for e in held_back if e["source"] == source})}
+        for source in SOURCES
+    }
 
 
 def _runs_picture(instance, facts: Facts) -> tuple[dict[str, DayRun], dict[str, dict], list[dict]]:
@@ -404,6 +457,7 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
         except wh.WarehouseBusy:
             facts.warehouse_read = False
     facts.decided, facts.taken_in = set(warehouse["days"]), set(warehouse["taken_in_from"])
+    facts.held_back = warehouse["held_back"]
     facts.last_decided_day = max(facts.decided) if facts.decided else None
     if facts.last_decided_day:
         # Where the monitoring step writes it (assets/monitoring.py).
@@ -436,6 +490,7 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
         days_decided=len(facts.decided),
         days_waiting=days_waiting(facts) if facts.warehouse_read else None,
         source=facts.source,
+        held_back=held_back_totals(facts.held_back) if facts.warehouse_read else None,
         review={"waiting": facts.review_waiting, "overdue": facts.review_overdue, "oldest_due_by": facts.oldest_due_by},
         monitoring=warehouse["monitoring"],
         ledger=warehouse["ledger"],

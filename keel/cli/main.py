@@ -193,6 +193,12 @@ def status_lines(result: dict) -> list[str]:
     if result["source"]:
         lines.append(f"  source    {result['source']['message']}")
     oldest = f", the oldest due {review['oldest_due_by'][:16]}" if review["oldest_due_by"] else ""
+    held_back = {source: counts for source, counts in (result["held_back"] or {}).items() if counts["rows"]}
+    if result["held_back"] is not None:
+        lines.append(
+            "  held back "
+            + (", ".join(f"{source} {c['rows']} row(s) on {c['days']} day(s)" for source, c in held_back.items()) + " (`keel quarantine`)" if held_back else "no row")
+        )
     lines.append(f"  review    {review['waiting']} case(s) waiting, {review['overdue']} overdue{oldest}")
     if result["monitoring"]:
         lines.append(f"  drift     {result['monitoring']['day']}: {result['monitoring']['severity']}")
@@ -253,6 +259,72 @@ def restore(
         f"restored {result.files} files into {result.home} (backed up from {result.from_home} at {result.created_at}); "
         f"next: KEEL_HOME={result.home} keel audit verify"
     )
+
+
+@app.command()
+@one_line_errors
+def quarantine(
+    date: str = typer.Option(None, "--date", help="One day (YYYY-MM-DD); every day if left out."),
+    source: str = typer.Option("applications", "--source", help="applications or outcomes."),
+    export: Path = typer.Option(None, "--export", help="With --date: write the day's held-back rows as received, each with its problems, to this CSV."),
+    limit: int = typer.Option(50, "--limit", min=0, help="How many rows to list; the counts are of every row."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """The rows a source delivered that are held back (quarantined, not taken in since): per day, and each row's problems."""
+    from keel import warehouse as wh
+    from keel.held_back import held_back_by_day, held_back_records, rows_with_problems, write_export
+    from keel.landing_zone import SOURCES
+
+    if source not in SOURCES:
+        fail(f"--source {source!r}: expected one of {', '.join(SOURCES)}")
+    day = _date(date).isoformat() if date is not None else None
+    if export is not None and day is None:
+        fail("--export needs --date: a corrected file is sent for one day")
+    home = _home()
+    if not home.warehouse.exists():
+        fail(f"no warehouse at {home.warehouse}: run `keel demo` or `keel run --date D` first")
+    with wh.connect(home.warehouse, read_only=True) as con:
+        days = [entry for entry in held_back_by_day(con, source) if day is None or entry["date"] == day]
+        rows = rows_with_problems(held_back_records(con, source, day, rows=limit))
+        written = write_export(home, con, source, day, export) if export is not None else None
+    result = {
+        "source": source,
+        "date": day,
+        "rows_held_back": sum(entry["rows"] for entry in days),
+        "days": days,
+        "rows": rows,
+        "export": {"path": str(written.path), "rows": written.rows, "files": written.files} if written else None,
+    }
+    if json_out:
+        emit_json(result)
+        return
+    typer.echo("\n".join(quarantine_lines(result)))
+
+
+def quarantine_lines(result: dict) -> list[str]:
+    """`keel quarantine` as text: the days, the rows listed with their problems, the export and what to do next."""
+    source, days, held = result["source"], result["days"], result["rows_held_back"]
+    of = f" of {result['date']}" if result["date"] else ""
+    if not held:
+        return [f"no {source} row{of} is held back"]
+    lines = [f"{source}{of}: {held} row(s) held back on {len({d['date'] for d in days})} day(s)"]
+    for entry in days:
+        checks = ", ".join(f"{check} {count}" for check, count in entry["rows_by_check"].items())
+        lines.append(f"  {entry['date']}  {entry['source_file']}: {entry['rows']} row(s) ({checks})")
+    if result["rows"]:
+        lines.append(f"rows (the first {len(result['rows'])} of {held}):" if len(result["rows"]) < held else "rows:")
+    for row in result["rows"]:
+        key = f" ({row['application_id']})" if row["application_id"] else " (no application_id)"
+        lines.append(f"  {row['date']} {row['source_file']} row {row['row_number']}{key}:")
+        lines += [f"      {p['column'] or 'row'} ({p['check']}): {p['reason']}" for p in row["problems"]]
+    if result["export"]:
+        lines.append(f"wrote {result['export']['rows']} row(s) as received, each with its problems, to {result['export']['path']}")
+    option = "" if source == "applications" else " --source outcomes"
+    lines.append(
+        "next: the source sends a corrected file for the day, which takes them in"
+        + ("" if result["export"] else f" (`keel quarantine{option} --date D --export held_back.csv` gives it the rows)")
+    )
+    return lines
 
 
 @app.command()

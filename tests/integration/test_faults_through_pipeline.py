@@ -240,3 +240,45 @@ def test_an_application_sent_again_on_a_later_day_is_quarantined_and_the_day_rep
     assert story["sent_again"] == [{"day": day, "source_file": later.name, "row_number": 101}]
     replay = keel(home, "replay", day, "--json", check=False)
     assert json.loads(replay.stdout)["match"] is True, replay.stdout
+
+
+def test_keel_quarantine_lists_the_rows_held_back_exports_a_day_as_received_and_status_raises_the_recent_ones(runs, tmp_path):
+    """The rows the contract held back, for the operator to send back to the source; the ones taken in since are not listed."""
+    import csv
+
+    home, _ = runs
+    listed = keel_json(home, "quarantine", "--limit", "1000")
+    held = {entry["date"]: entry["rows"] for entry in listed["days"]}
+    for fault, rows in {"unparseable_values": 2, "required_nulls": 2, "out_of_range": 3, "unknown_category": 2, "truncated_file": 1,
+                        "non_utf8_bytes": 1, "missing_required_column": 100}.items():
+        assert held[FAULT_DAYS[fault]] == rows, fault
+    assert "2026-01-24" not in held, "an id sent again on a later day was taken in on its first: nothing is held back"
+    assert listed["rows_held_back"] == sum(held.values()) == len(listed["rows"])
+    [no_key] = [row for row in listed["rows"] if row["date"] == FAULT_DAYS["required_nulls"] and row["application_id"] is None]
+    assert [p["check"] for p in no_key["problems"]] == ["not_null"]
+
+    day = FAULT_DAYS["unparseable_values"]
+    out = tmp_path / "held_back.csv"
+    exported = keel_json(home, "quarantine", "--date", day, "--export", str(out))
+    assert exported["export"] == {"path": str(out), "rows": 2, "files": [f"applications_{day}.csv"]}
+    with out.open() as sheet, (home / "landing" / "applications" / f"applications_{day}.csv").open() as landed:
+        written, received = list(csv.reader(sheet)), list(csv.reader(landed))
+    assert [line[0] for line in written[1:]] == ["2", "4"]
+    assert [line[1:-1] for line in written] == [received[0], received[2], received[4]], "the rows as the source sent them"
+    assert written[1][-1].startswith("age (type): ") and "'abc'" in written[1][-1] and written[2][-1].startswith("income (type): ")
+
+    outcomes = keel_json(home, "quarantine", "--source", "outcomes")
+    assert [(e["date"], e["rows"], e["rows_by_check"]) for e in outcomes["days"]] == [("2026-01-23", 1, {"allowed_values": 1})]
+
+    status = json.loads(keel(home, "status", "--json", check=False).stdout)
+    assert status["held_back"] == {"applications": {"rows": listed["rows_held_back"], "days": len(held)}, "outcomes": {"rows": 1, "days": 1}}
+    # The last decided day is 2026-01-24: the week before it holds the last fault day and the outcome held back.
+    raised = [item["message"] for item in status["attention"] if item["kind"] == "rows_held_back"]
+    assert raised == [
+        f"{FAULT_DAYS['non_utf8_bytes']}: 1 applications held back, without a decision (applications_{FAULT_DAYS['non_utf8_bytes']}.csv: not_utf8 1)",
+        "2026-01-23: 1 outcomes held back, labels monitoring lacks (outcomes_2026-01-23.csv: allowed_values 1)",
+    ]
+
+    refused = keel(home, "quarantine", "--export", str(out), check=False)
+    assert refused.returncode == 1 and "--export needs --date" in refused.stderr
+    assert "expected one of applications, outcomes" in keel(home, "quarantine", "--source", "payments", check=False).stderr

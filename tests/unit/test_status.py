@@ -5,6 +5,7 @@ import datetime as dt
 from keel.status import (
     BLOCKED,
     CHANGED,
+    HELD_BACK_RAISED_DAYS,
     FAILED,
     LANDING,
     NOT_STARTED,
@@ -16,6 +17,7 @@ from keel.status import (
     DayRun,
     Facts,
     days_waiting,
+    held_back_to_raise,
     needs_attention,
     resend_candidates,
 )
@@ -156,3 +158,32 @@ def test_a_blocked_days_file_resent_after_its_run_waits_for_the_sensor_like_a_ne
     assert _states(facts) == {"2026-01-03": NOT_STARTED}
     facts.landed["2026-01-03"] = AN_HOUR_AGO - 60  # the file the run blocked
     assert _states(facts) == {"2026-01-03": BLOCKED}
+
+
+def _held(source: str, date: str, rows: int, by_check: dict) -> dict:
+    return {"source": source, "date": date, "source_file": f"{source}_{date}.csv", "source_sha256": "ab", "rows": rows, "rows_by_check": by_check}
+
+
+def test_rows_held_back_on_recent_days_need_a_person_older_ones_and_refused_files_are_said_otherwise():
+    held = [
+        _held("applications", "2025-12-20", 4, {"type": 4}),  # more than HELD_BACK_RAISED_DAYS before the last decided day
+        _held("applications", "2026-01-01", 2, {"range": 1, "type": 1}),
+        _held("applications", "2026-01-03", 100, {"contract_schema": 100}),  # the day's file was refused as a whole
+        _held("outcomes", "2026-01-02", 1, {"allowed_values": 1}),
+    ]
+    landed = {"2026-01-01": AN_HOUR_AGO, "2026-01-02": AN_HOUR_AGO, "2026-01-03": AN_HOUR_AGO}
+    blocked = {"2026-01-03": DayRun("r3", "FAILURE", block_reason="required column 'income' is missing")}
+    facts = _facts(landed=landed, held_back=held, last_decided_day="2026-01-02", day_runs=blocked)
+    assert [entry["date"] for entry in held_back_to_raise(facts, days_waiting(facts))] == ["2026-01-01", "2026-01-02"]
+    found = needs_attention(facts)
+    assert [finding.kind for finding in found] == ["day_blocked", "rows_held_back", "rows_held_back"]
+    assert found[1].message == "2026-01-01: 2 applications held back, without a decision (applications_2026-01-01.csv: range 1, type 1)"
+    assert found[1].next_step.startswith("`keel quarantine --date 2026-01-01 --export held_back.csv`")
+    assert found[2].message == "2026-01-02: 1 outcomes held back, labels monitoring lacks (outcomes_2026-01-02.csv: allowed_values 1)"
+    assert found[2].next_step.startswith("`keel quarantine --source outcomes --date 2026-01-02 --export held_back.csv`")
+    # The window follows the last decided day; with none decided yet, the newest held-back day.
+    assert [entry["date"] for entry in held_back_to_raise(_facts(held_back=held[:1], decided=set(), last_decided_day=None), [])] == ["2025-12-20"]
+    assert held_back_to_raise(_facts(held_back=[]), []) == []
+    edge = dt.date(2026, 1, 2) - dt.timedelta(days=HELD_BACK_RAISED_DAYS)
+    near, far = _held("applications", edge.isoformat(), 1, {"type": 1}), _held("applications", (edge - dt.timedelta(days=1)).isoformat(), 1, {"type": 1})
+    assert held_back_to_raise(_facts(held_back=[far, near], last_decided_day="2026-01-02"), []) == [near]

@@ -1,0 +1,183 @@
+"""The rows a source delivered that keel holds back: quarantined by the contract and not taken in since.
+
+An application held back has no decision: a customer waits until the
+source sends its row again (a corrected file for the day, which the landing
+sensor takes in and decides again; the ledger keeps both). An outcome held
+back is a label monitoring does not have. A quarantine record whose key has
+been taken in from another delivery (the row's id repeated on another day,
+where the row stored first stands, or an outcome corrected in a later file)
+holds nothing back. Rows without a usable key are held back until the day's
+file is replaced, since nothing else can take them in.
+
+`keel quarantine` lists what is held back and exports a day's rows as they
+were received, each with its problems, for the source to correct; `keel
+status` raises the recent days' held-back applications.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from keel import warehouse as wh
+from keel.landing_zone import SOURCES
+
+# Columns `export_rows` adds to the rows as received: where each came from and why it was held back.
+ROW_NUMBER_COLUMN = "keel_row_number"
+PROBLEMS_COLUMN = "keel_problems"
+
+RECORD_COLUMNS = ("day", "source_file", "source_sha256", "row_number", "application_id", "column", "check", "value_found", "reason")
+
+
+class HeldBackFileError(ValueError):
+    """A held-back row's landing file cannot give the row as it was received (gone, or replaced)."""
+
+
+def _held_back_sql(con, source: str) -> str | None:
+    """The held-back quarantine records of `source` (RECORD_COLUMNS); None when the home has no quarantine for it."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    if not wh.table_exists(con, "raw", f"{source}_quarantine"):
+        return None
+    # A quarantine older than the key column is matched on nothing: every record is held back.
+    key = "q.application_id" if "application_id" in wh.table_columns(con, "raw", f"{source}_quarantine") else "cast(null as varchar)"
+    taken_in = f"exists (select 1 from raw.{source} r where r.application_id = {key})" if wh.table_exists(con, "raw", source) else "false"
+    return f"""
+        select left(cast(q.partition_date as varchar), 10) as day, q.source_file, q.source_sha256, q.row_number, {key} as application_id,
+               q."column", q."check", q.value_found, q.reason
+        from raw.{source}_quarantine q
+        where not (coalesce({key}, '') <> '' and {taken_in})
+    """
+
+
+def held_back_records(con, source: str, day: str | None = None, rows: int | None = None) -> pd.DataFrame:
+    """One record per problem of each held-back row of `source` (of `day`, or every day; the first `rows` rows, or all),
+    by day, file and row."""
+    sql = _held_back_sql(con, source)
+    if sql is None:
+        return pd.DataFrame(columns=list(RECORD_COLUMNS))
+    where, params = ("where day = ?", [day]) if day else ("", [])
+    first = ""
+    if rows is not None:
+        first, params = "qualify dense_rank() over (order by day, source_file, row_number) <= ?", [*params, rows]
+    return con.execute(f'select * from ({sql}) {where} {first} order by day, source_file, row_number, "column", "check"', params).df()
+
+
+def held_back_by_day(con, source: str) -> list[dict]:
+    """Per day and file of `source`: the rows held back and how many rows each check held back, oldest day first."""
+    sql = _held_back_sql(con, source)
+    if sql is None:
+        return []
+    rows = con.execute(
+        f"""
+        select day, source_file, any_value(source_sha256), count(distinct row_number), list(distinct "check" order by "check"),
+               list(struct_pack(c := "check", n := row_number))
+        from ({sql}) group by day, source_file order by day, source_file
+        """
+    ).fetchall()
+    days = []
+    for day, source_file, sha256, held, _checks, pairs in rows:
+        by_check: dict[str, set] = {}
+        for pair in pairs:
+            by_check.setdefault(pair["c"], set()).add(pair["n"])
+        days.append(
+            {
+                "source": source,
+                "date": day,
+                "source_file": source_file,
+                "source_sha256": sha256,
+                "rows": int(held),
+                "rows_by_check": {check: len(numbers) for check, numbers in sorted(by_check.items())},
+            }
+        )
+    return days
+
+
+def rows_with_problems(records: pd.DataFrame) -> list[dict]:
+    """`records` (one per problem) as one entry per row: where it came from, its key, and each problem."""
+    rows: dict[tuple, dict] = {}
+    for record in records.itertuples(index=False):
+        key = (record.day, record.source_file, int(record.row_number))
+        row = rows.setdefault(
+            key,
+            {
+                "date": record.day,
+                "source_file": record.source_file,
+                "source_sha256": record.source_sha256,
+                "row_number": int(record.row_number),
+                "application_id": record.application_id if isinstance(record.application_id, str) and record.application_id else None,
+                "problems": [],
+            },
+        )
+        row["problems"].append(
+            {"column": record.column, "check": record.check, "value_found": record.value_found, "reason": record.reason}
+        )
+    return list(rows.values())
+
+
+def problems_text(problems: list[dict]) -> str:
+    """A row's problems in one cell: `column (check): reason`, separated by `; `."""
+    return "; ".join(f"{p['column'] or 'row'} ({p['check']}): {p['reason']}" for p in problems)
+
+
+def export_rows(landing, rows: list[dict]) -> pd.DataFrame:
+    """The `rows` (of `rows_with_problems`, all from `landing`'s file) as that file delivered them, each with its problems.
+
+    `landing` is the file as read now (keel.landing.read.read_landing_file);
+    a file whose sha256 is not the one the rows were quarantined from was
+    replaced since, and its rows are not the ones held back.
+    """
+    from keel.landing.row_problems import PROBLEM_COLUMNS
+
+    expected = {row["source_sha256"] for row in rows}
+    if expected and expected != {landing.sha256}:
+        raise HeldBackFileError(
+            f"{landing.path}: its sha256 is {landing.sha256}, not {', '.join(sorted(expected))} that the held-back rows came from: "
+            "the file was replaced since; run the day again (`keel run --date D`) to judge the new one"
+        )
+    numbers = [row["row_number"] for row in rows]
+    missing = sorted(set(numbers) - set(landing.frame.index))
+    if missing:
+        raise HeldBackFileError(f"{landing.path}: rows {missing[:10]} are not in the file, though the quarantine names them")
+    received = landing.frame.loc[numbers].drop(columns=[c for c in PROBLEM_COLUMNS if c in landing.frame.columns])
+    received = received.reset_index(drop=True)
+    received.insert(0, ROW_NUMBER_COLUMN, numbers)
+    received[PROBLEMS_COLUMN] = [problems_text(row["problems"]) for row in rows]
+    return received
+
+
+def landing_path(home, source: str, source_file: str) -> Path:
+    """Where the landing file a quarantine record names is (its name checked as the landing sensor checks it)."""
+    from keel.landing.names import parse_landing_name
+
+    named_source, _day, _fmt = parse_landing_name(source_file)
+    if named_source != source or Path(source_file).name != source_file:
+        raise HeldBackFileError(f"{source_file!r} is not a landing file name of source {source}")
+    return home.landing_dir(source) / source_file
+
+
+@dataclass(frozen=True)
+class Export:
+    path: Path
+    rows: int
+    files: list[str]
+
+
+def write_export(home, con, source: str, day: str, out: Path) -> Export:
+    """Write `day`'s held-back rows of `source`, as received and each with its problems, to the CSV `out`."""
+    from keel.landing.read import read_landing_file
+
+    rows = rows_with_problems(held_back_records(con, source, day))
+    frames, files = [], []
+    for source_file in sorted({row["source_file"] for row in rows}):
+        path = landing_path(home, source, source_file)
+        if not path.exists():
+            raise HeldBackFileError(f"{path}: the file the held-back rows of {day} came from is gone from the landing folder")
+        frames.append(export_rows(read_landing_file(path), [row for row in rows if row["source_file"] == source_file]))
+        files.append(source_file)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[ROW_NUMBER_COLUMN, PROBLEMS_COLUMN])
+    frame.to_csv(out, index=False)
+    return Export(path=out, rows=len(frame), files=files)

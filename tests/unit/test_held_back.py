@@ -1,0 +1,144 @@
+"""Rows held back: quarantined by the contract and not taken in since (keel/held_back.py), on a real DuckDB."""
+
+import csv
+import hashlib
+
+import duckdb
+import pandas as pd
+import pytest
+
+from keel.held_back import (
+    PROBLEMS_COLUMN,
+    ROW_NUMBER_COLUMN,
+    HeldBackFileError,
+    export_rows,
+    held_back_by_day,
+    held_back_records,
+    landing_path,
+    rows_with_problems,
+)
+from keel.home import KeelHome
+from keel.landing import read_landing_file
+
+QUARANTINE = """
+create table raw.applications_quarantine (
+    source_file varchar, source_sha256 varchar, row_number bigint, application_id varchar, "column" varchar, "check" varchar,
+    value_found varchar, reason varchar, raw_row_hash varchar, partition_date varchar, source varchar)
+"""
+
+
+def _record(day, row, application_id, column, check, found="x", sha="s1"):
+    return (f"applications_{day}.csv", sha, row, application_id, column, check, found, f"row {row}: {column} {check}", "h", day, "applications")
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute(QUARANTINE)
+    con.execute("create table raw.applications (application_id varchar, partition_date varchar)")
+    con.executemany(
+        "insert into raw.applications_quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            _record("2026-01-01", 2, "A000002", "age", "type", "abc"),
+            _record("2026-01-01", 5, "A000005", "age", "range", "150"),
+            _record("2026-01-01", 5, "A000005", "time", "range", "0"),  # one row, two problems
+            _record("2026-01-01", 7, None, "application_id", "not_null", ""),  # no key: held until the file is replaced
+            _record("2026-01-02", 1, "", "row", "truncated_row"),
+            _record("2026-01-02", 9, "A000001", "application_id", "received_on_another_day", "A000001"),  # its first delivery stands
+        ],
+    )
+    con.execute("insert into raw.applications values ('A000001', '2026-01-01'), ('A000003', '2026-01-01')")
+    yield con
+    con.close()
+
+
+def test_a_row_whose_key_was_taken_in_elsewhere_is_not_held_back_one_without_a_key_is(con):
+    records = held_back_records(con, "applications")
+    assert [(r.day, r.row_number) for r in records.itertuples()] == [
+        ("2026-01-01", 2), ("2026-01-01", 5), ("2026-01-01", 5), ("2026-01-01", 7), ("2026-01-02", 1)
+    ]
+    # Taken in later (a corrected delivery of its id): no longer held back.
+    con.execute("insert into raw.applications values ('A000005', '2026-01-01')")
+    assert 5 not in set(held_back_records(con, "applications")["row_number"])
+
+
+def test_a_day_and_a_number_of_rows_select_whole_rows(con):
+    assert list(held_back_records(con, "applications", "2026-01-02")["row_number"]) == [1]
+    first_two = held_back_records(con, "applications", rows=2)
+    assert list(first_two["row_number"]) == [2, 5, 5], "a row's every problem comes with it"
+    assert held_back_records(con, "applications", rows=0).empty
+
+
+def test_counts_per_day_are_of_rows_and_per_check_of_the_rows_it_held_back(con):
+    assert held_back_by_day(con, "applications") == [
+        {"source": "applications", "date": "2026-01-01", "source_file": "applications_2026-01-01.csv", "source_sha256": "s1", "rows": 3,
+         "rows_by_check": {"not_null": 1, "range": 1, "type": 1}},
+        {"source": "applications", "date": "2026-01-02", "source_file": "applications_2026-01-02.csv", "source_sha256": "s1", "rows": 1,
+         "rows_by_check": {"truncated_row": 1}},
+    ]
+
+
+def test_a_home_without_a_quarantine_holds_nothing_back_and_an_old_one_without_keys_holds_every_row(con):
+    assert held_back_by_day(con, "outcomes") == [] and held_back_records(con, "outcomes").empty
+    with pytest.raises(ValueError, match="unknown source 'payments'"):
+        held_back_records(con, "payments")
+    old = duckdb.connect()
+    old.execute("create schema raw")
+    old.execute('create table raw.applications_quarantine (source_file varchar, source_sha256 varchar, row_number bigint, "column" varchar, '
+                '"check" varchar, value_found varchar, reason varchar, partition_date varchar)')
+    old.execute("insert into raw.applications_quarantine values ('applications_2026-01-01.csv', 's', 3, 'age', 'type', 'abc', 'r', '2026-01-01')")
+    assert [entry["rows"] for entry in held_back_by_day(old, "applications")] == [1]
+
+
+def test_records_become_rows_with_their_problems(con):
+    rows = rows_with_problems(held_back_records(con, "applications", "2026-01-01"))
+    assert [(row["row_number"], row["application_id"], [p["column"] for p in row["problems"]]) for row in rows] == [
+        (2, "A000002", ["age"]), (5, "A000005", ["age", "time"]), (7, None, ["application_id"])
+    ]
+    assert rows[1]["problems"][1] == {"column": "time", "check": "range", "value_found": "0", "reason": "row 5: time range"}
+
+
+def _landing(tmp_path, text: str):
+    path = tmp_path / "applications_2026-01-01.csv"
+    path.write_text(text)
+    return read_landing_file(path), hashlib.sha256(text.encode()).hexdigest()
+
+
+def _row(number, sha, *problems):
+    return {"date": "2026-01-01", "source_file": "applications_2026-01-01.csv", "source_sha256": sha, "row_number": number, "application_id": None,
+            "problems": [{"column": c, "check": k, "value_found": None, "reason": r} for c, k, r in problems]}
+
+
+def test_an_export_gives_the_rows_exactly_as_received_each_with_its_problems(tmp_path):
+    text = "application_id,age,home\nA000001,30,rent\nA000002,abc,owner\nA000003, 007 ,rent\nA000004,150,castle\n"
+    landing, sha = _landing(tmp_path, text)
+    rows = [_row(2, sha, ("age", "type", "expected a whole number, found 'abc'")), _row(4, sha, ("age", "range", "r1"), ("home", "allowed_values", "r2"))]
+    exported = export_rows(landing, rows)
+    assert list(exported.columns) == [ROW_NUMBER_COLUMN, "application_id", "age", "home", PROBLEMS_COLUMN]
+    out = tmp_path / "held.csv"
+    exported.to_csv(out, index=False)
+    with out.open() as file, (tmp_path / "applications_2026-01-01.csv").open() as landed:
+        written, received = list(csv.reader(file)), list(csv.reader(landed))
+    assert [line[1:-1] for line in written] == [received[0], received[2], received[4]]
+    assert [line[-1] for line in written[1:]] == ["age (type): expected a whole number, found 'abc'", "age (range): r1; home (allowed_values): r2"]
+
+
+def test_a_damaged_row_is_exported_without_the_readers_marks_and_a_replaced_file_is_refused(tmp_path):
+    landing, sha = _landing(tmp_path, "application_id,age,home\nA000001,30,rent\nA000002,4")  # cut off in its last row
+    exported = export_rows(landing, [_row(2, sha, (None, "truncated_row", "cut"))])
+    assert list(exported.columns) == [ROW_NUMBER_COLUMN, "application_id", "age", "home", PROBLEMS_COLUMN]
+    assert exported.loc[0, PROBLEMS_COLUMN] == "row (truncated_row): cut"
+    with pytest.raises(HeldBackFileError, match=r"applications_2026-01-01\.csv: its sha256 is .* the file was replaced since"):
+        export_rows(landing, [_row(2, "another", (None, "truncated_row", "cut"))])
+    with pytest.raises(HeldBackFileError, match=r"rows \[7\] are not in the file"):
+        export_rows(landing, [_row(7, sha, ("age", "type", "r"))])
+    assert pd.api.types.is_integer_dtype(exported[ROW_NUMBER_COLUMN])
+
+
+def test_a_landing_file_name_from_the_quarantine_is_checked_before_it_reaches_a_path(tmp_path):
+    home = KeelHome(tmp_path / "home")
+    assert landing_path(home, "applications", "applications_2026-01-01.csv") == home.landing_dir("applications") / "applications_2026-01-01.csv"
+    for name in ("../applications_2026-01-01.csv", "outcomes_2026-01-01.csv", "applications_2026-01-01.csv/../../x.csv", "x.csv"):
+        with pytest.raises(ValueError):
+            landing_path(home, "applications", name)
