@@ -208,6 +208,58 @@ def build_alert(incident: Incident, retraining_job: str, now: dt.datetime | None
     }
 
 
+# The kinds of a failed run's alert.
+RUN_FAILED = "run_failed"
+DAY_BLOCKED = "day_blocked"
+
+# What to do about a failed run: an alert says it in the words `keel status` uses.
+RESEND_THE_FILE = "ask the source to resend the file; the landing sensor takes the new one in"
+RUN_THE_JOB_AGAIN = "open the run in the UI; run the job again once fixed"
+
+
+def run_the_day_again(day: str) -> str:
+    return f"fix the cause, then `keel run --date {day}`"
+
+
+def build_run_failure_alert(
+    job: str,
+    run_id: str,
+    failure: str | None,
+    run_url: str,
+    day: str | None = None,
+    block_reason: str | None = None,
+    daily_job: bool = False,
+    now: dt.datetime | None = None,
+) -> dict:
+    """The alert of a failed run: what failed, where to look, what to do next (the words of `keel status`).
+
+    A day whose file the contract refused as a whole (`block_reason`) is the
+    source's to fix; another failure of the daily job is fixed and the day
+    run again; any other job's run is run again once fixed.
+    """
+    raised_at = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    of_day = f" of {day}" if day else ""
+    if block_reason:
+        kind, what = DAY_BLOCKED, f"{day} blocked: {block_reason}"
+        next_step = RESEND_THE_FILE
+    else:
+        kind, what = RUN_FAILED, f"the {job} run{of_day} failed: {failure or 'see its logs'}"
+        next_step = run_the_day_again(day) if daily_job and day else RUN_THE_JOB_AGAIN
+    return {
+        "incident": f"run:{run_id}",
+        "kind": kind,
+        "day": day,
+        "severity": "alert",
+        "job": job,
+        "run_id": run_id,
+        "details": [block_reason or failure or "see its logs"],
+        "run_url": run_url,
+        "next_step": next_step,
+        "raised_at": raised_at,
+        "text": f"keel: {textwrap.shorten(what, TEXT_DETAIL_CHARS, placeholder=' … (all in details)')}. Next: {next_step}. Run: {run_url}",
+    }
+
+
 def alert_line(alert: Mapping) -> str:
     """The alert as one log line."""
     return str(alert.get("text") or json.dumps(alert, sort_keys=True))

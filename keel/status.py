@@ -21,6 +21,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from keel.alerts import RESEND_THE_FILE, RUN_THE_JOB_AGAIN, run_the_day_again
+
 # A file the landing sensor has not acted on yet: its 30 s interval, the
 # 10 s settle rule and the run's queueing. Past this, nothing is coming.
 SENSOR_GRACE_SECONDS = 180
@@ -204,9 +206,9 @@ def needs_attention(facts: Facts) -> list[Attention]:
     for day in waiting:
         date, state = day["date"], day["state"]
         if state == FAILED:
-            found.append(Attention("day_failed", f"{date}: its run {day['run_id']} failed: {day['reason']}", f"fix the cause, then `keel run --date {date}`"))
+            found.append(Attention("day_failed", f"{date}: its run {day['run_id']} failed: {day['reason']}", run_the_day_again(date)))
         elif state == BLOCKED:
-            found.append(Attention("day_blocked", f"{date}: blocked: {day['reason']}", "ask the source to resend the file; the landing sensor takes the new one in"))
+            found.append(Attention("day_blocked", f"{date}: blocked: {day['reason']}", RESEND_THE_FILE))
         elif state == NOT_STARTED:
             found.append(
                 Attention(
@@ -262,7 +264,7 @@ def needs_attention(facts: Facts) -> list[Attention]:
                 Attention(
                     "job_failed",
                     f"the last {job} run" + (f" of {run['partition']}" if run.get("partition") else "") + f" {run['run_id']} failed: {run.get('failure') or 'see its logs'}",
-                    "open the run in the UI; run the job again once fixed",
+                    RUN_THE_JOB_AGAIN,
                 )
             )
     return found

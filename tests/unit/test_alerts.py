@@ -14,6 +14,7 @@ from keel.alerts import (
     IncidentState,
     advance,
     build_alert,
+    build_run_failure_alert,
     deliver,
     read_alerts,
     validate_webhook_url,
@@ -151,3 +152,18 @@ def test_alert_file_from_the_environment(tmp_path):
 def test_only_http_urls_with_a_host_are_accepted(url):
     with pytest.raises(ValueError, match="KEEL_ALERT_WEBHOOK"):
         validate_webhook_url(url)
+
+
+def test_a_failed_runs_alert_says_what_failed_and_whose_move_it_is():
+    url = "http://127.0.0.1:3000/runs/r1"
+    blocked = build_run_failure_alert("daily_decisioning", "r1", "raw_applications: blocked", url, day="2026-01-04", block_reason="header only", daily_job=True)
+    assert (blocked["kind"], blocked["incident"], blocked["details"]) == ("day_blocked", "run:r1", ["header only"])
+    assert blocked["text"] == f"keel: 2026-01-04 blocked: header only. Next: ask the source to resend the file; the landing sensor takes the new one in. Run: {url}"
+    failed = build_run_failure_alert("daily_decisioning", "r1", "scores: ValueError: boom", url, day="2026-01-04", daily_job=True)
+    assert (failed["kind"], failed["details"], failed["next_step"]) == ("run_failed", ["scores: ValueError: boom"], "fix the cause, then `keel run --date 2026-01-04`")
+    assert failed["text"].startswith("keel: the daily_decisioning run of 2026-01-04 failed: scores: ValueError: boom. Next: fix the cause")
+    other = build_run_failure_alert("train_model", "r2", None, url)
+    assert (other["day"], other["details"], other["next_step"]) == (None, ["see its logs"], "open the run in the UI; run the job again once fixed")
+    assert other["text"].startswith("keel: the train_model run failed: see its logs.")
+    long = build_run_failure_alert("train_model", "r3", "x " * 400, url)
+    assert "(all in details)" in long["text"] and long["details"] == ["x " * 400]

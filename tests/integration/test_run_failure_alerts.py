@@ -1,0 +1,48 @@
+"""A failed run is told without anyone asking: the run failure sensor's alert, once per run, through Dagster's own tick.
+
+The sensor is evaluated as the daemon evaluates it (`evaluate_tick` over the
+home's real instance, its cursor carried from tick to tick); the failed run
+is a real `keel run` of a day whose file the contract refuses.
+"""
+
+import dagster as dg
+import pytest
+
+from keel.alerts import read_alerts
+from sensors.run_failures import run_failure_sensor
+from tests.integration.helpers import instance_of, keel
+
+pytestmark = pytest.mark.integration
+
+BLOCKED_DAY = "2026-01-04"  # the demo fixture ran 2026-01-01 .. 03
+
+
+def test_a_blocked_day_is_alerted_once_with_the_contracts_reason_and_what_to_do(demo_copy, monkeypatch):
+    import definitions
+
+    home, _ = demo_copy
+    instance = instance_of(home, monkeypatch)
+    monkeypatch.delenv("KEEL_ALERT_FILE", raising=False)
+    monkeypatch.delenv("KEEL_ALERT_WEBHOOK", raising=False)
+    alerts = home / "reports" / "alerts.jsonl"
+
+    def tick(cursor):
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=definitions.defs.get_repository_def())
+        return run_failure_sensor.evaluate_tick(context)
+
+    first = tick(None)  # the daemon's first tick: failures from here on
+    assert read_alerts(alerts) == []
+    keel(home, "land", "--date", BLOCKED_DAY, "--fault", "missing_required_column")
+    assert keel(home, "run", "--date", BLOCKED_DAY, check=False).returncode == 1
+    [failed] = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]), limit=1)
+
+    second = tick(first.cursor)
+    [alert] = read_alerts(alerts)
+    assert (alert["kind"], alert["day"], alert["job"], alert["run_id"]) == ("day_blocked", BLOCKED_DAY, "daily_decisioning", failed.dagster_run.run_id)
+    assert alert["details"][0].startswith(f"applications_{BLOCKED_DAY}.csv: required column 'income' is missing")
+    assert alert["next_step"].startswith("ask the source to resend the file")
+    assert alert["run_url"].endswith(f"/runs/{failed.dagster_run.run_id}") and alert["webhook"] == "not configured"
+    assert alert["text"].startswith(f"keel: {BLOCKED_DAY} blocked: applications_{BLOCKED_DAY}.csv")
+
+    tick(second.cursor)
+    assert len(read_alerts(alerts)) == 1, "a failure is alerted once, however many ticks follow"
