@@ -702,6 +702,7 @@ def serve(
     check_only: bool = typer.Option(False, "--check", help="Only check that HOST:PORT is free (exit 1 naming it if not); start nothing."),
 ) -> None:
     """Serve the Dagster UI and daemon (schedules and sensors on) for this KEEL_HOME."""
+    from keel.audit.explain import UI_URL_ENV
     from keel.home import REPO_ROOT
     from keel.ports import ensure_port_free
 
@@ -716,6 +717,8 @@ def serve(
     os.environ["PATH"] = f"{Path(dagster).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     # `dagster dev` is what serves the UI and the daemon here; its advice to use `dg dev` instead is not for keel's users.
     os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), SUPERSEDED_DEV_WARNING]))
+    # Links the served processes write (a failed run's alert, a run's log lines) point at this UI.
+    os.environ.setdefault(UI_URL_ENV, f"http://{host}:{port}")
     typer.echo(f"Dagster UI on http://{host}:{port} (KEEL_HOME={home.root})")
     # From the instance's folder: `dagster dev` warns of any dagster.yaml in its working directory
     # other than $DAGSTER_HOME's, and the repository's is the template keel copied there.
