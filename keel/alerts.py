@@ -260,6 +260,43 @@ def build_run_failure_alert(
     }
 
 
+SOURCE_OUTAGE = "source_outage"
+ASK_THE_SOURCE = "ask the source to deliver it; the landing sensor starts the day's run when it lands"
+# Outage days an outage sensor's cursor remembers as alerted: far more than a source stays down.
+OUTAGE_DAYS_REMEMBERED = 60
+# A delivery check's result older than this says nothing about now (the schedule checks every hour).
+OUTAGE_RESULT_MAX_AGE_SECONDS = 2 * 3600
+
+
+def outage_to_alert(day: str, late: bool, checked_s_ago: float, alerted: list[str]) -> list[str] | None:
+    """The alerted days after this delivery check, when `day` is an outage not alerted yet; None when nothing is to be sent.
+
+    An outage is alerted once per day, however many hourly checks find it
+    still late; the next day late is a new outage. A result from hours ago
+    (a home whose daemon was down, or copied) is not alerted: the file may
+    have come since, and the next hourly check will say.
+    """
+    if not late or day in alerted or checked_s_ago > OUTAGE_RESULT_MAX_AGE_SECONDS:
+        return None
+    return sorted({*alerted, day})[-OUTAGE_DAYS_REMEMBERED:]
+
+
+def build_outage_alert(day: str, message: str, run_url: str | None, now: dt.datetime | None = None) -> dict:
+    """The alert of a source's file overdue past its contract's cutoff (the delivery check's own message)."""
+    raised_at = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    return {
+        "incident": f"{SOURCE_OUTAGE}:{day}",
+        "kind": SOURCE_OUTAGE,
+        "day": day,
+        "severity": "alert",
+        "details": [message],
+        "run_url": run_url,
+        "next_step": ASK_THE_SOURCE,
+        "raised_at": raised_at,
+        "text": f"keel: {textwrap.shorten(message, TEXT_DETAIL_CHARS, placeholder=' … (all in details)')} Next: {ASK_THE_SOURCE}.",
+    }
+
+
 def alert_line(alert: Mapping) -> str:
     """The alert as one log line."""
     return str(alert.get("text") or json.dumps(alert, sort_keys=True))

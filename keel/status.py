@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from keel.alerts import RESEND_THE_FILE, RUN_THE_JOB_AGAIN, run_the_day_again
+from keel.alerts import ASK_THE_SOURCE, RESEND_THE_FILE, RUN_THE_JOB_AGAIN, run_the_day_again
 
 # A file the landing sensor has not acted on yet: its 30 s interval, the
 # 10 s settle rule and the run's queueing. Past this, nothing is coming.
@@ -202,7 +202,7 @@ def needs_attention(facts: Facts) -> list[Attention]:
     found: list[Attention] = []
     waiting = days_waiting(facts)
     if facts.source and facts.source.get("late"):
-        found.append(Attention("outage", facts.source["message"], "ask the source to deliver it; the landing sensor starts the day's run when it lands"))
+        found.append(Attention("outage", facts.source["message"], ASK_THE_SOURCE))
     for day in waiting:
         date, state = day["date"], day["state"]
         if state == FAILED:

@@ -69,7 +69,8 @@ source_freshness_job = dg.define_asset_job(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
         "Every hour, checks that the applications file for the next day to load has arrived by its "
-        "contract's cutoff; an overdue file fails source_delivered_on_time (a source outage) in the UI."
+        "contract's cutoff; an overdue file fails source_delivered_on_time (a source outage) in the UI, "
+        "and source_outage_sensor alerts it once."
     ),
 )
 def source_freshness(context: dg.ScheduleEvaluationContext):

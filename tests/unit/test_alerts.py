@@ -167,3 +167,22 @@ def test_a_failed_runs_alert_says_what_failed_and_whose_move_it_is():
     assert other["text"].startswith("keel: the train_model run failed: see its logs.")
     long = build_run_failure_alert("train_model", "r3", "x " * 400, url)
     assert "(all in details)" in long["text"] and long["details"] == ["x " * 400]
+
+
+def test_an_outage_is_alerted_once_per_day_and_only_from_a_recent_check():
+    from keel.alerts import OUTAGE_DAYS_REMEMBERED, OUTAGE_RESULT_MAX_AGE_SECONDS, build_outage_alert, outage_to_alert
+
+    assert outage_to_alert("2026-01-04", True, 60, []) == ["2026-01-04"]
+    assert outage_to_alert("2026-01-04", True, 60, ["2026-01-04"]) is None, "the next hour's check of the same day"
+    assert outage_to_alert("2026-01-05", True, 60, ["2026-01-04"]) == ["2026-01-04", "2026-01-05"], "the next day late is a new outage"
+    assert outage_to_alert("2026-01-04", False, 60, []) is None
+    assert outage_to_alert("2026-01-04", True, OUTAGE_RESULT_MAX_AGE_SECONDS + 1, []) is None, "a result from hours ago says nothing about now"
+    many = [f"2025-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)]
+    remembered = outage_to_alert("2026-01-04", True, 60, many)
+    assert len(remembered) == OUTAGE_DAYS_REMEMBERED and remembered[-1] == "2026-01-04"
+    alert = build_outage_alert("2026-01-04", "source outage: applications for 2026-01-04 was due by 2026-01-05 05:00 UTC.", "http://h/runs/r")
+    assert (alert["kind"], alert["incident"], alert["run_url"]) == ("source_outage", "source_outage:2026-01-04", "http://h/runs/r")
+    assert alert["text"] == (
+        "keel: source outage: applications for 2026-01-04 was due by 2026-01-05 05:00 UTC. "
+        "Next: ask the source to deliver it; the landing sensor starts the day's run when it lands."
+    )

@@ -1,8 +1,9 @@
-"""A failed run is told without anyone asking: the run failure sensor's alert, once per run, through Dagster's own tick.
+"""Told without anyone asking: a failed run and a source outage each alert once, through Dagster's own ticks.
 
-The sensor is evaluated as the daemon evaluates it (`evaluate_tick` over the
+Each sensor is evaluated as the daemon evaluates it (`evaluate_tick` over the
 home's real instance, its cursor carried from tick to tick); the failed run
-is a real `keel run` of a day whose file the contract refuses.
+is a real `keel run` of a day whose file the contract refuses, the outage a
+real run of the freshness job over a demo home whose next day never came.
 """
 
 import dagster as dg
@@ -10,11 +11,34 @@ import pytest
 
 from keel.alerts import read_alerts
 from sensors.run_failures import run_failure_sensor
+from sensors.source_outage import source_outage_sensor
 from tests.integration.helpers import instance_of, keel
 
 pytestmark = pytest.mark.integration
 
-BLOCKED_DAY = "2026-01-04"  # the demo fixture ran 2026-01-01 .. 03
+# The demo fixture ran 2026-01-01 .. 03: the next day is overdue, until the second test lands it blocked.
+OUTAGE_DAY = BLOCKED_DAY = "2026-01-04"
+
+
+def test_a_source_outage_is_alerted_once_per_day_however_many_hourly_checks_find_it(demo_copy, monkeypatch, tmp_path):
+    home, _ = demo_copy
+    instance = instance_of(home, monkeypatch)
+    alerts = tmp_path / "alerts.jsonl"
+    monkeypatch.setenv("KEEL_ALERT_FILE", str(alerts))
+
+    def tick(cursor):
+        return source_outage_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+    # The demo's days are in January: the file of the day after its last is long overdue.
+    assert keel(home, "freshness", check=False).returncode == 1
+    first = tick(None)
+    [alert] = read_alerts(alerts)
+    assert (alert["kind"], alert["incident"]) == ("source_outage", f"source_outage:{OUTAGE_DAY}")
+    assert alert["details"][0].startswith(f"source outage: applications for {OUTAGE_DAY} was due by")
+    assert alert["next_step"].startswith("ask the source to deliver it") and alert["text"].startswith("keel: source outage: applications for")
+    assert keel(home, "freshness", check=False).returncode == 1  # the next hour's check
+    second = tick(first.cursor)
+    assert "alerted already" in second.skip_message and len(read_alerts(alerts)) == 1
 
 
 def test_a_blocked_day_is_alerted_once_with_the_contracts_reason_and_what_to_do(demo_copy, monkeypatch):
