@@ -16,7 +16,7 @@ from assets.constants import (
     OWNER_DATA,
     WAREHOUSE_POOL,
 )
-from keel.freshness import assess_arrival, latest_due_day, next_expected_day
+from keel.freshness import assess_arrival, day_to_judge_in_range, latest_due_day, next_expected_day
 from keel.ingest import IngestOutcome, contract_for, ingest_file_into, nothing_landed, store_outcome
 from keel.landing_zone import days_named, find_landing_file, parse_date
 from keel.outcome_links import outcome_links
@@ -236,6 +236,9 @@ def source_delivered_on_time(context: dg.AssetCheckExecutionContext, keel_home: 
     if context.has_partition_key:
         # Inside a day's run: that day's file.
         day = parse_date(context.partition_key)
+    elif context.has_partition_key_range:
+        # A run over days (a backfill, the demo's history): theirs, not the next day's, which is not due to them.
+        day = day_to_judge_in_range(folder, "applications", [parse_date(key) for key in context.partition_keys])
     else:
         # On the freshness schedule: the first day after the last one loaded, if it is due.
         loaded = sorted(context.instance.get_materialized_partitions(dg.AssetKey("raw_applications")))

@@ -72,6 +72,11 @@ def assess_arrival(folder: Path, source: str, day: dt.date, now: dt.datetime, de
     )
 
 
+def day_to_judge_in_range(folder: Path, source: str, days: list[dt.date]) -> dt.date:
+    """The day a run over `days` (a backfill, the demo's history) is judged by: the first without a file, else the last."""
+    return next((day for day in days if find_landing_file(folder, source, day) is None), days[-1])
+
+
 def next_expected_day(loaded_days: list[str], first_day: dt.date) -> dt.date:
     """The day after the latest one loaded (or the first day of the calendar): the one to watch."""
     if not loaded_days:

@@ -179,7 +179,8 @@ def held_back_to_raise(facts: Facts, waiting: list[dict]) -> list[dict]:
 def _held_back_attention(entry: dict) -> Attention:
     checks = ", ".join(f"{check} {rows}" for check, rows in entry["rows_by_check"].items())
     date, source = entry["date"], entry["source"]
-    what = "applications held back, without a decision" if source == "applications" else "outcomes held back, labels monitoring lacks"
+    noun = ("application" if source == "applications" else "outcome") + ("" if entry["rows"] == 1 else "s")
+    what = f"{noun} held back, " + ("without a decision" if source == "applications" else "labels monitoring lacks")
     option = "" if source == "applications" else " --source outcomes"
     return Attention(
         "rows_held_back",

@@ -285,6 +285,8 @@ def quarantine(
         fail(f"no warehouse at {home.warehouse}: run `keel demo` or `keel run --date D` first")
     with wh.connect(home.warehouse, read_only=True) as con:
         days = [entry for entry in held_back_by_day(con, source) if day is None or entry["date"] == day]
+        if export is not None and not days:
+            fail(f"no {source} row of {day} is held back: nothing to export")
         rows = rows_with_problems(held_back_records(con, source, day, rows=limit))
         written = write_export(home, con, source, day, export) if export is not None else None
     result = {

@@ -275,10 +275,12 @@ def test_keel_quarantine_lists_the_rows_held_back_exports_a_day_as_received_and_
     # The last decided day is 2026-01-24: the week before it holds the last fault day and the outcome held back.
     raised = [item["message"] for item in status["attention"] if item["kind"] == "rows_held_back"]
     assert raised == [
-        f"{FAULT_DAYS['non_utf8_bytes']}: 1 applications held back, without a decision (applications_{FAULT_DAYS['non_utf8_bytes']}.csv: not_utf8 1)",
-        "2026-01-23: 1 outcomes held back, labels monitoring lacks (outcomes_2026-01-23.csv: allowed_values 1)",
+        f"{FAULT_DAYS['non_utf8_bytes']}: 1 application held back, without a decision (applications_{FAULT_DAYS['non_utf8_bytes']}.csv: not_utf8 1)",
+        "2026-01-23: 1 outcome held back, labels monitoring lacks (outcomes_2026-01-23.csv: allowed_values 1)",
     ]
 
     refused = keel(home, "quarantine", "--export", str(out), check=False)
     assert refused.returncode == 1 and "--export needs --date" in refused.stderr
+    nothing = keel(home, "quarantine", "--date", FAULT_DAYS["renamed_column"], "--export", str(tmp_path / "none.csv"), check=False)
+    assert nothing.returncode == 1 and "is held back: nothing to export" in nothing.stderr and not (tmp_path / "none.csv").exists()
     assert "expected one of applications, outcomes" in keel(home, "quarantine", "--source", "payments", check=False).stderr

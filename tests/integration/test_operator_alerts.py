@@ -29,6 +29,9 @@ def test_a_source_outage_is_alerted_once_per_day_however_many_hourly_checks_find
     def tick(cursor):
         return source_outage_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
 
+    # The demo's history run judged the delivery of its own days, all in: not an outage of a day in the middle of it.
+    before = tick(None)
+    assert before.skip_message.endswith("delivered or not due yet") and read_alerts(alerts) == []
     # The demo's days are in January: the file of the day after its last is long overdue.
     assert keel(home, "freshness", check=False).returncode == 1
     first = tick(None)

@@ -79,3 +79,14 @@ def test_a_bad_cutoff_is_refused_naming_the_field(tmp_path):
     path.write_text(text)
     with pytest.raises(ContractError, match=r"delivery.cutoff_utc: expected a time of day HH:MM \(UTC\), found '25:00'"):
         load_contract(path)
+
+
+def test_a_run_over_a_range_of_days_is_judged_by_its_first_day_without_a_file_else_its_last(tmp_path):
+    from keel.freshness import day_to_judge_in_range
+
+    days = [dt.date(2025, 12, d) for d in (20, 21, 22)]
+    for day in days:
+        (tmp_path / f"applications_{day}.csv").write_text("application_id\nA000001\n")
+    assert day_to_judge_in_range(tmp_path, "applications", days) == dt.date(2025, 12, 22), "every file is in: judged by the last"
+    (tmp_path / "applications_2025-12-21.csv").unlink()
+    assert day_to_judge_in_range(tmp_path, "applications", days) == dt.date(2025, 12, 21)

@@ -179,7 +179,7 @@ def test_rows_held_back_on_recent_days_need_a_person_older_ones_and_refused_file
     assert [finding.kind for finding in found] == ["day_blocked", "rows_held_back", "rows_held_back"]
     assert found[1].message == "2026-01-01: 2 applications held back, without a decision (applications_2026-01-01.csv: range 1, type 1)"
     assert found[1].next_step.startswith("`keel quarantine --date 2026-01-01 --export held_back.csv`")
-    assert found[2].message == "2026-01-02: 1 outcomes held back, labels monitoring lacks (outcomes_2026-01-02.csv: allowed_values 1)"
+    assert found[2].message == "2026-01-02: 1 outcome held back, labels monitoring lacks (outcomes_2026-01-02.csv: allowed_values 1)"
     assert found[2].next_step.startswith("`keel quarantine --source outcomes --date 2026-01-02 --export held_back.csv`")
     # The window follows the last decided day; with none decided yet, the newest held-back day.
     assert [entry["date"] for entry in held_back_to_raise(_facts(held_back=held[:1], decided=set(), last_decided_day=None), [])] == ["2025-12-20"]
