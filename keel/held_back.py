@@ -11,7 +11,7 @@ file is replaced, since nothing else can take them in.
 
 `keel quarantine` lists what is held back and exports a day's rows as they
 were received, each with its problems, for the source to correct; `keel
-status` raises the recent days' held-back applications.
+status` raises the rows held back on the last week's days.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ The operator's first look of the day (`keel status`): is yesterday's source
 in, was every landed day decided, did a run fail, is a check failing at
 ERROR, are rows held back by the contract (applications without a
 decision, outcomes monitoring lacks), are cases waiting past their review
-SLA. Each finding that needs a person says what to do next; the rest of the picture (the champion, the
-policy in force, the last day's counts, the review queue, the ledger's last
-batch, each job's last run) is there to judge it by. No run is started
+SLA. Each finding that needs a person says what to do next; the rest of
+the picture (the champion, the policy in force, the last day's counts, the
+review queue, the ledger's last batch, each job's last run) is there to
+judge it by. No run is started
 and no state changed: the warehouse is opened read-only, Dagster's
 instance and the control store are only read (a home that does not exist
 yet gets its folders and an empty instance, as with every command).
