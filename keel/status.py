@@ -7,10 +7,10 @@ decision, outcomes monitoring lacks), are cases waiting past their review
 SLA. Each finding that needs a person says what to do next; the rest of
 the picture (the champion, the policy in force, the last day's counts, the
 review queue, the ledger's last batch, each job's last run) is there to
-judge it by. No run is started
-and no state changed: the warehouse is opened read-only, Dagster's
-instance and the control store are only read (a home that does not exist
-yet gets its folders and an empty instance, as with every command).
+judge it by. No run is started and no state changed: the warehouse is
+opened read-only, Dagster's instance and the control store are only read
+(a home that does not exist yet gets its folders and an empty instance, as
+with every command).
 
 The judging (`days_waiting`, `needs_attention`) is plain functions over
 facts; `gather` collects the facts.
