@@ -178,6 +178,11 @@ def _merge(incident: Incident, evaluation: CheckEvaluation) -> None:
 TEXT_DETAIL_CHARS = 300
 
 
+def shortened(details: str) -> str:
+    """Details cut at a word to fit an alert's `text` line; the alert keeps them whole in `details`."""
+    return textwrap.shorten(details, TEXT_DETAIL_CHARS, placeholder=" … (all in details)")
+
+
 def build_alert(incident: Incident, retraining_job: str, now: dt.datetime | None = None) -> dict:
     """The alert of a newly opened incident: one JSON object, readable by people and machines.
 
@@ -201,7 +206,7 @@ def build_alert(incident: Incident, retraining_job: str, now: dt.datetime | None
         "raised_at": raised_at,
         "text": (
             f"keel: {what} alert on {incident.day}{features}: "
-            f"{textwrap.shorten('; '.join(incident.descriptions), TEXT_DETAIL_CHARS, placeholder=' … (all in details)')}. "
+            f"{shortened('; '.join(incident.descriptions))}. "
             + (f"Report: {incident.report}. " if incident.report else "")
             + f"Retraining requested ({retraining_job}); the candidate will not be promoted without approval."
         ),
@@ -256,7 +261,7 @@ def build_run_failure_alert(
         "run_url": run_url,
         "next_step": next_step,
         "raised_at": raised_at,
-        "text": f"keel: {textwrap.shorten(what, TEXT_DETAIL_CHARS, placeholder=' … (all in details)')}. Next: {next_step}. Run: {run_url}",
+        "text": f"keel: {shortened(what)}. Next: {next_step}. Run: {run_url}",
     }
 
 
@@ -293,7 +298,7 @@ def build_outage_alert(day: str, message: str, run_url: str | None, now: dt.date
         "run_url": run_url,
         "next_step": ASK_THE_SOURCE,
         "raised_at": raised_at,
-        "text": f"keel: {textwrap.shorten(message, TEXT_DETAIL_CHARS, placeholder=' … (all in details)')} Next: {ASK_THE_SOURCE}.",
+        "text": f"keel: {shortened(message)} Next: {ASK_THE_SOURCE}.",
     }
 
 
