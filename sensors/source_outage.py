@@ -30,8 +30,6 @@ from sensors.jobs import SOURCE_DELIVERED_CHECK
     ),
 )
 def source_outage_sensor(context: dg.SensorEvaluationContext):
-    from keel.audit.explain import run_link
-
     alerted = json.loads(context.cursor)["alerted"] if context.cursor else []
     latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key([SOURCE_DELIVERED_CHECK]).get(SOURCE_DELIVERED_CHECK)
     evaluation = latest.evaluation if latest is not None else None
@@ -46,6 +44,8 @@ def source_outage_sensor(context: dg.SensorEvaluationContext):
         if day in alerted:
             return dg.SkipReason(f"{day}: its outage was alerted already")
         return dg.SkipReason(f"{day}: found late {checked_s_ago / 3600:.0f} h ago; the hourly source_freshness run will say whether it still is")
+    from keel.audit.explain import run_link  # only for an alert: the explain module is not loaded by the definitions
+
     alert = build_outage_alert(day, evaluation.description or f"the applications file of {day} is overdue", run_link(latest.run_id))
     delivery = deliver(alert, AlertSettings.from_env(KeelHome.from_env().reports))
     context.log.warning(f"{alert_line(alert)} [alert appended to {delivery.file}; webhook {delivery.webhook}]")
