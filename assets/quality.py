@@ -4,15 +4,13 @@
 import dagster as dg
 
 from assets.constants import CHECK_FEATURE_EXPECTATIONS, WAREHOUSE_POOL
-from keel.home import REPO_ROOT
 from keel import warehouse as wh
 from keel.decisioning import FEATURES_MART
 from keel.quality import validate_frame
-from keel.quality.expectations import load_suite_config, suite_columns
+from keel.quality.expectations import FEATURE_SUITE, load_suite_config, suite_columns
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
-FEATURE_SUITE = REPO_ROOT / "policies" / "expectations" / "application_features.json"
 DAYS_WHERE = " where application_date between cast(? as date) and cast(? as date) order by application_id"
 
 

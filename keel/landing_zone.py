@@ -87,6 +87,27 @@ def find_landing_file(folder: Path, source: str, day: dt.date) -> Path | None:
     return present[0] if present else None
 
 
+def landed_files(folder: Path) -> dict[str, Path]:
+    """Day -> its landing file in a source's folder (the newest, if a day has two); names the landing sensor would reject are left to it."""
+    from keel.landing.errors import InvalidLandingName
+    from keel.landing.names import parse_landing_name
+
+    landed: dict[str, Path] = {}
+    if not folder.is_dir():
+        return landed
+    for path in folder.iterdir():
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        try:
+            _source, day, _fmt = parse_landing_name(path.name)
+        except InvalidLandingName:
+            continue
+        earlier = landed.get(day.isoformat())
+        if earlier is None or path.stat().st_mtime > earlier.stat().st_mtime:
+            landed[day.isoformat()] = path
+    return landed
+
+
 def write_atomically(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")

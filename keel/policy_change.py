@@ -24,28 +24,17 @@ from keel.frames import merge_one_to_one
 from keel.home import KeelHome
 from keel.policy import Policy
 from keel.route_flips import route_flip_lines, route_flips
+from keel.settings_diff import changed_settings
 
 
 def changed_fields(in_force: Policy, candidate: Policy) -> dict[str, dict]:
     """Each setting whose value differs, by dotted name: {"thresholds.decline_at": {"from": 0.4, "to": 0.35}}."""
     ignored = {"path", "content_sha256"}
-    before, after = _flat(dataclasses.asdict(in_force)), _flat(dataclasses.asdict(candidate))
-    return {
-        name: {"from": before.get(name), "to": after.get(name)}
-        for name in sorted(set(before) | set(after))
-        if name.split(".")[0] not in ignored and before.get(name) != after.get(name)
-    }
 
+    def settings(policy: Policy) -> dict:
+        return {name: value for name, value in dataclasses.asdict(policy).items() if name not in ignored}
 
-def _flat(value, prefix: str = "") -> dict:
-    if isinstance(value, dict):
-        out: dict = {}
-        for key, item in value.items():
-            out.update(_flat(item, f"{prefix}{key}."))
-        return out
-    if isinstance(value, (list, tuple)):
-        return {prefix[:-1]: [_flat(item) if isinstance(item, dict) else item for item in value]}
-    return {prefix[:-1]: value if isinstance(value, (int, float, str, bool, type(None))) else str(value)}
+    return changed_settings(settings(in_force), settings(candidate))
 
 
 def policy_flips(

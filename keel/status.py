@@ -278,27 +278,6 @@ WAREHOUSE_WAIT_SECONDS = 5.0
 RECENT_RUNS = 500
 
 
-def _landed_files(folder: Path) -> dict[str, Path]:
-    """Application day -> its landing file (the newest, if a day has two); names the landing sensor would reject are left to it."""
-    from keel.landing.errors import InvalidLandingName
-    from keel.landing.names import parse_landing_name
-
-    landed: dict[str, Path] = {}
-    if not folder.is_dir():
-        return landed
-    for path in folder.iterdir():
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        try:
-            _source, day, _fmt = parse_landing_name(path.name)
-        except InvalidLandingName:
-            continue
-        earlier = landed.get(day.isoformat())
-        if earlier is None or path.stat().st_mtime > earlier.stat().st_mtime:
-            landed[day.isoformat()] = path
-    return landed
-
-
 def _resent(files: dict[str, Path], days: list[str], taken_in_from: dict[str, set[str]]) -> set[str]:
     """Those of `days` whose landed file's sha256 is not that of the file their rows were taken in from."""
     from keel.landing_watch import file_sha256
@@ -448,10 +427,11 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
     from keel.decisioning import current_policy
     from keel.freshness import assess_arrival, latest_due_day, next_expected_day
     from keel.ingest import contract_for
+    from keel.landing_zone import landed_files
     from keel.orchestrate import instance_for
 
     now = now or dt.datetime.now(dt.timezone.utc)
-    files = _landed_files(home.landing_dir("applications"))
+    files = landed_files(home.landing_dir("applications"))
     facts = Facts(now=now, landed={day: path.stat().st_mtime for day, path in files.items()})
     warehouse = _no_warehouse_picture()
     if home.warehouse.exists():

@@ -23,6 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from keel.home import REPO_ROOT
+
+# The suite the feature mart is checked against before the model scores a day (the feature_expectations check).
+FEATURE_SUITE = REPO_ROOT / "policies" / "expectations" / "application_features.json"
 SEVERITY_ERROR = "error"
 SEVERITY_WARN = "warn"
 DOCS_SITE = "keel"
