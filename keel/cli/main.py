@@ -12,6 +12,7 @@ import typer
 
 from keel.cli.audit import audit_app
 from keel.cli.model import model_app
+from keel.cli.contract import contract_app
 from keel.cli.policy import policy_app
 from keel.cli.review import review_app
 from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, phase_progress, run_progress
@@ -21,6 +22,7 @@ from keel.fault_kinds import FAULT_KINDS
 app = typer.Typer(help="keel: the platform around the model. Every command works on $KEEL_HOME (default ./var).", no_args_is_help=True, add_completion=False)
 app.add_typer(model_app, name="model")
 app.add_typer(policy_app, name="policy")
+app.add_typer(contract_app, name="contract")
 app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 

@@ -284,3 +284,38 @@ def test_keel_quarantine_lists_the_rows_held_back_exports_a_day_as_received_and_
     nothing = keel(home, "quarantine", "--date", FAULT_DAYS["renamed_column"], "--export", str(tmp_path / "none.csv"), check=False)
     assert nothing.returncode == 1 and "is held back: nothing to export" in nothing.stderr and not (tmp_path / "none.csv").exists()
     assert "expected one of applications, outcomes" in keel(home, "quarantine", "--source", "payments", check=False).stderr
+
+
+def test_a_contract_dry_run_judges_each_fault_day_as_its_run_did_and_names_the_rows_a_change_takes_in(runs, tmp_path):
+    """`keel contract dry-run` over every fault day of the real pipeline: the contract in force gives each run's own counts."""
+    home, results = runs
+    contract = (Path(__file__).parents[2] / "policies" / "contracts" / "applications.yaml").read_text()
+    candidate = tmp_path / "applications.yaml"
+    candidate.write_text(
+        contract.replace("version: 1.1.0", "version: 1.2.0")
+        .replace("categories: [owner, rent, parents, other, priv, ignore]", "categories: [owner, rent, parents, other, priv, ignore, castle]")
+        .replace("    min: 18\n    max: 100\n", "    min: 18\n    max: 150\n")
+    )
+    dry = keel_json(home, "contract", "dry-run", str(candidate), "--days", "60")
+    by_day = {day["date"]: day for day in dry["days"]}
+    for fault, (_code, summary, _err) in results.items():
+        day = by_day[FAULT_DAYS[fault]]
+        if "file_problem" in day:
+            assert EXPECTED[fault][0] and summary["received"] == 0, fault
+            continue
+        assert (day["now"]["taken_in"], day["now"]["held_back"], day["now"]["duplicates"], day["now"]["blocked"]) == (
+            summary["accepted"], summary["quarantined"], summary["duplicates"], summary["blocked"]
+        ), fault
+    # The id sent again on 2026-01-24 (earlier in this module) stays held back: its first delivery stands.
+    assert by_day["2026-01-24"]["now"]["held_back"] == by_day["2026-01-24"]["after"]["held_back"] == 1
+    # Row 5 of the out-of-range day is 150 years old and asks for a 0-month loan: the wider age range alone takes nothing in.
+    assert dry["flips"] == {"held_back->taken_in": 1} and dry["days_to_run_again"] == [FAULT_DAYS["unknown_category"]]
+    [row] = dry["flipped_rows"]
+    held = keel_json(home, "quarantine", "--date", FAULT_DAYS["unknown_category"])["rows"]
+    [castle] = [r for r in held if any(p["column"] == "home" for p in r["problems"])]
+    assert (row["row_number"], row["key"], row["checks"]) == (castle["row_number"], castle["application_id"], ["home: allowed_values"])
+    assert {(c["column"], c["severity"]) for c in dry["downstream"]} == {("home", "error"), ("age", "error")}
+    assert dry["changed"]["columns.age.max"] == {"from": 100, "to": 150} and dry["version_not_bumped"] is False
+    text = keel(home, "contract", "dry-run", str(candidate), "--days", "60").stdout
+    assert f"keel run --date {FAULT_DAYS['unknown_category']}" in text and "nothing was changed (a dry run)" in text
+    assert keel_json(home, "quarantine", "--date", FAULT_DAYS["unknown_category"])["rows"] == held, "a dry run writes nothing"
