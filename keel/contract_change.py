@@ -316,15 +316,16 @@ def dry_run(home, candidate_path: Path, days: int = 7, limit: int = ROWS_LISTED,
     from keel import warehouse as wh
     from keel.contracts import load_contract
     from keel.ingest import contract_for
-    from keel.landing_zone import SOURCES, landed_files
+    from keel.landing_zone import SOURCES, find_landing_file, landed_files
     from keel.quality.expectations import FEATURE_SUITE, load_suite_config
 
     candidate = load_contract(candidate_path)
     if candidate.name not in SOURCES:
         raise ValueError(f"{candidate_path}: name {candidate.name!r} is not a source keel takes in; expected one of {', '.join(SOURCES)}")
     in_force = contract_for(candidate.name)
-    files = landed_files(home.landing_dir(candidate.name))
-    landed = [LandedDay(day, files[day]) for day in sorted(files)[-days:]]
+    folder = home.landing_dir(candidate.name)
+    # The day's one file, as the ingest finds it: a day with two (CSV and Parquet, say) is refused, naming both.
+    landed = [LandedDay(day, find_landing_file(folder, candidate.name, dt.date.fromisoformat(day))) for day in sorted(landed_files(folder))[-days:]]
     suite = load_suite_config(FEATURE_SUITE) if candidate.name == "applications" else {}
     if candidate.name != "applications" or not home.warehouse.exists():
         return contract_flips(in_force, candidate, landed, None, suite, limit, progress)

@@ -147,6 +147,9 @@ def test_the_dry_run_judges_the_last_landed_days_of_the_candidates_source(clean,
     assert [d["date"] for d in result["days"]] == ["2026-01-02", "2026-01-03"]
     assert result["version_not_bumped"] is True and result["changed"] == {} and result["other_days_checked"] is False
     assert "bump `version`" in contract_flips_text(result)
+    write_atomically(folder / landing_file_name("applications", dt.date(2026, 1, 3), "jsonl"), frame_to_bytes(clean, "jsonl"))
+    with pytest.raises(ValueError, match="several files for applications on 2026-01-03"):
+        dry_run(home, candidate, days=2)
     outcomes = tmp_path / "outcomes.yaml"
     outcomes.write_text((REPO_ROOT / "policies" / "contracts" / "outcomes.yaml").read_text())
     with pytest.raises(LookupError, match="no outcomes files in the landing folder"):
