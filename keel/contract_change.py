@@ -29,6 +29,7 @@ import pandas as pd
 
 from keel.contracts import Contract, ContractResult
 from keel.contracts.apply import ContractChunks
+from keel.contracts.checks import AMBIGUOUS_COLUMN, INCOMPATIBLE_TYPE, MISSING_REQUIRED_COLUMN
 from keel.contracts.contract import ColumnSpec
 from keel.contracts.result import merge_results
 from keel.ingest import (
@@ -85,31 +86,80 @@ def row_fates(result: ContractResult, key: str) -> pd.DataFrame:
     A row moved to quarantine after it was accepted (an id another day
     delivered) is held back, as it is once the ingest has run.
     """
-    accepted = pd.DataFrame({"row_number": result.accepted["source_row_number"].astype("int64"), "key": result.accepted[key].astype("object"), "fate": TAKEN_IN})
-    duplicates = pd.DataFrame({"row_number": result.duplicates["row_number"].astype("int64"), "key": result.duplicates[key].astype("object"), "fate": DUPLICATE})
-    records = result.quarantine
-    held = (
-        records.assign(row_number=records["row_number"].astype("int64"), failed=[f"{c or 'row'}: {k}" for c, k in zip(records["column"], records["check"])])
-        .groupby("row_number", sort=True)
-        .agg(key=(key, "first"), checks=("failed", list), problems=("reason", list))
-        .reset_index()
-        .assign(fate=HELD_BACK)
-    )
-    fates = pd.concat([accepted, duplicates], ignore_index=True)
-    fates = fates[~fates["row_number"].isin(held["row_number"])]
+    accepted = pd.DataFrame({"row_number": result.accepted["source_row_number"], "key": result.accepted[key].astype("object"), "fate": TAKEN_IN})
+    duplicates = pd.DataFrame({"row_number": result.duplicates["row_number"], "key": result.duplicates[key].astype("object"), "fate": DUPLICATE})
+    return _fates(accepted, duplicates, result.quarantine.rename(columns={key: "key"}) if len(result.quarantine) else None)
+
+
+def _fates(accepted: pd.DataFrame, duplicates: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFrame:
+    """FATE_COLUMNS from rows taken in and dropped (row_number, key, fate) and quarantine records (row_number, key, column, check, reason)."""
+    fates = pd.concat([f for f in (accepted, duplicates) if len(f)] or [accepted], ignore_index=True)
+    fates = fates.assign(row_number=fates["row_number"].astype("int64"), key=fates["key"].astype("object"))
+    if records is not None:
+        held = (
+            records.assign(row_number=records["row_number"].astype("int64"), failed=[f"{c or 'row'}: {k}" for c, k in zip(records["column"], records["check"])])
+            .groupby("row_number", sort=True)
+            .agg(key=("key", "first"), checks=("failed", list), problems=("reason", list))
+            .reset_index()
+            .assign(fate=HELD_BACK)
+        )
+        fates = fates[~fates["row_number"].isin(held["row_number"])]
     nothing = [[] for _ in range(len(fates))]
-    fates = pd.concat([fates.assign(checks=nothing, problems=nothing), held], ignore_index=True)
+    fates = fates.assign(checks=nothing, problems=nothing)
+    if records is not None:
+        fates = pd.concat([fates, held], ignore_index=True)
     return fates.sort_values("row_number", ignore_index=True)[FATE_COLUMNS]
 
 
+# The checks that hold back a whole file (keel.contracts.checks): a day recorded with one of them was blocked.
+FILE_CHECKS = (MISSING_REQUIRED_COLUMN, AMBIGUOUS_COLUMN, INCOMPATIBLE_TYPE)
+# What the runs recorded of one file, by day and sha256: (its fates, their counts), or None when no run took it in.
+RecordedLookup = Callable[[str, str], "tuple[pd.DataFrame, dict] | None"]
+
+
+def recorded_in(con, source: str, key: str) -> RecordedLookup:
+    """The lookup of what the runs recorded of a day's file in the warehouse's raw tables (read only)."""
+    from keel import warehouse as wh
+
+    tables = {name: wh.table_columns(con, "raw", name) for name in (source, f"{source}_quarantine", f"{source}_duplicates")}
+
+    def rows(table: str, number: str, extra: str, day: str, sha256: str) -> pd.DataFrame:
+        columns = tables[table]
+        if not columns:
+            return pd.DataFrame({name: [] for name in ("row_number", "key", "column", "check", "reason")[: 5 if extra else 2]})
+        # A quarantine written before it had the key column names no key.
+        keyed = f'"{key}"' if key in columns else "null"
+        return con.execute(
+            f"select {number} as row_number, {keyed} as key{extra} from raw.{table} where partition_date = ? and source_sha256 = ? order by 1",
+            [day, sha256],
+        ).df()
+
+    def lookup(day: str, sha256: str) -> tuple[pd.DataFrame, dict] | None:
+        taken = rows(source, "source_row_number", "", day, sha256)
+        held = rows(f"{source}_quarantine", "row_number", ', "column", "check", reason', day, sha256)
+        dropped = rows(f"{source}_duplicates", "row_number", "", day, sha256)
+        if taken.empty and held.empty and dropped.empty:
+            return None
+        fates = _fates(taken.assign(fate=TAKEN_IN), dropped.assign(fate=DUPLICATE), held if not held.empty else None)
+        blocking = held[held["check"].isin(FILE_CHECKS)] if not held.empty else held
+        reasons = list(dict.fromkeys(blocking["reason"])) if not blocking.empty else []
+        return fates, _counts(fates, blocked=bool(reasons), block_reasons=reasons)
+
+    return lookup
+
+
 def fate_counts(result: ContractResult, fates: pd.DataFrame) -> dict:
+    return _counts(fates, blocked=result.blocked, block_reasons=result.blocking_errors)
+
+
+def _counts(fates: pd.DataFrame, blocked: bool, block_reasons: list[str]) -> dict:
     counts = fates["fate"].value_counts()
     return {
         TAKEN_IN: int(counts.get(TAKEN_IN, 0)),
         HELD_BACK: int(counts.get(HELD_BACK, 0)),
         "duplicates": int(counts.get(DUPLICATE, 0)),
-        "blocked": result.blocked,
-        "block_reason": "; ".join(result.blocking_errors) or None,
+        "blocked": bool(blocked),
+        "block_reason": "; ".join(block_reasons) or None,
     }
 
 
@@ -224,8 +274,14 @@ def contract_flips(
     suite: dict,
     limit: int = ROWS_LISTED,
     progress: Callable[[str], None] = lambda _day: None,
+    recorded: RecordedLookup | None = None,
 ) -> dict:
-    """Judge each landed day's file under `in_force` and `candidate`; the rows whose fate would change, and why."""
+    """Judge each landed day's file under `in_force` and `candidate`; the rows whose fate would change, and why.
+
+    With `recorded`, the fates now are those the day's run recorded rather
+    than the contract in force's judgement: what running the day again would
+    change (a day no run took its file in is named, not compared).
+    """
     from keel.landing.read import read_landing_file
 
     source = in_force.name
@@ -244,7 +300,15 @@ def contract_flips(
             continue
         date = dt.date.fromisoformat(day.date)
         fates, counts = {}, {}
+        if recorded is not None:
+            found = recorded(day.date, file.sha256)
+            if found is None:
+                days.append({"date": day.date, "source_file": file.name, "source_sha256": file.sha256, "rows": file.row_count, "not_taken_in": True})
+                continue
+            fates["now"], counts["now"] = found
         for side, contract in (("now", in_force), ("after", candidate)):
+            if side in fates:
+                continue
             # One side's judged rows at a time: a large day's typed frame is let go once its fates are taken.
             result = judge(file, contract, source, date, repeats)
             fates[side] = row_fates(result, contract.key)
@@ -268,6 +332,7 @@ def contract_flips(
     held_back_after = Counter(check for checks in rows.loc[rows["after"] == HELD_BACK, "checks"] for check in checks)
     return {
         "source": source,
+        "against": "recorded" if recorded is not None else "contract_in_force",
         "in_force": contract_record(in_force),
         "candidate": contract_record(candidate),
         "changed": contract_changes(in_force, candidate),
@@ -311,46 +376,64 @@ def repeats_in(con) -> RepeatsLookup:
     return lookup
 
 
-def dry_run(home, candidate_path: Path, days: int = 7, limit: int = ROWS_LISTED, progress: Callable[[str], None] = lambda _day: None) -> dict:
-    """`keel contract dry-run`: the candidate contract in `candidate_path` against the one in force, over the last `days` landed files."""
+def dry_run(
+    home, candidate_path: Path | None, days: int = 7, limit: int = ROWS_LISTED, progress: Callable[[str], None] = lambda _day: None, source: str = "applications"
+) -> dict:
+    """`keel contract dry-run`: the candidate contract in `candidate_path` against the one in force, over the last `days` landed files.
+
+    Without a candidate, the contract in force against what each day's run
+    recorded (of `source`): the rows a run of the day again would take in or
+    hold back, as after a contract change was merged.
+    """
     from keel import warehouse as wh
     from keel.contracts import load_contract
     from keel.ingest import contract_for
     from keel.landing_zone import SOURCES, find_landing_file, landed_files
     from keel.quality.expectations import FEATURE_SUITE, load_suite_config
 
-    candidate = load_contract(candidate_path)
-    if candidate.name not in SOURCES:
-        raise ValueError(f"{candidate_path}: name {candidate.name!r} is not a source keel takes in; expected one of {', '.join(SOURCES)}")
-    in_force = contract_for(candidate.name)
-    folder = home.landing_dir(candidate.name)
+    candidate = load_contract(candidate_path) if candidate_path is not None else None
+    source = candidate.name if candidate is not None else source
+    if source not in SOURCES:
+        raise ValueError(f"{candidate_path or source}: {source!r} is not a source keel takes in; expected one of {', '.join(SOURCES)}")
+    in_force = contract_for(source)
+    candidate = candidate or in_force
+    folder = home.landing_dir(source)
     # The day's one file, as the ingest finds it: a day with two (CSV and Parquet, say) is refused, naming both.
-    landed = [LandedDay(day, find_landing_file(folder, candidate.name, dt.date.fromisoformat(day))) for day in sorted(landed_files(folder))[-days:]]
-    suite = load_suite_config(FEATURE_SUITE) if candidate.name == "applications" else {}
-    if candidate.name != "applications" or not home.warehouse.exists():
+    landed = [LandedDay(day, find_landing_file(folder, source, dt.date.fromisoformat(day))) for day in sorted(landed_files(folder))[-days:]]
+    suite = load_suite_config(FEATURE_SUITE) if source == "applications" else {}
+    if not home.warehouse.exists():
+        if candidate_path is None:
+            raise LookupError(f"{home.warehouse}: no warehouse yet, so no run has recorded anything to compare the contract in force with")
         return contract_flips(in_force, candidate, landed, None, suite, limit, progress)
     with wh.connect(home.warehouse, read_only=True) as con:
-        repeats = repeats_in(con) if wh.table_exists(con, "raw", "applications") else None
-        return contract_flips(in_force, candidate, landed, repeats, suite, limit, progress)
+        repeats = repeats_in(con) if source == "applications" and wh.table_exists(con, "raw", "applications") else None
+        recorded = recorded_in(con, source, in_force.key) if candidate_path is None else None
+        return contract_flips(in_force, candidate, landed, repeats, suite, limit, progress, recorded=recorded)
 
 
 def contract_flips_text(result: dict) -> str:
     """What `keel contract dry-run` prints."""
     before, after, days = result["in_force"], result["candidate"], result["days"]
+    compared = (
+        f"contract {result['source']} {after['version']} in force against what the runs recorded"
+        if result["against"] == "recorded"
+        else f"contract {result['source']} {before['version']} -> {after['version']} ({after['path']})"
+    )
     lines = [
-        f"dry run: contract {result['source']} {before['version']} -> {after['version']} ({after['path']}) over {len(days)} "
-        f"{'day' if len(days) == 1 else 'days'} ({days[0]['date']} .. {days[-1]['date']}), {result['rows']} rows: "
-        f"{result['flipped']} would change fate"
+        f"dry run: {compared} over {len(days)} {'day' if len(days) == 1 else 'days'} ({days[0]['date']} .. {days[-1]['date']}), "
+        f"{result['rows']} rows: {result['flipped']} would change fate"
     ]
     if result["version_not_bumped"]:
         lines.append(f"  note: the content changed but the version is still {after['version']}: bump `version` so the loads can tell the two apart")
-    if not result["changed"]:
+    if not result["changed"] and result["against"] != "recorded":
         lines.append("  no setting differs from the contract in force")
     lines += [f"  {name}: {change['from']!r} -> {change['to']!r}" for name, change in result["changed"].items()]
     lines += [f"  {pair}: {count}" for pair, count in result["flips"].items()]
     for day in days:
         if "file_problem" in day:
             lines.append(f"  {day['date']}  {day['source_file']}: {day['file_problem']} (under either contract)")
+        elif day.get("not_taken_in"):
+            lines.append(f"  {day['date']}  {day['source_file']}: no run has taken this file in (`keel run --date {day['date']}`)")
         elif day["now"] != day["after"]:
             lines.append(f"  {day['date']}  {day['source_file']}  now: {_fates_text(day['now'])}; after: {_fates_text(day['after'])}")
     if result["held_back_by_check"]:
@@ -372,8 +455,11 @@ def contract_flips_text(result: dict) -> str:
         lines.append("  note: no applications stored yet, so ids another day delivered first were not looked up")
     if result["days_to_run_again"]:
         commands = "; ".join(f"keel run --date {day}" for day in result["days_to_run_again"])
-        lines.append(f"  merged, run each day with rows to take in again: {commands}")
-    lines.append("nothing was changed (a dry run): merged into policies/contracts/, the contract judges the files taken in after it")
+        lines.append(f"  {'run' if result['against'] == 'recorded' else 'merged, run'} each day with rows to take in again: {commands}")
+    if result["against"] == "recorded":
+        lines.append("nothing was changed (a dry run)")
+    else:
+        lines.append("nothing was changed (a dry run): merged into policies/contracts/, the contract judges the files taken in after it")
     return "\n".join(lines)
 
 

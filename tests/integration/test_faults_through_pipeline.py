@@ -319,3 +319,12 @@ def test_a_contract_dry_run_judges_each_fault_day_as_its_run_did_and_names_the_r
     text = keel(home, "contract", "dry-run", str(candidate), "--days", "60").stdout
     assert f"keel run --date {FAULT_DAYS['unknown_category']}" in text and "nothing was changed (a dry run)" in text
     assert keel_json(home, "quarantine", "--date", FAULT_DAYS["unknown_category"])["rows"] == held, "a dry run writes nothing"
+
+    # Without a candidate: the contract in force against what each day's run recorded, which it judged itself.
+    recorded = keel_json(home, "contract", "dry-run", "--days", "60")
+    assert recorded["against"] == "recorded" and recorded["flipped"] == 0 and recorded["days_to_run_again"] == []
+    compared = [day for day in recorded["days"] if "now" in day]
+    assert {day["date"] for day in compared} >= {FAULT_DAYS[f] for f in EXPECTED if not by_day[FAULT_DAYS[f]].get("file_problem")}
+    assert [day["date"] for day in compared if day["now"] != day["after"]] == []
+    assert by_day[FAULT_DAYS["missing_required_column"]]["now"]["blocked"] is True
+    assert {day["date"]: day["now"] for day in compared}[FAULT_DAYS["missing_required_column"]]["blocked"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 
 import duckdb
 import pytest
@@ -150,6 +151,7 @@ def test_the_dry_run_judges_the_last_landed_days_of_the_candidates_source(clean,
     write_atomically(folder / landing_file_name("applications", dt.date(2026, 1, 3), "jsonl"), frame_to_bytes(clean, "jsonl"))
     with pytest.raises(ValueError, match="several files for applications on 2026-01-03"):
         dry_run(home, candidate, days=2)
+    (folder / landing_file_name("applications", dt.date(2026, 1, 3), "jsonl")).unlink()
     outcomes = tmp_path / "outcomes.yaml"
     outcomes.write_text((REPO_ROOT / "policies" / "contracts" / "outcomes.yaml").read_text())
     with pytest.raises(LookupError, match="no outcomes files in the landing folder"):
@@ -158,3 +160,29 @@ def test_the_dry_run_judges_the_last_landed_days_of_the_candidates_source(clean,
     stranger.write_text(candidate.read_text().replace("name: applications", "name: ../../etc"))
     with pytest.raises(ValueError, match="not a source keel takes in"):
         dry_run(home, stranger)
+    with pytest.raises(LookupError, match="no warehouse yet"):
+        dry_run(home, None)
+    with pytest.raises(ValueError, match="'payments' is not a source keel takes in"):
+        dry_run(home, None, source="payments")
+
+
+def test_without_a_candidate_the_contract_in_force_is_compared_with_what_the_ingest_recorded(castle_day, clean, tmp_path):
+    from keel.contract_change import recorded_in
+    from keel.ingest import ingest_file_into
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ingest_file_into(con, castle_day.path, "applications", dt.date.fromisoformat(DAY))
+    recorded = recorded_in(con, "applications", IN_FORCE.key)
+    _fates, counts = recorded(DAY, hashlib.sha256(castle_day.path.read_bytes()).hexdigest())
+    assert counts == {TAKEN_IN: 18, HELD_BACK: 2, "duplicates": 0, "blocked": False, "block_reason": None}
+    assert recorded(DAY, "another file's sha256") is None
+    same = contract_flips(IN_FORCE, IN_FORCE, [castle_day], repeats_in(con), SUITE, recorded=recorded)
+    assert (same["against"], same["flipped"], same["days"][0]["now"]) == ("recorded", 0, same["days"][0]["after"])
+    # As after a contract taking 'castle' in was merged: the day's run recorded row 2 held back, a run again takes it in.
+    merged = with_column(IN_FORCE, "home", categories=(*IN_FORCE.column("home").categories, "castle"))
+    after_merge = contract_flips(merged, merged, [castle_day], repeats_in(con), SUITE, recorded=recorded)
+    assert after_merge["flips"] == {"held_back->taken_in": 1} and after_merge["days_to_run_again"] == [DAY]
+    assert after_merge["flipped_rows"][0]["row_number"] == 2 and after_merge["changed"] == {} and after_merge["downstream"] == []
+    assert "run each day with rows to take in again: keel run --date 2026-01-03" in contract_flips_text(after_merge)
+    unrun = LandedDay("2026-01-02", write_faulty_file(clean.assign(application_date="2026-01-02"), tmp_path / "other", "2026-01-02", "renamed_column"))
+    assert contract_flips(IN_FORCE, IN_FORCE, [unrun], None, SUITE, recorded=recorded)["days"][0]["not_taken_in"] is True
