@@ -11,6 +11,11 @@ a flip: held back now and taken in after (a loosened check, the usual reason
 for a change: a new category, a wider range), or taken in now and held back
 after. Nothing is written: not the warehouse, not the landing folder.
 
+Once the change is merged the candidate is the contract in force, and the
+same comparison is made against what each day's run recorded (the raw rows,
+quarantine and duplicates taken in from that very file): the days a run
+again would change, and the rows it would take in.
+
 The feature mart has checks of its own downstream (the expectation suite in
 policies/expectations/): a value the candidate takes in and the suite does
 not allow would block the day at feature_expectations, so the dry run names
