@@ -90,7 +90,8 @@ class Facts:
     last_day_failed_checks: list[dict] = field(default_factory=list)  # the latest decided day's run: check, severity, description
     last_decided_day: str | None = None
     last_day_report: str | None = None  # its monitoring report, if written
-    held_back: list[dict] = field(default_factory=list)  # keel.held_back.held_back_by_day of each source
+    held_back: list[dict] = field(default_factory=list)  # keel.held_back.held_back_by_day of each source (+ taken_in_under)
+    contract_in_force: str | None = None  # the applications contract's version in policies/contracts/
     review_overdue: int = 0
     review_waiting: int = 0
     oldest_due_by: str | None = None
@@ -177,18 +178,24 @@ def held_back_to_raise(facts: Facts, waiting: list[dict]) -> list[dict]:
     ]
 
 
-def _held_back_attention(entry: dict) -> Attention:
+def _held_back_attention(entry: dict, contract_in_force: str | None = None) -> Attention:
+    """`entry`'s rows raised; a day taken in under another contract than the one in force may take them in if run again."""
     checks = ", ".join(f"{check} {rows}" for check, rows in entry["rows_by_check"].items())
     date, source = entry["date"], entry["source"]
     noun = ("application" if source == "applications" else "outcome") + ("" if entry["rows"] == 1 else "s")
     what = f"{noun} held back, " + ("without a decision" if source == "applications" else "labels monitoring lacks")
     option = "" if source == "applications" else " --source outcomes"
-    return Attention(
-        "rows_held_back",
-        f"{date}: {entry['rows']} {what} ({entry['source_file']}: {checks})",
+    resend = (
         f"`keel quarantine{option} --date {date} --export held_back.csv` gives the rows as received with their problems; "
-        "the source sends a corrected file for the day, which takes them in",
+        "the source sends a corrected file for the day, which takes them in"
     )
+    under = entry.get("taken_in_under")
+    if under and contract_in_force and under != contract_in_force:
+        resend = (
+            f"the day was taken in under contract {under} and {contract_in_force} is in force: `keel contract dry-run` shows "
+            f"whether `keel run --date {date}` takes them in now; if not, {resend}"
+        )
+    return Attention("rows_held_back", f"{date}: {entry['rows']} {what} ({entry['source_file']}: {checks})", resend)
 
 
 def _ago(seconds: float) -> str:
@@ -239,7 +246,7 @@ def needs_attention(facts: Facts) -> list[Attention]:
                     f"fix the cause (a blocked file: the source resends it), then `keel run --date {date}`",
                 )
             )
-    found += [_held_back_attention(entry) for entry in held_back_to_raise(facts, waiting)]
+    found += [_held_back_attention(entry, facts.contract_in_force) for entry in held_back_to_raise(facts, waiting)]
     for check in facts.last_day_failed_checks:
         if (check.get("severity") or "ERROR") == "ERROR":
             first_line = (check.get("description") or "").strip().splitlines()[:1]
@@ -297,8 +304,17 @@ from decisioning.decisions group by 1 order by 1
 def _no_warehouse_picture() -> dict:
     """What `_warehouse_picture` gives for a home without a warehouse (or one a run held)."""
     return {
-        "days": {}, "taken_in_from": {}, "held_back": [], "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None,
+        "days": {}, "taken_in_from": {}, "held_back": [], "taken_in_under": {},
+        "review": {"waiting": 0, "overdue": 0, "oldest_due_by": None}, "ledger": None, "monitoring": None,
     }
+
+
+# The contract version each of the given application days' decisions were taken in under (the latest batch's).
+TAKEN_IN_UNDER_SQL = """
+select ledger_day, arg_max(contract_version, batch_seq) from audit.decision_ledger
+where event_type = 'decision' and ledger_day in (select unnest(?::varchar[]))
+group by 1
+"""
 
 
 def _warehouse_picture(con, now: dt.datetime) -> dict:
@@ -322,6 +338,13 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
         rows = con.execute("select partition_date, list(distinct source_sha256) from raw.applications group by 1").fetchall()
         picture["taken_in_from"] = {day: set(sha256s) for day, sha256s in rows}
     picture["held_back"] = [entry for source in SOURCES for entry in held_back_by_day(con, source)]
+    # The contract version is read for the days it is shown for: those with applications held back, and the last decided.
+    days = sorted({e["date"] for e in picture["held_back"] if e["source"] == "applications"} | ({max(picture["days"])} if picture["days"] else set()))
+    if days and wh.table_exists(con, "audit", "decision_ledger"):
+        picture["taken_in_under"] = dict(con.execute(TAKEN_IN_UNDER_SQL, [days]).fetchall())
+        for entry in picture["held_back"]:
+            if entry["source"] == "applications":
+                entry["taken_in_under"] = picture["taken_in_under"].get(entry["date"])
     waiting = waiting_by_due(con)
     if waiting:
         due = [due_by for due_by, _cases in waiting if due_by]
@@ -442,6 +465,8 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
             facts.warehouse_read = False
     facts.decided, facts.taken_in = set(warehouse["days"]), set(warehouse["taken_in_from"])
     facts.held_back = warehouse["held_back"]
+    contract = contract_for("applications")
+    facts.contract_in_force = contract.version
     facts.last_decided_day = max(facts.decided) if facts.decided else None
     if facts.last_decided_day:
         # Where the monitoring step writes it (assets/monitoring.py).
@@ -456,7 +481,7 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
 
     known = facts.taken_in | facts.decided | {day for day in facts.day_runs if day in facts.landed}
     if known and facts.warehouse_read:
-        delivery = contract_for("applications").delivery
+        delivery = contract.delivery
         first = dt.date.fromisoformat(min(known))
         day = min(next_expected_day(sorted(known), first), latest_due_day(now, delivery))
         arrival = assess_arrival(home.landing_dir("applications"), "applications", day, now, delivery, rejected=home.landing_rejected)
@@ -470,6 +495,7 @@ def gather(home, now: dt.datetime | None = None) -> tuple[Facts, dict]:
         now=now.isoformat(timespec="seconds"),
         models=_models_picture(home),
         policy={"in_force": policy.version, "last_day_decided_under": last["policy_version"] if last else None},
+        contract={"in_force": contract.version, "last_day_taken_in_under": warehouse["taken_in_under"].get(facts.last_decided_day)},
         last_decided_day={"date": facts.last_decided_day, **last, "failed_checks": facts.last_day_failed_checks} if last else None,
         days_decided=len(facts.decided),
         days_waiting=days_waiting(facts) if facts.warehouse_read else None,

@@ -178,6 +178,12 @@ def status_lines(result: dict) -> list[str]:
     policy = result["policy"]
     under = policy["last_day_decided_under"]
     lines.append(f"  policy    {policy['in_force']} in force" + (f"; the last day was decided under {under}" if under and under != policy["in_force"] else ""))
+    contract = result["contract"]
+    under = contract["last_day_taken_in_under"]
+    lines.append(
+        f"  contract  applications {contract['in_force']} in force"
+        + (f"; the last day was taken in under {under}" if under and under != contract["in_force"] else "")
+    )
     if last:
         checks = last["failed_checks"]
         lines.append(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from keel.contracts import load_contract
 from tests.integration.helpers import keel, keel_json
 
 pytestmark = pytest.mark.integration
@@ -272,6 +273,8 @@ def test_keel_quarantine_lists_the_rows_held_back_exports_a_day_as_received_and_
 
     status = json.loads(keel(home, "status", "--json", check=False).stdout)
     assert status["held_back"] == {"applications": {"rows": listed["rows_held_back"], "days": len(held)}, "outcomes": {"rows": 1, "days": 1}}
+    in_force = load_contract(Path(__file__).parents[2] / "policies" / "contracts" / "applications.yaml").version
+    assert status["contract"] == {"in_force": in_force, "last_day_taken_in_under": in_force}
     # The last decided day is 2026-01-24: the week before it holds the last fault day and the outcome held back.
     raised = [item["message"] for item in status["attention"] if item["kind"] == "rows_held_back"]
     assert raised == [

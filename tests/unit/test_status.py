@@ -187,3 +187,16 @@ def test_rows_held_back_on_recent_days_need_a_person_older_ones_and_refused_file
     edge = dt.date(2026, 1, 2) - dt.timedelta(days=HELD_BACK_RAISED_DAYS)
     near, far = _held("applications", edge.isoformat(), 1, {"type": 1}), _held("applications", (edge - dt.timedelta(days=1)).isoformat(), 1, {"type": 1})
     assert held_back_to_raise(_facts(held_back=[far, near], last_decided_day="2026-01-02"), []) == [near]
+
+
+def test_held_back_rows_of_a_day_taken_in_under_another_contract_point_at_a_dry_run_and_a_run_again():
+    older = {**_held("applications", "2026-01-01", 1, {"allowed_values": 1}), "taken_in_under": "1.1.0"}
+    same = {**_held("applications", "2026-01-02", 1, {"allowed_values": 1}), "taken_in_under": "1.2.0"}
+    landed = {"2026-01-01": AN_HOUR_AGO, "2026-01-02": AN_HOUR_AGO}
+    facts = _facts(landed=landed, held_back=[older, same], last_decided_day="2026-01-02", contract_in_force="1.2.0")
+    first, second = [finding for finding in needs_attention(facts) if finding.kind == "rows_held_back"]
+    assert first.next_step.startswith(
+        "the day was taken in under contract 1.1.0 and 1.2.0 is in force: `keel contract dry-run` shows whether `keel run --date 2026-01-01` "
+        "takes them in now; if not, `keel quarantine --date 2026-01-01 --export held_back.csv`"
+    )
+    assert second.next_step.startswith("`keel quarantine --date 2026-01-02 --export held_back.csv`")
