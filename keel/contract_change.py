@@ -40,6 +40,7 @@ from keel.contracts.result import merge_results
 from keel.ingest import (
     DAY_COLUMN,
     INGEST_ROWS_PER_CHUNK,
+    REPEATED_APPLICATIONS_SQL,
     quarantine_rows_of_other_days,
     repeated_application_records,
     with_rows_moved_to_quarantine,
@@ -53,21 +54,9 @@ FATE_COLUMNS = ["row_number", "key", "fate", "checks", "problems"]
 # Flipped rows listed one by one (JSON and text); the counts are always whole.
 ROWS_LISTED = 20
 
-# Of the day's accepted ids, those another day's stored rows hold: the ingest
-# quarantines them after storing the day (keel.ingest.REPEATED_APPLICATIONS_SQL).
-TAKEN_IN_ON_OTHER_DAYS_SQL = """
-select a.source_file, a.source_sha256, a.source_row_number, a.application_id, a.raw_row_hash,
-       min(e.partition_date) as other_day,
-       arg_min(e.source_file, e.partition_date) as other_file,
-       arg_min(e.source_row_number, e.partition_date) as other_row
-from accepted_today a
-join raw.applications e on e.application_id = a.application_id and e.partition_date <> ?
-group by all
-order by a.source_row_number
-"""
-
 # A function that, given a day's accepted rows and the day, returns those whose
-# id another day delivered first (TAKEN_IN_ON_OTHER_DAYS_SQL's columns).
+# id another day delivered first (keel.ingest.REPEATED_APPLICATIONS_SQL's columns): the ingest quarantines
+# them after storing the day.
 RepeatsLookup = Callable[[pd.DataFrame, str], pd.DataFrame]
 
 
@@ -374,7 +363,7 @@ def repeats_in(con) -> RepeatsLookup:
     def lookup(accepted: pd.DataFrame, day: str) -> pd.DataFrame:
         con.register("accepted_today", accepted[["source_file", "source_sha256", "source_row_number", "application_id", "raw_row_hash"]])
         try:
-            return con.execute(TAKEN_IN_ON_OTHER_DAYS_SQL, [day]).df()
+            return con.execute(REPEATED_APPLICATIONS_SQL.format(day_rows="accepted_today"), {"day": day}).df()
         finally:
             con.unregister("accepted_today")
 

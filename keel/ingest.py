@@ -160,15 +160,15 @@ def quarantine_rows_of_other_days(result: ContractResult, column: str, day: dt.d
     return replace(result, accepted=kept, quarantine=quarantine, counts=counts)
 
 
-# The day's stored applications whose id another day's file delivered too, with the first such day.
+# Of a day's applications (`day_rows`: a relation with the provenance columns), those whose id another
+# day's stored rows hold, with the first such day; the parameter is the day.
 REPEATED_APPLICATIONS_SQL = """
 select d.source_file, d.source_sha256, d.source_row_number, d.application_id, d.raw_row_hash,
        min(e.partition_date) as other_day,
        arg_min(e.source_file, e.partition_date) as other_file,
        arg_min(e.source_row_number, e.partition_date) as other_row
-from raw.applications d
-join raw.applications e on e.application_id = d.application_id and e.partition_date <> d.partition_date
-where d.partition_date = ?
+from {day_rows} d
+join raw.applications e on e.application_id = d.application_id and e.partition_date <> $day
 group by all
 order by d.source_row_number
 """
@@ -220,7 +220,8 @@ def quarantine_applications_received_on_other_days(con, result: ContractResult, 
     the whole day. The row stored first stands; the repeat is quarantined,
     naming the day, file and row the id came in first.
     """
-    repeats = con.execute(REPEATED_APPLICATIONS_SQL, [day]).df()
+    stored = "(select * from raw.applications where partition_date = $day)"
+    repeats = con.execute(REPEATED_APPLICATIONS_SQL.format(day_rows=stored), {"day": day}).df()
     if repeats.empty:
         return result
     con.execute(
