@@ -6,8 +6,11 @@ sensor takes in and decides again; the ledger keeps both). An outcome held
 back is a label monitoring does not have. A quarantine record whose key has
 been taken in from another delivery (the row's id repeated on another day,
 where the row stored first stands, or an outcome corrected in a later file)
-holds nothing back. Rows without a usable key are held back until the day's
-file is replaced, since nothing else can take them in.
+holds nothing back. An outcome is taken in only by a delivery of its key on
+its own day or later: the latest outcome counts, so one taken in before it
+does not stand for a correction the contract held back. Rows without a
+usable key are held back until the day's file is replaced, since nothing
+else can take them in.
 
 `keel quarantine` lists what is held back and exports a day's rows as they
 were received, each with its problems, for the source to correct; `keel
@@ -28,6 +31,11 @@ from keel.landing_zone import SOURCES
 ROW_NUMBER_COLUMN = "keel_row_number"
 PROBLEMS_COLUMN = "keel_problems"
 
+# Sources whose later delivery of a key supersedes the earlier one (an outcome corrected); an application's first stands.
+LATEST_DELIVERY_COUNTS = frozenset({"outcomes"})
+
+_DAY = "left(cast({alias}.partition_date as varchar), 10)"
+
 RECORD_COLUMNS = ("day", "source_file", "source_sha256", "row_number", "application_id", "column", "check", "value_found", "reason")
 
 
@@ -43,9 +51,10 @@ def _held_back_sql(con, source: str) -> str | None:
         return None
     # A quarantine older than the key column is matched on nothing: every record is held back.
     key = "q.application_id" if "application_id" in wh.table_columns(con, "raw", f"{source}_quarantine") else "cast(null as varchar)"
-    taken_in = f"exists (select 1 from raw.{source} r where r.application_id = {key})" if wh.table_exists(con, "raw", source) else "false"
+    since = f" and {_DAY.format(alias='r')} >= {_DAY.format(alias='q')}" if source in LATEST_DELIVERY_COUNTS else ""
+    taken_in = f"exists (select 1 from raw.{source} r where r.application_id = {key}{since})" if wh.table_exists(con, "raw", source) else "false"
     return f"""
-        select left(cast(q.partition_date as varchar), 10) as day, q.source_file, q.source_sha256, q.row_number, {key} as application_id,
+        select {_DAY.format(alias='q')} as day, q.source_file, q.source_sha256, q.row_number, {key} as application_id,
                q."column", q."check", q.value_found, q.reason
         from raw.{source}_quarantine q
         where not (coalesce({key}, '') <> '' and {taken_in})

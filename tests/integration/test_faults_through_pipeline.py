@@ -119,15 +119,22 @@ def test_a_corrected_outcome_and_one_naming_no_application(runs):
     home, _ = runs
     outcomes = home / "landing" / "outcomes"
     # The first outcome of 2026-01-08 (landed and run with the faults) settles an application of 2026-01-01, a day the demo decided.
-    application_id, _, status = (outcomes / "outcomes_2026-01-08.csv").read_text().splitlines()[1].split(",")
+    first, second = (outcomes / "outcomes_2026-01-08.csv").read_text().splitlines()[1:3]
+    application_id, _, status = first.split(",")
     flipped = "good" if status == "bad" else "bad"
     keel_json(home, "land", "--date", "2026-01-22")
     later = outcomes / "outcomes_2026-01-22.csv"
     delivered = later.read_text().splitlines()
-    later.write_text("\n".join([*delivered, f"{application_id},2026-01-22,{flipped}", "A999999,2026-01-22,bad"]) + "\n")
+    # The second outcome of 2026-01-08 is corrected too, with a status the contract does not know.
+    miscorrected = second.split(",")[0]
+    later.write_text("\n".join([*delivered, f"{application_id},2026-01-22,{flipped}", "A999999,2026-01-22,bad", f"{miscorrected},2026-01-22,Late"]) + "\n")
     completed = keel(home, "run", "--date", "2026-01-22", "--json", check=False)
     summary = json.loads(completed.stdout)
     assert summary["success"], summary["failure"]
+    assert summary["outcomes_quarantined_by_reason"] == {"allowed_values": 1}
+    # Its outcome of 2026-01-08 was taken in, but that is not the correction: the correction is held back, for the source to resend.
+    [held] = keel_json(home, "quarantine", "--source", "outcomes", "--date", "2026-01-22")["rows"]
+    assert (held["application_id"], held["row_number"]) == (miscorrected, len(delivered) + 2)
     (check,) = [c for c in summary["failed_checks"] if c["check"] == "raw_outcomes:outcomes_name_received_applications"]
     assert check["severity"] == "WARN"
     # Besides the made-up id, an outcome of 2026-01-15 whose application the truncated_file fault quarantined.
@@ -269,16 +276,19 @@ def test_keel_quarantine_lists_the_rows_held_back_exports_a_day_as_received_and_
     assert written[1][-1].startswith("age (type): ") and "'abc'" in written[1][-1] and written[2][-1].startswith("income (type): ")
 
     outcomes = keel_json(home, "quarantine", "--source", "outcomes")
-    assert [(e["date"], e["rows"], e["rows_by_check"]) for e in outcomes["days"]] == [("2026-01-23", 1, {"allowed_values": 1})]
+    assert [(e["date"], e["rows"], e["rows_by_check"]) for e in outcomes["days"]] == [
+        ("2026-01-22", 1, {"allowed_values": 1}), ("2026-01-23", 1, {"allowed_values": 1})
+    ]
 
     status = json.loads(keel(home, "status", "--json", check=False).stdout)
-    assert status["held_back"] == {"applications": {"rows": listed["rows_held_back"], "days": len(held)}, "outcomes": {"rows": 1, "days": 1}}
+    assert status["held_back"] == {"applications": {"rows": listed["rows_held_back"], "days": len(held)}, "outcomes": {"rows": 2, "days": 2}}
     in_force = load_contract(Path(__file__).parents[2] / "policies" / "contracts" / "applications.yaml").version
     assert status["contract"] == {"in_force": in_force, "last_day_taken_in_under": in_force}
-    # The last decided day is 2026-01-24: the week before it holds the last fault day and the outcome held back.
+    # The last decided day is 2026-01-24: the week before it holds the last fault day and the outcomes held back.
     raised = [item["message"] for item in status["attention"] if item["kind"] == "rows_held_back"]
     assert raised == [
         f"{FAULT_DAYS['non_utf8_bytes']}: 1 application held back, without a decision (applications_{FAULT_DAYS['non_utf8_bytes']}.csv: not_utf8 1)",
+        "2026-01-22: 1 outcome held back, labels monitoring lacks (outcomes_2026-01-22.csv: allowed_values 1)",
         "2026-01-23: 1 outcome held back, labels monitoring lacks (outcomes_2026-01-23.csv: allowed_values 1)",
     ]
 

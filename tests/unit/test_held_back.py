@@ -136,6 +136,22 @@ def test_a_damaged_row_is_exported_without_the_readers_marks_and_a_replaced_file
     assert pd.api.types.is_integer_dtype(exported[ROW_NUMBER_COLUMN])
 
 
+def test_an_outcome_correction_held_back_is_not_stood_for_by_the_outcome_it_corrects(con):
+    """The latest outcome counts: one taken in before a quarantined correction does not take the correction in."""
+    con.execute(QUARANTINE.replace("applications_quarantine", "outcomes_quarantine"))
+    con.execute("create table raw.outcomes (application_id varchar, partition_date varchar)")
+    con.execute("insert into raw.outcomes values ('A000001', '2026-01-01'), ('A000002', '2026-01-01'), ('A000002', '2026-01-07')")
+    con.executemany(
+        "insert into raw.outcomes_quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(f"outcomes_{day}.csv", "s", row, key, "status", "allowed_values", "Late", "r", "h", day, "outcomes")
+         for day, row, key in [("2026-01-05", 1, "A000001"), ("2026-01-05", 2, "A000002"), ("2026-01-05", 3, "A000003")]],
+    )
+    # A000001's outcome of 2026-01-01 does not stand for its correction; A000002 was corrected again on 2026-01-07.
+    assert list(held_back_records(con, "outcomes")["application_id"]) == ["A000001", "A000003"]
+    con.execute("insert into raw.outcomes values ('A000001', '2026-01-05'), ('A000003', '2026-01-06')")
+    assert held_back_records(con, "outcomes").empty
+
+
 def test_a_landing_file_name_from_the_quarantine_is_checked_before_it_reaches_a_path(tmp_path):
     home = KeelHome(tmp_path / "home")
     assert landing_path(home, "applications", "applications_2026-01-01.csv") == home.landing_dir("applications") / "applications_2026-01-01.csv"
