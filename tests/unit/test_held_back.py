@@ -4,21 +4,19 @@ import csv
 import hashlib
 
 import duckdb
-import pandas as pd
 import pytest
 
 from keel.held_back import (
     PROBLEMS_COLUMN,
     ROW_NUMBER_COLUMN,
     HeldBackFileError,
-    export_rows,
     held_back_by_day,
     held_back_records,
     landing_path,
     rows_with_problems,
+    write_export,
 )
 from keel.home import KeelHome
-from keel.landing import read_landing_file
 
 QUARANTINE = """
 create table raw.applications_quarantine (
@@ -99,41 +97,55 @@ def test_records_become_rows_with_their_problems(con):
     assert rows[1]["problems"][1] == {"column": "time", "check": "range", "value_found": "0", "reason": "row 5: time range"}
 
 
-def _landing(tmp_path, text: str):
-    path = tmp_path / "applications_2026-01-01.csv"
+def _export_home(tmp_path, text: str, records: list[tuple], sha: str | None = None):
+    """A home whose landing folder holds `text` as the 2026-01-01 applications file, and a quarantine of `records`
+    (row, column, check, reason) naming that file by `sha` (its own sha256 unless given)."""
+    home = KeelHome(tmp_path / "home")
+    path = home.landing_dir("applications") / "applications_2026-01-01.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    return read_landing_file(path), hashlib.sha256(text.encode()).hexdigest()
-
-
-def _row(number, sha, *problems):
-    return {"date": "2026-01-01", "source_file": "applications_2026-01-01.csv", "source_sha256": sha, "row_number": number, "application_id": None,
-            "problems": [{"column": c, "check": k, "value_found": None, "reason": r} for c, k, r in problems]}
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute(QUARANTINE)
+    sha = sha or hashlib.sha256(text.encode()).hexdigest()
+    con.executemany(
+        "insert into raw.applications_quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [("applications_2026-01-01.csv", sha, row, None, column, check, "x", reason, "h", "2026-01-01", "applications")
+         for row, column, check, reason in records],
+    )
+    return home, con, path
 
 
 def test_an_export_gives_the_rows_exactly_as_received_each_with_its_problems(tmp_path):
-    text = "application_id,age,home\nA000001,30,rent\nA000002,abc,owner\nA000003, 007 ,rent\nA000004,150,castle\n"
-    landing, sha = _landing(tmp_path, text)
-    rows = [_row(2, sha, ("age", "type", "expected a whole number, found 'abc'")), _row(4, sha, ("age", "range", "r1"), ("home", "allowed_values", "r2"))]
-    exported = export_rows(landing, rows)
-    assert list(exported.columns) == [ROW_NUMBER_COLUMN, "application_id", "age", "home", PROBLEMS_COLUMN]
-    out = tmp_path / "held.csv"
-    exported.to_csv(out, index=False)
-    with out.open() as file, (tmp_path / "applications_2026-01-01.csv").open() as landed:
-        written, received = list(csv.reader(file)), list(csv.reader(landed))
-    assert [line[1:-1] for line in written] == [received[0], received[2], received[4]]
+    text = "application_id,age,home\nA000001,30,rent\nA000002,abc,\nA000003, 007 ,rent\nA000004,150,castle\n"
+    records = [(2, "age", "type", "expected a whole number, found 'abc'"), (4, "home", "allowed_values", "r2"), (4, "age", "range", "r1")]
+    home, con, landed = _export_home(tmp_path, text, records)
+    out = tmp_path / "out" / "held.csv"
+    exported = write_export(home, con, "applications", "2026-01-01", out)
+    assert (exported.path, exported.rows, exported.files) == (out, 2, ["applications_2026-01-01.csv"])
+    with out.open() as file, landed.open() as source:
+        written, received = list(csv.reader(file)), list(csv.reader(source))
+    assert written[0] == [ROW_NUMBER_COLUMN, "application_id", "age", "home", PROBLEMS_COLUMN]
+    assert [line[0] for line in written[1:]] == ["2", "4"]
+    assert [line[1:-1] for line in written] == [received[0], received[2], received[4]], "the rows as the source sent them, an empty cell too"
+    # A row's problems in one cell, by column and check, whatever order the quarantine holds them in.
     assert [line[-1] for line in written[1:]] == ["age (type): expected a whole number, found 'abc'", "age (range): r1; home (allowed_values): r2"]
+    assert write_export(home, con, "applications", "2026-01-02", tmp_path / "none.csv").rows == 0
 
 
 def test_a_damaged_row_is_exported_without_the_readers_marks_and_a_replaced_file_is_refused(tmp_path):
-    landing, sha = _landing(tmp_path, "application_id,age,home\nA000001,30,rent\nA000002,4")  # cut off in its last row
-    exported = export_rows(landing, [_row(2, sha, (None, "truncated_row", "cut"))])
-    assert list(exported.columns) == [ROW_NUMBER_COLUMN, "application_id", "age", "home", PROBLEMS_COLUMN]
-    assert exported.loc[0, PROBLEMS_COLUMN] == "row (truncated_row): cut"
+    text = "application_id,age,home\nA000001,30,rent\nA000002,4"  # cut off in its last row
+    home, con, _ = _export_home(tmp_path, text, [(2, None, "truncated_row", "cut")])
+    out = tmp_path / "held.csv"
+    write_export(home, con, "applications", "2026-01-01", out)
+    assert out.read_text().splitlines() == [f"{ROW_NUMBER_COLUMN},application_id,age,home,{PROBLEMS_COLUMN}", "2,A000002,4,,row (truncated_row): cut"]
+    replaced, con, _ = _export_home(tmp_path / "replaced", text, [(2, None, "truncated_row", "cut")], sha="another")
     with pytest.raises(HeldBackFileError, match=r"applications_2026-01-01\.csv: its sha256 is .* the file was replaced since"):
-        export_rows(landing, [_row(2, "another", (None, "truncated_row", "cut"))])
-    with pytest.raises(HeldBackFileError, match=r"rows \[7\] are not in the file"):
-        export_rows(landing, [_row(7, sha, ("age", "type", "r"))])
-    assert pd.api.types.is_integer_dtype(exported[ROW_NUMBER_COLUMN])
+        write_export(replaced, con, "applications", "2026-01-01", tmp_path / "refused.csv")
+    unknown, con, _ = _export_home(tmp_path / "unknown", text, [(7, "age", "type", "r"), (2, None, "truncated_row", "cut")])
+    with pytest.raises(HeldBackFileError, match=r"applications_2026-01-01\.csv: rows \[7\] are not in the file"):
+        write_export(unknown, con, "applications", "2026-01-01", tmp_path / "refused.csv")
+    assert not (tmp_path / "refused.csv").exists()
 
 
 def test_an_outcome_correction_held_back_is_not_stood_for_by_the_outcome_it_corrects(con):
