@@ -448,8 +448,8 @@ def contract_flips_text(result: dict) -> str:
     if not result["other_days_checked"]:
         lines.append("  note: no applications stored yet, so ids another day delivered first were not looked up")
     if result["days_to_run_again"]:
-        commands = "; ".join(f"keel run --date {day}" for day in result["days_to_run_again"])
-        lines.append(f"  {'run' if result['against'] == 'recorded' else 'merged, run'} each day with rows to take in again: {commands}")
+        command = "keel run " + " ".join(f"--date {day}" for day in result["days_to_run_again"])
+        lines.append(f"  {'run' if result['against'] == 'recorded' else 'merged, run'} each day with rows to take in again: {command}")
     if result["against"] == "recorded":
         lines.append("nothing was changed (a dry run)")
     else:

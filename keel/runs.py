@@ -127,27 +127,35 @@ def summarize_day(day: str, outcome: RunOutcome) -> DaySummary:
     return summary
 
 
+def job_for_day(home: KeelHome, day: dt.date) -> str:
+    """The job that takes `day` in: the daily job when its applications landed, the outcomes job when only outcomes did.
+
+    Raises KeelError, saying what to deliver and where, when nothing landed for the day.
+    """
+    if find_landing_file(home.landing_dir("applications"), "applications", day) is not None:
+        return DAILY_JOB
+    if find_landing_file(home.landing_dir("outcomes"), "outcomes", day) is not None:
+        # Only outcomes landed (a day with no applications, or after the last one): take them in.
+        return OUTCOMES_JOB
+    first_file = not any(home.landing_dir("applications").glob("applications_*"))
+    rejected = rejected_for_day(home.landing_rejected, "applications", day)
+    told = (f"{rejected}; " if rejected else "") + how_to_deliver(home, day, demo_history=first_file)
+    raise KeelError(f"nothing has landed in {home.landing} yet: {told}" if first_file else f"no applications file has landed for {day}: {told}")
+
+
 def run_day(home: KeelHome, day: dt.date, executor: str = "in_process", on_step: StepProgress | None = None) -> DaySummary:
     """Ingest, score, decide and queue one day through Dagster (plus the day's outcomes, if any landed).
 
     `on_step` is told each step as the run starts it (keel.orchestrate.StepProgress).
     """
-    applications = find_landing_file(home.landing_dir("applications"), "applications", day)
-    if applications is None and find_landing_file(home.landing_dir("outcomes"), "outcomes", day) is not None:
-        # Only outcomes landed (a day with no applications, or after the last one): take them in.
-        outcome = execute(OUTCOMES_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"}, on_step=on_step)
-        summary = summarize_day(day.isoformat(), outcome)
+    job = job_for_day(home, day)
+    # The daily job takes in the day's outcomes (if any landed) with its decisions.
+    outcome = execute(job, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"}, on_step=on_step)
+    summary = summarize_day(day.isoformat(), outcome)
+    if job == OUTCOMES_JOB:
         summary.outcomes_only = True
         summary.applications_rejected = rejected_for_day(home.landing_rejected, "applications", day)
-        return summary
-    if applications is None:
-        first_file = not any(home.landing_dir("applications").glob("applications_*"))
-        rejected = rejected_for_day(home.landing_rejected, "applications", day)
-        told = (f"{rejected}; " if rejected else "") + how_to_deliver(home, day, demo_history=first_file)
-        raise KeelError(f"nothing has landed in {home.landing} yet: {told}" if first_file else f"no applications file has landed for {day}: {told}")
-    # The whole daily job: the day's outcomes (if any landed) and its decisions.
-    outcome = execute(DAILY_JOB, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"}, on_step=on_step)
-    return summarize_day(day.isoformat(), outcome)
+    return summary
 
 
 def how_to_deliver(home: KeelHome, day: dt.date, demo_history: bool = False) -> str:

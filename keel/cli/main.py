@@ -134,18 +134,34 @@ def land(
 @app.command()
 @one_line_errors
 def run(
-    date: str = typer.Option(..., "--date", help="Day to run, YYYY-MM-DD."),
+    dates: list[str] = typer.Option(..., "--date", help="Day to run, YYYY-MM-DD; --date again for more days, run oldest first."),
     executor: str = typer.Option("in_process", "--executor", help="in_process (fast) or multiprocess (one process per step)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Ingest, score, decide and queue one day through Dagster (a day with only outcomes: take them in); runs show in the UI."""
-    from keel.runs import run_day
+    """Ingest, score, decide and queue a day through Dagster (a day with only outcomes: take them in); runs show in the UI."""
+    from keel.runs import job_for_day, run_day, sum_days
 
-    day = _date(date)
-    with run_progress(day.isoformat(), shown=not json_out) as on_step:
-        summary = run_day(_home(), day, executor=executor, on_step=on_step).to_dict()
-    emit_json(summary) if json_out else _print_day(summary)
-    if summary["blocked"] or not summary["success"]:
+    home = _home()
+    days = sorted({_date(date) for date in dates})
+    if len(days) == 1:
+        with run_progress(days[0].isoformat(), shown=not json_out) as on_step:
+            summary = run_day(home, days[0], executor=executor, on_step=on_step).to_dict()
+        emit_json(summary) if json_out else _print_day(summary)
+        if summary["blocked"] or not summary["success"]:
+            raise typer.Exit(1)
+        return
+    # Every day is checked before the first runs: a mistyped date must not leave the list half run.
+    for day in days:
+        job_for_day(home, day)
+    summaries = []
+    for number, day in enumerate(days, start=1):
+        with run_progress(f"{day} ({number} of {len(days)})", shown=not json_out) as on_step:
+            summaries.append(run_day(home, day, executor=executor, on_step=on_step))
+        if not json_out:
+            _print_day(summaries[-1].to_dict())
+    result = {**sum_days(summaries), "success": all(d.success for d in summaries), "failed_days": [d.date for d in summaries if not d.success]}
+    emit_json(result) if json_out else typer.echo(total_line(result))
+    if result["blocked_days"] or not result["success"]:
         raise typer.Exit(1)
 
 
