@@ -222,6 +222,11 @@ RESEND_THE_FILE = "ask the source to resend the file; the landing sensor takes t
 RUN_THE_JOB_AGAIN = "open the run in the UI; run the job again once fixed"
 
 
+def run_days_command(days: Iterable[str]) -> str:
+    """The one `keel run` command that runs `days` (YYYY-MM-DD), each its own run, oldest first."""
+    return "keel run " + " ".join(f"--date {day}" for day in sorted(set(days)))
+
+
 def run_the_day_again(day: str) -> str:
     return f"fix the cause, then `keel run --date {day}`"
 

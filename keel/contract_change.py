@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from keel.alerts import run_days_command
 from keel.contracts import Contract, ContractResult
 from keel.contracts.apply import ContractChunks
 from keel.contracts.checks import AMBIGUOUS_COLUMN, INCOMPATIBLE_TYPE, MISSING_REQUIRED_COLUMN
@@ -448,7 +449,7 @@ def contract_flips_text(result: dict) -> str:
     if not result["other_days_checked"]:
         lines.append("  note: no applications stored yet, so ids another day delivered first were not looked up")
     if result["days_to_run_again"]:
-        command = "keel run " + " ".join(f"--date {day}" for day in result["days_to_run_again"])
+        command = run_days_command(result["days_to_run_again"])
         lines.append(f"  {'run' if result['against'] == 'recorded' else 'merged, run'} each day with rows to take in again: {command}")
     if result["against"] == "recorded":
         lines.append("nothing was changed (a dry run)")

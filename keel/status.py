@@ -39,6 +39,8 @@ UNDECIDED = "undecided"  # taken in, or its latest run succeeded, and nothing de
 RELANDING = "relanding"  # a file with other content landed moments ago; the landing sensor will decide it again
 CHANGED = "changed"  # a file with other content landed after its latest run started, and no run has taken it in
 RERUN_FAILED = "rerun_failed"  # its latest run failed (or its resent file was blocked)
+# The states whose next step is a run of the day, nothing to fix first.
+RUN_IS_NEXT = (NOT_STARTED, UNDECIDED, CHANGED)
 
 # The job Dagster's UI runs when assets are materialized from their pages (Dagster's IMPLICIT_ASSET_JOB_NAME):
 # a day's assets materialized there count as that day's run, as the daily job's do.

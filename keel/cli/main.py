@@ -184,6 +184,9 @@ def status(json_out: bool = JSON_OPTION) -> None:
 
 def status_lines(result: dict) -> list[str]:
     """`keel status` as text: the picture, then what needs a person and what to do."""
+    from keel.alerts import run_days_command
+    from keel.status import RUN_IS_NEXT
+
     models, last, review, ledger = result["models"], result["last_decided_day"], result["review"], result["ledger"]
     lines = [f"keel status of {result['home']} at {result['now']}"]
     champion = models["champion"] or "none (the fallback rules decide)"
@@ -214,6 +217,8 @@ def status_lines(result: dict) -> list[str]:
         lines.append("  waiting   not known: a run holds the warehouse")
     else:
         lines.append("  waiting   " + (", ".join(f"{day['date']} ({day['state'].replace('_', ' ')})" for day in waiting) if waiting else "no landed day is waiting"))
+        if len(to_run := [day["date"] for day in waiting if day["state"] in RUN_IS_NEXT]) > 1:
+            lines.append(f"            run them in one go: `{run_days_command(to_run)}`")
     if result["source"]:
         lines.append(f"  source    {result['source']['message']}")
     oldest = f", the oldest due {review['oldest_due_by'][:16]}" if review["oldest_due_by"] else ""

@@ -1,15 +1,18 @@
 """`keel run` with several `--date`s: the days a contract change or an outage left to run, in one command.
 
 Each day is its own run, oldest first, once every day is found landed; a
-blocked day does not stop the next one.
+blocked day does not stop the next one. `keel status` gives the command.
 """
 
 import json
+import os
+import re
+import time
 
 import duckdb
 import pytest
 
-from tests.integration.helpers import instance_of, keel
+from tests.integration.helpers import instance_of, keel, keel_json
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +27,14 @@ def _decided_days(home) -> list[str]:
 
 def test_several_days_run_oldest_first_each_its_own_run_and_a_blocked_one_does_not_stop_the_next(demo_copy, monkeypatch):
     home, _ = demo_copy
+    landed_long_ago = time.time() - 600  # no daemon here: nothing took the files in ten minutes
     for day in DAYS:
-        keel(home, "land", "--date", day, *(["--fault", "missing_required_column"] if day == BLOCKED else []))
+        [path] = keel_json(home, "land", "--date", day, *(["--fault", "missing_required_column"] if day == BLOCKED else []))["files"]
+        os.utime(path, (landed_long_ago, landed_long_ago))
+    # `keel status` names each day, and the one command that runs them all.
+    status = keel(home, "status", check=False).stdout
+    [suggested] = re.findall(r"run them in one go: `([^`]+)`", status)
+    assert suggested == f"keel run --date {DAYS[0]} --date {DAYS[1]} --date {DAYS[2]}"
 
     # A day with nothing landed is named before any day runs.
     refused = keel(home, "run", "--date", DAYS[0], "--date", "2026-01-09", check=False)
@@ -47,7 +56,9 @@ def test_several_days_run_oldest_first_each_its_own_run_and_a_blocked_one_does_n
     starts = [run.start_time for run in runs]
     assert starts == sorted(starts) and len(set(result["run_ids"])) == 3, "one run per day, oldest first"
 
-    text = keel(home, "run", "--date", DAYS[2], "--date", DAYS[0])
+    # The command as `keel status` gave it, run again: the blocked day is still blocked, the others decided as before.
+    text = keel(home, *suggested.split()[1:], check=False)
+    assert text.returncode == 1
     lines = text.stdout.splitlines()
-    assert lines[0].startswith(f"{DAYS[0]}: ok  received 100") and lines[-1].startswith("total: received 200")
-    assert any(line.startswith(f"{DAYS[2]}: ok") for line in lines)
+    assert lines[0].startswith(f"{DAYS[0]}: ok  received 100") and lines[-1].startswith("total: received 300")
+    assert [line.split("  ")[0] for line in lines if line.startswith("2026")] == [f"{DAYS[0]}: ok", f"{DAYS[1]}: BLOCKED", f"{DAYS[2]}: ok"]
