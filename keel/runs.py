@@ -149,7 +149,6 @@ def run_day(home: KeelHome, day: dt.date, executor: str = "in_process", on_step:
     `on_step` is told each step as the run starts it (keel.orchestrate.StepProgress).
     """
     job = job_for_day(home, day)
-    # The daily job takes in the day's outcomes (if any landed) with its decisions.
     outcome = execute(job, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"}, on_step=on_step)
     summary = summarize_day(day.isoformat(), outcome)
     if job == OUTCOMES_JOB:
