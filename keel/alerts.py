@@ -307,6 +307,10 @@ def build_outage_alert(day: str, message: str, run_url: str | None, now: dt.date
     }
 
 
+REVIEW_OVERDUE = "review_overdue"
+WORK_THE_QUEUE = "`keel review list` (OVERDUE first by age), then `keel review decide` or a sheet through `keel review import`"
+
+
 def alert_line(alert: Mapping) -> str:
     """The alert as one log line."""
     return str(alert.get("text") or json.dumps(alert, sort_keys=True))

@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from keel.alerts import ASK_THE_SOURCE, RESEND_THE_FILE, RUN_THE_JOB_AGAIN, run_the_day_again
+from keel.alerts import ASK_THE_SOURCE, RESEND_THE_FILE, RUN_THE_JOB_AGAIN, WORK_THE_QUEUE, run_the_day_again
 
 # A file the landing sensor has not acted on yet: its 30 s interval, the
 # 10 s settle rule and the run's queueing. Past this, nothing is coming.
@@ -265,7 +265,7 @@ def needs_attention(facts: Facts) -> list[Attention]:
             Attention(
                 "overdue_review",
                 f"{facts.review_overdue} of the {facts.review_waiting} cases waiting for a reviewer are past their SLA",
-                "`keel review list` (OVERDUE first by age), then `keel review decide` or a sheet through `keel review import`",
+                WORK_THE_QUEUE,
             )
         )
     waiting_dates = {day["date"] for day in waiting}
@@ -326,7 +326,7 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
     from keel.held_back import held_back_by_day
     from keel.landing_zone import SOURCES
     from keel.policy import DECIDED_BY_FALLBACK
-    from keel.review.queue_view import due_time, overdue, waiting_by_due
+    from keel.review.queue_view import due_time, overdue, waiting_by_day
 
     picture = _no_warehouse_picture()
     if wh.table_exists(con, "decisioning", "decisions"):
@@ -347,12 +347,12 @@ def _warehouse_picture(con, now: dt.datetime) -> dict:
         for entry in picture["held_back"]:
             if entry["source"] == "applications":
                 entry["taken_in_under"] = picture["taken_in_under"].get(entry["date"])
-    waiting = waiting_by_due(con)
+    waiting = waiting_by_day(con)
     if waiting:
-        due = [due_by for due_by, _cases in waiting if due_by]
+        due = [w.due_by for w in waiting if w.due_by]
         picture["review"] = {
-            "waiting": sum(cases for _due_by, cases in waiting),
-            "overdue": sum(cases for due_by, cases in waiting if overdue(due_by, False, now)),
+            "waiting": sum(w.cases for w in waiting),
+            "overdue": sum(w.cases for w in waiting if overdue(w.due_by, False, now)),
             "oldest_due_by": min(due, key=due_time) if due else None,
         }
     if wh.table_exists(con, "audit", "ledger_batches"):

@@ -7,7 +7,7 @@ waits past its `due_by` (the policy's SLA from when it was queued).
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from keel.columns import REVIEW_TAKEN_IN_ORDER
 
@@ -49,25 +49,34 @@ def read_queue(con, day: dt.date | None = None) -> "pd.DataFrame":
     return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where), params).df()
 
 
-# The cases waiting for a reviewer, counted per due time: a day's cases are queued together, so this is a few rows
-# however long the queue.
-WAITING_BY_DUE_SQL = """
-select q.due_by, count(*) as cases
+class WaitingCases(NamedTuple):
+    """The cases of one application day still waiting for a reviewer, and when they are due."""
+
+    day: str
+    due_by: str | None
+    cases: int
+
+
+# The cases waiting for a reviewer, counted per application day and due time: a day's cases are queued together,
+# so this is a few rows however long the queue.
+WAITING_BY_DAY_SQL = """
+select cast(cast(q.application_date as date) as varchar) as day, q.due_by, count(*) as cases
 from review.review_queue q
 left join ({latest_outcomes}) o using (application_id)
 where o.decision is null
-group by q.due_by
+group by all
+order by day, q.due_by
 """
 
 
-def waiting_by_due(con) -> list[tuple[str | None, int]]:
-    """(due_by, cases) of the cases waiting for a reviewer; empty before the first queue."""
+def waiting_by_day(con) -> list[WaitingCases]:
+    """The cases waiting for a reviewer per application day and due time, oldest day first; empty before the first queue."""
     from keel import warehouse as wh
 
     if not wh.table_exists(con, "review", "review_queue"):
         return []
     outcomes = LATEST_OUTCOMES_SQL if wh.table_exists(con, "review", "review_outcomes") else NO_OUTCOMES_SQL
-    return [(due_by, int(cases)) for due_by, cases in con.execute(WAITING_BY_DUE_SQL.format(latest_outcomes=outcomes)).fetchall()]
+    return [WaitingCases(day, due_by, int(cases)) for day, due_by, cases in con.execute(WAITING_BY_DAY_SQL.format(latest_outcomes=outcomes)).fetchall()]
 
 
 def due_time(due_by: str) -> dt.datetime:

@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
 UI_DAY = "2026-01-03"
 SERVER_LOG = "keel-serve.log"
 SERVING = "Serving dagster-webserver"
+ALERT_LINE = " - keel: "  # how a sensor's alert reads in its log (keel.alerts.alert_line)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,9 @@ def test_the_server_starts_without_warnings(ui):
         time.sleep(1)
     startup = log.read_text().split(SERVING)[0]
     assert SERVING in log.read_text(), f"the webserver did not say it was serving:\n{startup[-3000:]}"
-    warnings = [line for line in startup.splitlines() if re.search(r"WARNING|Warning:", line)]
+    # An alert a sensor sends at its first tick (the demo's review cases are past their SLA) is news for the
+    # operator, logged as a warning on purpose; what this test guards against is Dagster's own noise.
+    warnings = [line for line in startup.splitlines() if re.search(r"WARNING|Warning:", line) and ALERT_LINE not in line]
     assert not warnings, "the server warned as it started:\n" + "\n".join(warnings)
 
 

@@ -1,18 +1,26 @@
-"""Told without anyone asking: a failed run and a source outage each alert once, through Dagster's own ticks.
+"""Told without anyone asking: a failed run, a source outage and review cases past their SLA each alert once, through
+Dagster's own ticks.
 
 Each sensor is evaluated as the daemon evaluates it (`evaluate_tick` over the
 home's real instance, its cursor carried from tick to tick); the failed run
 is a real `keel run` of a day whose file the contract refuses, the outage a
-real run of the freshness job over a demo home whose next day never came.
+real run of the freshness job over a demo home whose next day never came,
+the review cases the demo's own queue, due in January.
 """
+
+import subprocess
+import sys
+from collections import Counter
 
 import dagster as dg
 import pytest
 
 from keel.alerts import read_alerts
+from keel.home import KeelHome
+from sensors.review_sla import review_sla_sensor
 from sensors.run_failures import run_failure_sensor
 from sensors.source_outage import source_outage_sensor
-from tests.integration.helpers import instance_of, keel
+from tests.integration.helpers import instance_of, keel, keel_json
 
 pytestmark = pytest.mark.integration
 
@@ -73,3 +81,42 @@ def test_a_blocked_day_is_alerted_once_with_the_contracts_reason_and_what_to_do(
 
     tick(second.cursor)
     assert len(read_alerts(alerts)) == 1, "a failure is alerted once, however many ticks follow"
+
+
+def test_review_cases_past_their_sla_are_alerted_once_per_day_and_a_busy_warehouse_waits_for_the_next_tick(demo_copy, monkeypatch, tmp_path):
+    home, _ = demo_copy
+    instance = instance_of(home, monkeypatch)
+    alerts = tmp_path / "alerts.jsonl"
+    monkeypatch.setenv("KEEL_ALERT_FILE", str(alerts))
+
+    def tick(cursor):
+        return review_sla_sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+    cases = keel_json(home, "review", "list")["cases"]
+    overdue_by_day = Counter(case["application_date"] for case in cases if case["overdue"])
+    assert sorted(overdue_by_day) == ["2026-01-01", "2026-01-02", "2026-01-03"]
+
+    first = tick(None)  # the daemon's first tick over a queue already overdue: one alert for the days it finds
+    [alert] = read_alerts(alerts)
+    assert (alert["kind"], alert["incident"], alert["days"]) == ("review_overdue", "review_overdue:2026-01-01..2026-01-03", sorted(overdue_by_day))
+    assert alert["cases"] == alert["overdue_cases"] == sum(overdue_by_day.values())
+    due_by = {case["application_date"]: case["due_by"] for case in cases}
+    assert alert["details"] == [f"{day}: {count} case(s) due by {due_by[day]}" for day, count in sorted(overdue_by_day.items())]
+    assert alert["next_step"].startswith("`keel review list`") and alert["webhook"] == "not configured"
+
+    second = tick(first.cursor)
+    assert second.skip_message.endswith("3 day(s) past due alerted already") and len(read_alerts(alerts)) == 1
+
+    # A run holding the warehouse (another process writing it): the tick skips and keeps the cursor it had.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(KeelHome(home).warehouse)!r}); print('held', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        busy = tick(second.cursor)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert busy.skip_message.startswith("a run holds the warehouse") and busy.cursor == second.cursor
+    assert len(read_alerts(alerts)) == 1

@@ -23,24 +23,28 @@ def test_a_decided_case_or_one_without_a_due_time_is_never_overdue():
     assert not overdue(None, decided=False, now=NOW)
 
 
-def test_the_waiting_cases_are_counted_per_due_time_and_a_case_with_any_standing_decision_is_not_waiting():
+def test_the_waiting_cases_are_counted_per_day_and_due_time_and_a_case_with_any_standing_decision_is_not_waiting():
     import duckdb
 
-    from keel.review.queue_view import waiting_by_due
+    from keel.review.queue_view import WaitingCases, waiting_by_day
 
     con = duckdb.connect()
     con.execute("create schema review")
-    assert waiting_by_due(con) == []  # before the first queue
+    assert waiting_by_day(con) == []  # before the first queue
     con.execute(
-        "create table review.review_queue as select * from (values "
-        "('A1', '2026-01-02T06:00:00+00:00'), ('A2', '2026-01-02T06:00:00+00:00'), ('A3', '2026-01-03T06:00:00+00:00'), ('A4', null)) "
-        "t(application_id, due_by)"
+        "create table review.review_queue as select application_id, cast(application_date as date) as application_date, due_by from (values "
+        "('A1', '2026-01-01', '2026-01-02T06:00:00+00:00'), ('A2', '2026-01-01', '2026-01-02T06:00:00+00:00'), "
+        "('A3', '2026-01-02', '2026-01-03T06:00:00+00:00'), ('A4', '2026-01-02', null)) "
+        "t(application_id, application_date, due_by)"
     )
-    assert dict(waiting_by_due(con)) == {None: 1, "2026-01-02T06:00:00+00:00": 2, "2026-01-03T06:00:00+00:00": 1}
+    first_day, second_day = "2026-01-01", "2026-01-02"
+    assert waiting_by_day(con) == [
+        WaitingCases(first_day, "2026-01-02T06:00:00+00:00", 2), WaitingCases(second_day, "2026-01-03T06:00:00+00:00", 1), WaitingCases(second_day, None, 1)
+    ]
     # A2 decided, then amended: one standing decision, the case no longer waits.
     con.execute(
         "create table review.review_outcomes as select * from (values "
         "('A2', 'decline', 'mchen', 'r', 1, 'inbox-1.jsonl', 1), ('A2', 'approve', 'mchen', 'amended', 2, 'inbox-2.jsonl', 1)) "
         "t(application_id, decision, reviewer, reason, ingest_seq, source_file, line_number)"
     )
-    assert dict(waiting_by_due(con)) == {None: 1, "2026-01-02T06:00:00+00:00": 1, "2026-01-03T06:00:00+00:00": 1}
+    assert [(w.day, w.cases) for w in waiting_by_day(con)] == [(first_day, 1), (second_day, 1), (second_day, 1)]
