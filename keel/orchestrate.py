@@ -145,6 +145,16 @@ def instance_for(home: KeelHome) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home.dagster_home))
 
 
+def run_under_way(instance: dg.DagsterInstance, day: str, job_name: str | None = None) -> dg.RunRecord | None:
+    """The newest run of the day partition `day` (of `job_name`, or of any job) not finished yet: queued, starting,
+    running or being canceled."""
+    from keel.status import UNFINISHED
+
+    statuses = [dg.DagsterRunStatus(status) for status in UNFINISHED]
+    records = instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, tags={"dagster/partition": day}, statuses=statuses), limit=1)
+    return records[0] if records else None
+
+
 def load_definitions() -> dg.Definitions:
     # definitions.py sits at the repository root (workspace.yaml loads it from there).
     if str(REPO_ROOT) not in sys.path:

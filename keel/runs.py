@@ -143,12 +143,42 @@ def job_for_day(home: KeelHome, day: dt.date) -> str:
     raise KeelError(f"nothing has landed in {home.landing} yet: {told}" if first_file else f"no applications file has landed for {day}: {told}")
 
 
+def refuse_if_under_way(home: KeelHome, day: dt.date) -> None:
+    """Raise KeelError naming the run of `day` that is queued or running, if one is.
+
+    Two runs of one day would each take its file in and append its decisions
+    to the ledger, one batch per run; the landing sensor starts a day's run
+    when its file lands, so a person running the day by hand may be second.
+    """
+    from keel.audit.explain import run_link
+    from keel.orchestrate import instance_for, run_under_way
+
+    with instance_for(home) as instance:
+        record = run_under_way(instance, day.isoformat())
+    if record is None:
+        return
+    run = record.dagster_run
+    by = run.tags.get("dagster/sensor_name") or run.tags.get("dagster/schedule_name") or run.tags.get("keel/trigger") or "the UI"
+    since = dt.datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), dt.timezone.utc).isoformat(timespec="seconds")
+    raise KeelError(
+        f"{day}: run {run.run_id} of {run.job_name} is {run.status.value.lower()} (started by {by}, since {since}); "
+        f"wait for it to finish (`keel status`), or, if its process is gone, terminate it in the UI first: {run_link(run.run_id)}"
+    )
+
+
+def job_to_run(home: KeelHome, day: dt.date) -> str:
+    """job_for_day, once no run of `day` is under way (refuse_if_under_way)."""
+    job = job_for_day(home, day)
+    refuse_if_under_way(home, day)
+    return job
+
+
 def run_day(home: KeelHome, day: dt.date, executor: str = "in_process", on_step: StepProgress | None = None) -> DaySummary:
     """Ingest, score, decide and queue one day through Dagster (plus the day's outcomes, if any landed).
 
     `on_step` is told each step as the run starts it (keel.orchestrate.StepProgress).
     """
-    job = job_for_day(home, day)
+    job = job_to_run(home, day)
     outcome = execute(job, home, partition_key=day.isoformat(), executor=executor, tags={"keel/trigger": "cli"}, on_step=on_step)
     summary = summarize_day(day.isoformat(), outcome)
     if job == OUTCOMES_JOB:

@@ -13,8 +13,6 @@ from keel.pipeline import FRESHNESS_JOB
 from sensors.jobs import SOURCE_DELIVERED_CHECK, daily_decisioning_job
 from sensors.landing import run_that_loaded
 
-RUNS_UNDER_WAY = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
-
 
 @dg.schedule(
     name="daily_scoring",
@@ -42,11 +40,11 @@ def daily_scoring(context: dg.ScheduleEvaluationContext):
     if loaded_by is not None:
         status = context.instance.get_run_by_id(loaded_by).status.value
         return dg.SkipReason(f"{path.name} (sha256 {sha256[:12]}…) was already taken in by run {loaded_by} ({status}): nothing new to score")
-    under_way = context.instance.get_run_ids(
-        dg.RunsFilter(job_name=daily_decisioning_job.name, tags={"dagster/partition": day.isoformat()}, statuses=RUNS_UNDER_WAY), limit=1
-    )
-    if under_way:
-        return dg.SkipReason(f"run {under_way[0]} of {day} is queued or running: not starting another")
+    from keel.orchestrate import run_under_way  # only when a file waits: not at definition load
+
+    under_way = run_under_way(context.instance, day.isoformat(), daily_decisioning_job.name)
+    if under_way is not None:
+        return dg.SkipReason(f"run {under_way.dagster_run.run_id} of {day} is queued or running: not starting another")
     return dg.RunRequest(
         run_key=f"daily_scoring:{day.isoformat()}",
         partition_key=day.isoformat(),

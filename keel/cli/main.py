@@ -139,7 +139,7 @@ def run(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Ingest, score, decide and queue a day through Dagster (a day with only outcomes: take them in); runs show in the UI."""
-    from keel.runs import job_for_day, run_day, sum_days
+    from keel.runs import job_to_run, run_day, sum_days
 
     home = _home()
     days = sorted({_date(date) for date in dates})
@@ -150,9 +150,9 @@ def run(
         if summary["blocked"] or not summary["success"]:
             raise typer.Exit(1)
         return
-    # Every day is checked before the first runs: a mistyped date must not leave the list half run.
+    # Every day is checked before the first runs: a mistyped date or a day already running must not leave the list half run.
     for day in days:
-        job_for_day(home, day)
+        job_to_run(home, day)
     summaries = []
     for number, day in enumerate(days, start=1):
         with run_progress(f"{day} ({number} of {len(days)})", shown=not json_out) as on_step:

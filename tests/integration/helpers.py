@@ -18,14 +18,23 @@ KEEL = str(Path(sys.executable).with_name("keel"))
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def keel(home: Path, *args: str, check: bool = True, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `keel ARGS` against `home`; `env` adds variables (KEEL_ALERT_FILE, ...)."""
+def _keel_env(home: Path, env: dict | None = None) -> dict:
     env = {**os.environ, **(env or {}), "KEEL_HOME": str(home), "DAGSTER_HOME": str(Path(home) / "dagster")}
     env.pop("KEEL_WAREHOUSE", None)
-    result = subprocess.run([KEEL, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    return env
+
+
+def keel(home: Path, *args: str, check: bool = True, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `keel ARGS` against `home`; `env` adds variables (KEEL_ALERT_FILE, ...)."""
+    result = subprocess.run([KEEL, *args], env=_keel_env(home, env), capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"keel {' '.join(args)} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
     return result
+
+
+def start_keel(home: Path, *args: str) -> subprocess.Popen:
+    """Start `keel ARGS` against `home` without waiting for it (its output in `.stdout` and `.stderr`, as text)."""
+    return subprocess.Popen([KEEL, *args], env=_keel_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def keel_json(home: Path, *args: str, check: bool = True) -> dict:

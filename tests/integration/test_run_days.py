@@ -1,18 +1,24 @@
 """`keel run` with several `--date`s: the days a contract change or an outage left to run, in one command.
 
-Each day is its own run, oldest first, once every day is found landed; a
-blocked day does not stop the next one. `keel status` gives the command.
+Each day is its own run, oldest first, once every day is found landed and
+none is running already; a blocked day does not stop the next one. `keel
+status` gives the command.
 """
 
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 
+import dagster as dg
 import duckdb
 import pytest
 
-from tests.integration.helpers import instance_of, keel, keel_json
+from keel.home import KeelHome
+from keel.orchestrate import run_under_way
+from tests.integration.helpers import instance_of, keel, keel_json, start_keel
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +68,49 @@ def test_several_days_run_oldest_first_each_its_own_run_and_a_blocked_one_does_n
     lines = text.stdout.splitlines()
     assert lines[0].startswith(f"{DAYS[0]}: ok  received 100") and lines[-1].startswith("total: received 300")
     assert [line.split("  ")[0] for line in lines if line.startswith("2026")] == [f"{DAYS[0]}: ok", f"{DAYS[1]}: BLOCKED", f"{DAYS[2]}: ok"]
+
+
+def _decision_batches(home, day: str) -> int:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute("select count(*) from audit.ledger_batches where ledger_day = ? and event_type = 'decision'", [day]).fetchall()[0][0]
+
+
+def _runs_of(instance, day: str) -> list:
+    return instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": day}))
+
+
+def test_a_day_whose_run_is_under_way_is_not_run_again_beside_it(demo_copy, monkeypatch):
+    home, _ = demo_copy
+    day, other = DAYS[0], DAYS[2]  # both decided above; running one again is a rerun
+    batches_before = _decision_batches(home, day)
+    instance = instance_of(home, monkeypatch)
+    other_runs = len(_runs_of(instance, other))
+    # Another process holds the warehouse, so the first run waits at its first step, under way, as long as the test needs.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(KeelHome(home).warehouse)!r}); print('held', flush=True); time.sleep(300)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        first = start_keel(home, "run", "--date", day, "--json")
+        deadline = time.monotonic() + 120
+        while (under_way := run_under_way(instance, day)) is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert under_way is not None, "the first run did not start"
+        run_id = under_way.dagster_run.run_id
+
+        second = keel(home, "run", "--date", day, check=False)
+        assert second.returncode == 1
+        assert f"{day}: run {run_id} of daily_decisioning is started (started by cli, since " in second.stderr
+        assert f"/runs/{run_id}" in second.stderr
+        # With several days the day under way is found before any day runs.
+        several = keel(home, "run", "--date", other, "--date", day, check=False)
+        assert several.returncode == 1 and f"{day}: run {run_id} of daily_decisioning is started" in several.stderr
+        assert len(_runs_of(instance, other)) == other_runs, "no day of the list ran"
+    finally:
+        holder.kill()
+        holder.wait()
+    stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    assert json.loads(stdout)["run_ids"] == [run_id]
+    assert _decision_batches(home, day) == batches_before + 1, "one run of the day, one ledger batch"
