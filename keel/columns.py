@@ -7,8 +7,12 @@ ratios. Every module that names a column imports it from here.
 
 from __future__ import annotations
 
+import re
+
 # --- landing: applications file, as the source system sends it ---------------
 APPLICATION_ID = "application_id"
+# The contract's application id pattern: checked before an id from outside reaches a file name or a query.
+APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
 APPLICATION_DATE = "application_date"
 SOURCE_APPLICATION_COLUMNS: tuple[str, ...] = (
     APPLICATION_ID,

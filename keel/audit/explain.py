@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 import pandas as pd
 
 from keel import warehouse as wh
-from keel.columns import MODEL_FEATURES, REVIEW_TAKEN_IN_ORDER
+from keel.columns import APPLICATION_ID_PATTERN, MODEL_FEATURES, REVIEW_TAKEN_IN_ORDER
 from keel.policy.reasons import describe_reasons
 
-APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
 UI_URL_ENV = "KEEL_UI_URL"
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
@@ -12,8 +11,6 @@ import typer
 from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, run_progress
 
 review_app = typer.Typer(help="Human review: list the queue, decide, export/import spreadsheets, ingest the inbox.", no_args_is_help=True)
-# The contract's application id pattern: checked before an id reaches a file name or a query.
-APPLICATION_ID_PATTERN = re.compile(r"A[0-9]{6,9}")
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -26,93 +23,9 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _queue(home, day: dt.date | None):
-    """The review queue (of `day`, or all days) with each case's review outcome, if any."""
-    from keel import warehouse as wh
-    from keel.review.queue_view import read_queue
+    from keel.review.desk import read_queue_of
 
-    if not home.warehouse.exists():
-        fail(f"no warehouse at {home.warehouse}: run `keel demo` or `keel run --date D` first")
-    with wh.connect(home.warehouse, read_only=True) as con:
-        return read_queue(con, day)
-
-
-def _standing_review(home, application_id: str) -> str | None:
-    """The review decision that stands for a case ("decline by mchen"), whatever its day's routes are now; None if none."""
-    from keel import warehouse as wh
-    from keel.review.queue_view import LATEST_OUTCOMES_SQL
-
-    with wh.connect(home.warehouse, read_only=True) as con:
-        if not wh.table_exists(con, "review", "review_outcomes"):
-            return None
-        row = con.execute(f"select decision, reviewer from ({LATEST_OUTCOMES_SQL}) where application_id = ?", [application_id]).fetchone()
-    return f"{row[0]} by {row[1]}" if row else None
-
-
-def _explained(home, cases):
-    """`cases` with top_features: the features that pushed each score, from the model version that scored it."""
-    from keel import warehouse as wh
-    from keel.control_store import ControlStore
-    from keel.models.artifacts import ModelStore
-    from keel.review.explanations import with_explanations
-
-    with wh.connect(home.warehouse, read_only=True) as con:
-        return with_explanations(con, cases, ControlStore(home.control_store), ModelStore(home.models))
-
-
-def _waiting(home) -> dict:
-    """Decisions written to the inbox and not taken in yet, per case."""
-    from keel.review.inbox import waiting_decisions
-    from keel.review.ingest import inbox_files
-
-    return waiting_decisions(inbox_files(home.review_inbox))
-
-
-def _taken(queue, waiting: dict) -> dict[str, str]:
-    """Queued cases that cannot take another decision, with why: decided, or a decision waiting in the inbox."""
-    taken = {
-        row.application_id: f"already has a review decision ({row.decision} by {row.reviewer})"
-        for row in queue[queue["decision"].notna()].itertuples(index=False)
-    } if len(queue) else {}
-    for case, w in waiting.items():
-        taken.setdefault(
-            case,
-            f"already has a decision waiting in the inbox ({w.decision} by {w.reviewer}, {w.source_file}); "
-            "the first decision for a case is the one that counts",
-        )
-    return taken
-
-
-def _text(value) -> str | None:
-    """A cell as text; None for a missing one (None or NaN)."""
-    return None if value is None or value != value else str(value)
-
-
-def _case_record(row, now: dt.datetime, waiting: dict, policy=None) -> dict:
-    from keel.policy.reasons import describe_reasons
-    from keel.review.queue_view import overdue
-
-    in_inbox = waiting.get(row.application_id)
-    if in_inbox and _text(row.decision) and not in_inbox.amends:
-        in_inbox = None  # a second decision ingest will refuse, not one waiting to count
-    codes = json.loads(_text(row.reason_codes) or "[]")
-    return {
-        "application_id": row.application_id,
-        "application_date": str(row.application_date)[:10],
-        "p_bad": None if row.p_bad != row.p_bad else round(float(row.p_bad), 4),
-        "suggested_decision": row.suggested_decision,
-        "reason_codes": _text(row.reason_codes),
-        "reasons": [{"code": code, "text": text} for code, text in zip(codes, describe_reasons(codes, policy))],
-        "top_features": _text(row.top_features),
-        "qa_sampled": bool(row.qa_sampled),
-        "due_by": _text(row.due_by),
-        "status": "decided" if _text(row.decision) else "pending",
-        "overdue": overdue(_text(row.due_by), bool(_text(row.decision)), now),
-        "decision": _text(row.decision),
-        "reviewer": _text(row.reviewer),
-        "reason": _text(row.reason),
-        "reviewed_at": _text(row.reviewed_at),
-        "waiting_in_inbox": in_inbox._asdict() if in_inbox else None,
-    }
+    return read_queue_of(home, day)
 
 
 @review_app.command("list")
@@ -124,24 +37,10 @@ def list_cases(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """The cases waiting for a reviewer (oldest first), with score, reasons, top features and due-by time."""
-    from keel.decisioning import current_policy
-    from keel.review.queue_view import overdue
+    from keel.review.desk import list_cases as desk_cases
 
-    home = _home()
-    queue = _queue(home, _date(date))
-    now = dt.datetime.now(dt.timezone.utc)
-    pending = int(queue["decision"].isna().sum()) if len(queue) else 0
-    decided = len(queue) - pending
-    late = sum(overdue(_text(due), False, now) for due in queue.loc[queue["decision"].isna(), "due_by"]) if len(queue) else 0
-    if len(queue) and not all_cases:
-        queue = queue[queue["decision"].isna()]
-    listed = len(queue)
-    if limit is not None:
-        queue = queue.head(limit)
-    # Explanations cost a prediction per feature: computed for the cases shown, not stored for all.
-    waiting = _waiting(home)
-    policy = current_policy()
-    shown = [_case_record(row, now, waiting, policy) for row in (_explained(home, queue) if len(queue) else queue).itertuples(index=False)]
+    found = desk_cases(_home(), _date(date), all_cases=all_cases, limit=limit)
+    shown, pending, decided, late, listed = found.cases, found.pending, found.decided, found.overdue, found.listed
     if json_out:
         emit_json({"date": date, "cases": shown, "pending": pending, "decided": decided, "overdue": late})
         return
@@ -179,31 +78,10 @@ def decide(
     A case has one review decision; a reviewer who got it wrong corrects it
     with --amend, and both stay on record.
     """
-    from keel.review import REVIEW_DECISIONS, write_inbox_file
+    from keel.review.desk import write_decision
 
-    if not APPLICATION_ID_PATTERN.fullmatch(application_id):
-        fail(f"application id {application_id!r} does not look like A + 6 to 9 digits")
-    if decision not in REVIEW_DECISIONS:
-        fail(f"decision {decision!r} must be one of {', '.join(REVIEW_DECISIONS)}")
-    home = _home()
-    queue = _queue(home, None)
-    taken = _taken(queue, _waiting(home)).get(application_id)
-    if not len(queue) or application_id not in set(queue["application_id"]):
-        # A reviewer's decision stands over a day decided again without the case in review; it can still be amended.
-        standing = _standing_review(home, application_id) if amend else None
-        if standing is None:
-            fail(f"application {application_id} is not in the review queue (`keel review list` shows the cases)")
-        taken = f"already has a review decision ({standing}), which stands though its day was decided again without it in review"
-    if taken and not amend:
-        fail(f"application {application_id} {taken}; to correct it: keel review decide {application_id} {decision} --amend --reviewer ... --reason ...")
-    if amend and not taken:
-        fail(f"application {application_id} has no review decision to amend; decide it without --amend")
-    now = dt.datetime.now(dt.timezone.utc)
-    record = {"application_id": application_id, "decision": decision, "reviewer": reviewer, "reason": reason, "reviewed_at": now.isoformat()}
-    if amend:
-        record["amends"] = True
-    # Named by time: files that arrive within the file system's clock tick are taken in by name.
-    path = write_inbox_file([record], home.review_inbox, f"decision-{application_id}-{now:%Y%m%dT%H%M%S%f}{'-amendment' * amend}.jsonl")
+    written = write_decision(_home(), application_id, decision, reviewer, reason, amend=amend)
+    record, path = written.record, written.inbox_file
     if json_out:
         emit_json({**record, "amends": amend, "inbox_file": str(path)})
     else:
@@ -221,13 +99,14 @@ def export(
     """Write the day's pending cases as a CSV for reviewers who work in spreadsheets (fill decision, reviewer, reason)."""
     from keel.decisioning import current_policy
     from keel.review import export_queue_csv
+    from keel.review.desk import explained, taken_cases, waiting_in_inbox
 
     home = _home()
     queue = _queue(home, _date(date))
-    taken = _taken(queue, _waiting(home))
+    taken = taken_cases(queue, waiting_in_inbox(home))
     pending = queue[~queue["application_id"].isin(list(taken))] if len(queue) else queue
     waiting = len(queue) - len(pending) - (int(queue["decision"].notna().sum()) if len(queue) else 0)
-    pending = _explained(home, pending) if len(pending) else pending
+    pending = explained(home, pending) if len(pending) else pending
     path = export_queue_csv(pending.drop(columns=["decision", "reviewer", "reason", "reviewed_at"], errors="ignore"), out, current_policy())
     if json_out:
         emit_json({"date": date, "out": str(path), "cases": len(pending), "waiting_in_inbox": waiting})
@@ -244,11 +123,12 @@ def import_csv(
 ) -> None:
     """Turn the filled rows of a review sheet into an inbox file (rows without a decision are skipped)."""
     from keel.review import import_review_csv, write_inbox_file
+    from keel.review.desk import taken_cases, waiting_in_inbox
 
     home = _home()
     queue = _queue(home, None)
     queued = set(queue["application_id"]) if len(queue) else set()
-    taken = _taken(queue, _waiting(home))
+    taken = taken_cases(queue, waiting_in_inbox(home))
     decisions = import_review_csv(path, why_not=lambda case: taken.get(case) if case in queued else "not in the review queue")
     if not decisions:
         fail(f"{path}: no row has a decision filled in; nothing imported")

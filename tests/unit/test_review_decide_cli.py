@@ -71,3 +71,10 @@ def test_what_is_refused_at_once(home, args, refusal):
     result = _decide(*args)
     assert result.exit_code == 1 and refusal in result.output
     assert not list((home / "review" / "inbox").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize(("reviewer", "reason", "refusal"), [("lee", "  ", "reason is empty"), ("", "payslip seen", "reviewer is empty")])
+def test_a_decision_without_a_reviewer_or_a_reason_is_refused_before_it_reaches_the_inbox(home, reviewer, reason, refusal):
+    result = CliRunner().invoke(review_app, ["decide", "A000003", "approve", "--reviewer", reviewer, "--reason", reason])
+    assert result.exit_code == 1 and f"application A000003: {refusal}" in result.output
+    assert not list((home / "review" / "inbox").glob("*.jsonl"))
