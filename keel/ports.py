@@ -10,7 +10,7 @@ class PortInUse(ValueError):
     """Another process (often an earlier `keel serve` or `dagster dev`) already listens on the address."""
 
 
-def ensure_port_free(host: str, port: int) -> None:
+def ensure_port_free(host: str, port: int, served_by: str = "keel serve") -> None:
     """Raise PortInUse, saying what to do, when `host:port` cannot be bound; return when it can.
 
     Bound as the web server binds (SO_REUSEADDR), so a port an earlier server
@@ -26,9 +26,11 @@ def ensure_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
+                the_ui = served_by == "keel serve"
+                earlier = "`keel serve`, `make run` or `dagster dev`" if the_ui else f"`{served_by}`"
+                elsewhere = f"`{served_by} --port {port + 1}`" + (f", `make run PORT={port + 1}`" if the_ui else "")
                 raise PortInUse(
-                    f"{host}:{port} is already in use (an earlier `keel serve`, `make run` or `dagster dev`?): "
-                    f"stop it, or serve on another port (`keel serve --port {port + 1}`, `make run PORT={port + 1}`)"
+                    f"{host}:{port} is already in use (an earlier {earlier}?): stop it, or serve on another port ({elsewhere})"
                 ) from None
             if error.errno == errno.EADDRNOTAVAIL:
                 raise PortInUse(f"cannot serve on {host}:{port}: {host} is not an address of this machine") from None

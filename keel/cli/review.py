@@ -10,7 +10,9 @@ import typer
 
 from keel.cli.output import JSON_OPTION, emit_json, fail, keel_home as _home, one_line_errors, run_progress
 
-review_app = typer.Typer(help="Human review: list the queue, decide, export/import spreadsheets, ingest the inbox.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Human review: list the queue, decide, export/import spreadsheets, ingest the inbox, serve the review page.", no_args_is_help=True
+)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -178,3 +180,22 @@ def ingest(json_out: bool = JSON_OPTION) -> None:
         )
     if not outcome.success:
         raise typer.Exit(1)
+
+
+@review_app.command("serve")
+@one_line_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; keep 127.0.0.1 unless you put auth in front."),
+    port: int = typer.Option(3001, "--port", help="Port of the review page (http://HOST:PORT)."),
+) -> None:
+    """Serve the review page: the queue in a browser, each case approved or declined with a reason into the inbox."""
+    import uvicorn
+
+    from keel.ports import ensure_port_free
+    from keel.web.review_page import review_page_app
+
+    ensure_port_free(host, port, served_by="keel review serve")
+    home = _home()
+    app = review_page_app(home, host)
+    typer.echo(f"Review page on http://{host}:{port} (KEEL_HOME={home.root}); decisions go to {home.review_inbox}")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)

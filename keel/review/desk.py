@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keel.columns import APPLICATION_ID_PATTERN
+from keel.warehouse import LOCK_WAIT_SECONDS
 
 if TYPE_CHECKING:  # the CLI imports this module only when a review command runs; pandas with it
     import pandas as pd
@@ -27,14 +28,17 @@ class ReviewRefused(ValueError):
     """A decision the desk will not write, with the reason a reviewer reads."""
 
 
-def read_queue_of(home: KeelHome, day: dt.date | None) -> pd.DataFrame:
-    """The review queue (of `day`, or all days) with each case's review outcome, if any."""
+def read_queue_of(home: KeelHome, day: dt.date | None, wait_seconds: float = LOCK_WAIT_SECONDS) -> pd.DataFrame:
+    """The review queue (of `day`, or all days) with each case's review outcome, if any.
+
+    `wait_seconds`: how long to wait for a run holding the warehouse (keel.warehouse.WarehouseBusy after).
+    """
     from keel import warehouse as wh
     from keel.review.queue_view import read_queue
 
     if not home.warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {home.warehouse}: run `keel demo` or `keel run --date D` first")
-    with wh.connect(home.warehouse, read_only=True) as con:
+    with wh.connect(home.warehouse, read_only=True, wait_seconds=wait_seconds) as con:
         return read_queue(con, day)
 
 
@@ -50,14 +54,14 @@ def standing_review(home: KeelHome, application_id: str) -> str | None:
     return f"{row[0]} by {row[1]}" if row else None
 
 
-def explained(home: KeelHome, cases: pd.DataFrame) -> pd.DataFrame:
+def explained(home: KeelHome, cases: pd.DataFrame, wait_seconds: float = LOCK_WAIT_SECONDS) -> pd.DataFrame:
     """`cases` with top_features: the features that pushed each score, from the model version that scored it."""
     from keel import warehouse as wh
     from keel.control_store import ControlStore
     from keel.models.artifacts import ModelStore
     from keel.review.explanations import with_explanations
 
-    with wh.connect(home.warehouse, read_only=True) as con:
+    with wh.connect(home.warehouse, read_only=True, wait_seconds=wait_seconds) as con:
         return with_explanations(con, cases, ControlStore(home.control_store), ModelStore(home.models))
 
 
@@ -129,12 +133,19 @@ class CaseList:
     listed: int  # the cases that matched, of which `cases` are the first `limit`
 
 
-def list_cases(home: KeelHome, day: dt.date | None = None, all_cases: bool = False, limit: int | None = None, now: dt.datetime | None = None) -> CaseList:
+def list_cases(
+    home: KeelHome,
+    day: dt.date | None = None,
+    all_cases: bool = False,
+    limit: int | None = None,
+    now: dt.datetime | None = None,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+) -> CaseList:
     """The pending cases (with `all_cases`, the decided ones too), oldest first, each with its reasons and top features."""
     from keel.decisioning import current_policy
     from keel.review.queue_view import overdue
 
-    queue = read_queue_of(home, day)
+    queue = read_queue_of(home, day, wait_seconds)
     now = now or dt.datetime.now(dt.timezone.utc)
     pending = int(queue["decision"].isna().sum()) if len(queue) else 0
     decided = len(queue) - pending
@@ -147,7 +158,7 @@ def list_cases(home: KeelHome, day: dt.date | None = None, all_cases: bool = Fal
     # Explanations cost a prediction per feature: computed for the cases shown, not stored for all.
     waiting = waiting_in_inbox(home)
     policy = current_policy()
-    rows = (explained(home, queue) if len(queue) else queue).itertuples(index=False)
+    rows = (explained(home, queue, wait_seconds) if len(queue) else queue).itertuples(index=False)
     return CaseList([case_record(row, now, waiting, policy) for row in rows], pending, decided, late, listed)
 
 
@@ -158,7 +169,14 @@ class DecisionWritten:
 
 
 def write_decision(
-    home: KeelHome, application_id: str, decision: str, reviewer: str, reason: str, amend: bool = False, now: dt.datetime | None = None
+    home: KeelHome,
+    application_id: str,
+    decision: str,
+    reviewer: str,
+    reason: str,
+    amend: bool = False,
+    now: dt.datetime | None = None,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
 ) -> DecisionWritten:
     """Write one review decision to the inbox as a file of its own; ReviewRefused says why not.
 
@@ -182,7 +200,7 @@ def write_decision(
         check_decision_fields(dict(record))  # the inbox's own checks (a reviewer and a reason given), before the queue is read
     except ValueError as error:
         raise ReviewRefused(f"application {application_id}: {error}") from None
-    queue = read_queue_of(home, None)
+    queue = read_queue_of(home, None, wait_seconds)
     taken = taken_cases(queue, waiting_in_inbox(home)).get(application_id)
     if not len(queue) or application_id not in set(queue["application_id"]):
         # A reviewer's decision stands over a day decided again without the case in review; it can still be amended.

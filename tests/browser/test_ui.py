@@ -23,7 +23,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.integration.helpers import free_port, keel, keel_json, start_keel_serve, wait_for_http
+from tests.integration.helpers import free_port, keel, keel_json, start_keel, start_keel_serve, wait_for_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -173,3 +173,44 @@ def test_a_person_materializes_a_day_and_audits_its_decisions(ui, browser, outpu
         page.wait_for_url(f"**/assets/{upstream}**")
         page.get_by_text("Upstream assets").first.wait_for()
     page.screenshot(path=str(output_dir / "5-lineage-back-to-raw-applications.png"))
+
+
+def test_a_reviewer_declines_a_case_on_the_review_page_and_the_daemon_takes_it_in(ui, browser, output_dir):
+    """`keel review serve` beside the UI: a reviewer fills a case's form and clicks, as in any browser.
+
+    The decision is the inbox file `keel review decide` writes; the review
+    sensor of the served daemon takes it in and the case stands decided.
+    """
+    home = ui["home"]
+    port = free_port()
+    with open(home / "review-page.log", "w") as log:
+        server = start_keel(home, "review", "serve", "--port", str(port), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/", timeout=60)
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.set_default_timeout(60_000)
+            page.goto(f"http://127.0.0.1:{port}/")
+            case = page.locator("article").first
+            case_id = case.get_attribute("id")
+            page.screenshot(path=str(output_dir / "6-review-page.png"))
+            case.locator("input[name=reviewer]").fill("ana")
+            case.locator("input[name=reason]").fill("declared income does not cover the instalment")
+            case.get_by_role("button", name="Decline").click()
+            page.locator("#done").wait_for()
+            assert page.locator("#done").inner_text().startswith(f"{case_id}: decline written to the inbox")
+            assert page.locator(f"article#{case_id} .waiting").inner_text().startswith("decline by ana waiting in the inbox")
+            # The reviewer is remembered for the next case.
+            assert page.locator("article input[name=reviewer]").first.input_value() == "ana"
+            page.screenshot(path=str(output_dir / "7-review-page-decided.png"))
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        decided = [c for c in keel_json(home, "review", "list", "--all")["cases"] if c["application_id"] == case_id and c["decision"]]
+        if decided:
+            break
+        time.sleep(5)
+    assert decided, f"the review sensor did not take {case_id}'s decision in within 240 s"
+    assert (decided[0]["decision"], decided[0]["reviewer"], decided[0]["reason"]) == ("decline", "ana", "declared income does not cover the instalment")

@@ -32,9 +32,10 @@ def keel(home: Path, *args: str, check: bool = True, timeout: int = 600, env: di
     return result
 
 
-def start_keel(home: Path, *args: str) -> subprocess.Popen:
-    """Start `keel ARGS` against `home` without waiting for it (its output in `.stdout` and `.stderr`, as text)."""
-    return subprocess.Popen([KEEL, *args], env=_keel_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_keel(home: Path, *args: str, **popen_options) -> subprocess.Popen:
+    """Start `keel ARGS` against `home` without waiting for it (by default its output in `.stdout` and `.stderr`, as text)."""
+    options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen_options}
+    return subprocess.Popen([KEEL, *args], env=_keel_env(home), **options)
 
 
 def keel_json(home: Path, *args: str, check: bool = True) -> dict:
