@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from keel.columns import APPLICATION_ID_PATTERN
 from keel.home import KeelHome
-from keel.review.desk import ReviewRefused, list_cases, write_decision
+from keel.review.desk import ReviewRefused, list_cases, waiting_in_inbox, write_decision
 from keel.warehouse import WarehouseBusy
 
 CASES_SHOWN = 50
@@ -104,6 +104,37 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
         )
         return _secured(HTMLResponse(html, status_code=status))
 
+    def case_page(application_id: str, reviewer: str) -> Response:
+        from keel import warehouse as wh
+        from keel.audit.explain import NotDecided, NotFound, explain_application
+        from keel.decisioning import current_policy
+
+        record, refused, status = None, None, 200
+        try:
+            if not APPLICATION_ID_PATTERN.fullmatch(application_id):
+                raise NotFound(f"{application_id!r} is not an application id (A + 6 to 9 digits)")
+            with wh.connect(home.warehouse, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
+                record = explain_application(con, application_id, current_policy())
+        except NotDecided as undecided:
+            # No decision stands: what became of it is the page (held back, received and not decided), or nothing is known.
+            record = undecided.record
+            status = 200 if record.get("received_undecided") or record.get("held_back") else 404
+        except (NotFound, FileNotFoundError) as problem:
+            refused, status = str(problem), 404
+        except WarehouseBusy:
+            refused, status = f"a run is writing the warehouse (waited {WAREHOUSE_WAIT_SECONDS:.0f} s): reload the page in a moment", 503
+        waiting = waiting_in_inbox(home).get(application_id) if record else None
+        pending = bool(record) and record.get("route") == "review" and record.get("final_decision") == "pending"
+        html = _templates.get_template("case.html").render(
+            application_id=application_id, case=record, refused=refused, waiting=waiting, can_decide=pending and waiting is None,
+            reviewer=reviewer, token=token, day=None,
+        )
+        return _secured(HTMLResponse(html, status_code=status))
+
+    async def show_case(request: Request) -> Response:
+        reviewer = request.cookies.get(REVIEWER_COOKIE, "")
+        return await run_in_threadpool(case_page, request.path_params["application_id"], reviewer)
+
     async def show_queue(request: Request) -> Response:
         reviewer = request.cookies.get(REVIEWER_COOKIE, "")
         try:
@@ -129,7 +160,8 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
             day = None
         try:
             await run_in_threadpool(
-                write_decision, home, application_id, decision, reviewer, form.get("reason", ""), wait_seconds=WAREHOUSE_WAIT_SECONDS
+                write_decision, home, application_id, decision, reviewer, form.get("reason", ""),
+                amend=form.get("amend") == "1", wait_seconds=WAREHOUSE_WAIT_SECONDS,
             )
         except (ReviewRefused, FileNotFoundError) as error:
             return await run_in_threadpool(page, day, reviewer, refused=str(error), status=400)
@@ -142,6 +174,10 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
         return _secured(response)
 
     return Starlette(
-        routes=[Route("/", show_queue, methods=["GET"]), Route("/decide", decide, methods=["POST"])],
+        routes=[
+            Route("/", show_queue, methods=["GET"]),
+            Route("/cases/{application_id}", show_case, methods=["GET"]),
+            Route("/decide", decide, methods=["POST"]),
+        ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=own_hosts(host))],
     )

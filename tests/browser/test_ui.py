@@ -176,7 +176,7 @@ def test_a_person_materializes_a_day_and_audits_its_decisions(ui, browser, outpu
 
 
 def test_a_reviewer_declines_a_case_on_the_review_page_and_the_daemon_takes_it_in(ui, browser, output_dir):
-    """`keel review serve` beside the UI: a reviewer fills a case's form and clicks, as in any browser.
+    """`keel review serve` beside the UI: a reviewer opens a case from the queue, fills its form and clicks.
 
     The decision is the inbox file `keel review decide` writes; the review
     sensor of the served daemon takes it in and the case stands decided.
@@ -190,18 +190,25 @@ def test_a_reviewer_declines_a_case_on_the_review_page_and_the_daemon_takes_it_i
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.set_default_timeout(60_000)
             page.goto(f"http://127.0.0.1:{port}/")
-            case = page.locator("article").first
-            case_id = case.get_attribute("id")
+            case_id = page.locator("article").first.get_attribute("id")
             page.screenshot(path=str(output_dir / "6-review-page.png"))
+            # The case's own page: the story and the application as received, and the same form.
+            page.locator(f"article#{case_id} a.id").click()
+            page.wait_for_url(f"**/cases/{case_id}")
+            assert page.locator("#story li").first.inner_text().startswith(f"{case_id} was received on")
+            assert page.locator("#raw th", has_text="income").count() == 1
+            page.screenshot(path=str(output_dir / "7-case-page.png"))
+            case = page.locator(f"article#{case_id}")
             case.locator("input[name=reviewer]").fill("ana")
             case.locator("input[name=reason]").fill("declared income does not cover the instalment")
             case.get_by_role("button", name="Decline").click()
+            page.wait_for_url("**/?done=*")
             page.locator("#done").wait_for()
             assert page.locator("#done").inner_text().startswith(f"{case_id}: decline written to the inbox")
             assert page.locator(f"article#{case_id} .waiting").inner_text().startswith("decline by ana waiting in the inbox")
             # The reviewer is remembered for the next case.
             assert page.locator("article input[name=reviewer]").first.input_value() == "ana"
-            page.screenshot(path=str(output_dir / "7-review-page-decided.png"))
+            page.screenshot(path=str(output_dir / "8-review-page-decided.png"))
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)

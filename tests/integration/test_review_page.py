@@ -79,6 +79,23 @@ def test_the_page_lists_the_oldest_pending_cases_as_keel_review_list_does(page):
     assert status == 400 and "date &#39;2026-13-40&#39; is not a date; expected YYYY-MM-DD" in bad
 
 
+def test_a_case_page_tells_the_whole_story_with_the_application_as_received(page):
+    _, _, queue = _request(page["base"] + "/")
+    case = re.search(r'<article id="(A\d+)"', queue).group(1)
+    assert f'href="/cases/{case}"' in queue
+    explained = keel_json(page["home"], "explain", case)
+    status, _, html = _request(page["base"] + f"/cases/{case}")
+    assert status == 200 and 'action="/decide"' in html and f'name="application_id" value="{case}"' in html
+    assert re.findall(r"<li>([^<]*)</li>", html)[0] == explained["story"][0]
+    raw = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]*)</td></tr>", html.split('id="raw"')[1].split("</table>")[0]))
+    assert raw["amount"] == str(explained["raw_values"]["amount"]) and raw["application_id"] == case
+    # An id that is none, or one nothing is known of, is a 404 saying so.
+    status, _, not_an_id = _request(page["base"] + "/cases/A12")
+    assert status == 404 and "&#39;A12&#39; is not an application id (A + 6 to 9 digits)" in not_an_id
+    status, _, unknown = _request(page["base"] + "/cases/A999999999")
+    assert status == 404 and "no decision is recorded for A999999999" in unknown
+
+
 def test_requests_another_site_could_make_are_refused_and_write_nothing(page):
     _, _, html = _request(page["base"] + "/")
     case = re.search(r'<article id="(A\d+)"', html).group(1)
@@ -112,6 +129,8 @@ def test_a_decision_is_refused_with_its_reason_or_written_then_taken_in_as_any_o
     status, _, after = _request(page["base"] + headers["Location"], headers={"Cookie": "keel_reviewer=lee"})
     assert status == 200 and f"{case}: decline written to the inbox" in after
     assert f"decline by lee waiting in the inbox ({written.name})" in after and 'name="reviewer" value="lee"' in after
+    _, _, case_page = _request(page["base"] + f"/cases/{case}")
+    assert f"decline by lee waiting in the inbox ({written.name})" in case_page and 'action="/decide"' not in case_page
     # A second decision for the case is refused, as on the command line.
     status, _, again = _request(page["base"] + "/decide", form={**decision, "decision": "approve", "reason": "second thoughts"})
     assert status == 400 and f"application {case} already has a decision waiting in the inbox (decline by lee" in again
@@ -121,3 +140,13 @@ def test_a_decision_is_refused_with_its_reason_or_written_then_taken_in_as_any_o
     assert (decided["decision"], decided["reviewer"], decided["reason"]) == ("decline", "lee", "income not declared, & no payslip")
     _, _, later = _request(page["base"] + "/?date=2026-01-03")
     assert f'<article id="{case}"' not in later
+
+    # The case's page now offers to correct the decision; the amendment is an inbox line of its own.
+    _, _, decided_page = _request(page["base"] + f"/cases/{case}")
+    assert "decline</strong> by lee" in decided_page and 'name="amend" value="1"' in decided_page
+    amendment = {**decision, "token": _token(decided_page), "decision": "approve", "reason": "payslip arrived", "amend": "1"}
+    assert _request(page["base"] + "/decide", form=amendment)[0] == 303
+    [amended] = _inbox_files(home)
+    assert json.loads(amended.read_text()) | {"reviewed_at": None} == {
+        "application_id": case, "decision": "approve", "reviewer": "lee", "reason": "payslip arrived", "reviewed_at": None, "amends": True
+    }
