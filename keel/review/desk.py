@@ -28,18 +28,22 @@ class ReviewRefused(ValueError):
     """A decision the desk will not write, with the reason a reviewer reads."""
 
 
-def read_queue_of(home: KeelHome, day: dt.date | None, wait_seconds: float = LOCK_WAIT_SECONDS) -> pd.DataFrame:
-    """The review queue (of `day`, or all days) with each case's review outcome, if any.
-
-    `wait_seconds`: how long to wait for a run holding the warehouse (keel.warehouse.WarehouseBusy after).
-    """
+def _warehouse(home: KeelHome, wait_seconds: float):
+    """A read-only connection to the warehouse, waiting up to `wait_seconds` for a run holding it (WarehouseBusy after)."""
     from keel import warehouse as wh
-    from keel.review.queue_view import read_queue
 
     if not home.warehouse.exists():
         raise FileNotFoundError(f"no warehouse at {home.warehouse}: run `keel demo` or `keel run --date D` first")
-    with wh.connect(home.warehouse, read_only=True, wait_seconds=wait_seconds) as con:
-        return read_queue(con, day)
+    return wh.connect(home.warehouse, read_only=True, wait_seconds=wait_seconds)
+
+
+def read_queue_of(home: KeelHome, day: dt.date | None, wait_seconds: float = LOCK_WAIT_SECONDS, **selection) -> pd.DataFrame:
+    """The review queue (of `day`, or all days) with each case's review outcome, if any; `selection` as
+    keel.review.queue_view.read_queue takes it."""
+    from keel.review.queue_view import read_queue
+
+    with _warehouse(home, wait_seconds) as con:
+        return read_queue(con, day, **selection)
 
 
 def standing_review(home: KeelHome, application_id: str) -> str | None:
@@ -54,15 +58,17 @@ def standing_review(home: KeelHome, application_id: str) -> str | None:
     return f"{row[0]} by {row[1]}" if row else None
 
 
-def explained(home: KeelHome, cases: pd.DataFrame, wait_seconds: float = LOCK_WAIT_SECONDS) -> pd.DataFrame:
-    """`cases` with top_features: the features that pushed each score, from the model version that scored it."""
-    from keel import warehouse as wh
+def explained(home: KeelHome, cases: pd.DataFrame, con=None) -> pd.DataFrame:
+    """`cases` with top_features: the features that pushed each score, from the model version that scored it
+    (read on `con`, or on a connection of its own)."""
     from keel.control_store import ControlStore
     from keel.models.artifacts import ModelStore
     from keel.review.explanations import with_explanations
 
-    with wh.connect(home.warehouse, read_only=True, wait_seconds=wait_seconds) as con:
-        return with_explanations(con, cases, ControlStore(home.control_store), ModelStore(home.models))
+    if con is None:
+        with _warehouse(home, LOCK_WAIT_SECONDS) as own:
+            return explained(home, cases, own)
+    return with_explanations(con, cases, ControlStore(home.control_store), ModelStore(home.models))
 
 
 def waiting_in_inbox(home: KeelHome) -> dict:
@@ -143,22 +149,18 @@ def list_cases(
 ) -> CaseList:
     """The pending cases (with `all_cases`, the decided ones too), oldest first, each with its reasons and top features."""
     from keel.decisioning import current_policy
-    from keel.review.queue_view import overdue
+    from keel.review.queue_view import queue_counts, read_queue
 
-    queue = read_queue_of(home, day, wait_seconds)
     now = now or dt.datetime.now(dt.timezone.utc)
-    pending = int(queue["decision"].isna().sum()) if len(queue) else 0
-    decided = len(queue) - pending
-    late = sum(overdue(cell_text(due), False, now) for due in queue.loc[queue["decision"].isna(), "due_by"]) if len(queue) else 0
-    if len(queue) and not all_cases:
-        queue = queue[queue["decision"].isna()]
-    listed = len(queue)
-    if limit is not None:
-        queue = queue.head(limit)
-    # Explanations cost a prediction per feature: computed for the cases shown, not stored for all.
+    with _warehouse(home, wait_seconds) as con:
+        pending, decided, late = queue_counts(con, day, now)
+        queue = read_queue(con, day, pending_only=not all_cases, limit=limit)
+        # Explanations cost a prediction per feature: computed for the cases shown, not stored for all.
+        queue = explained(home, queue, con) if len(queue) else queue
+    listed = pending if not all_cases else pending + decided
     waiting = waiting_in_inbox(home)
     policy = current_policy()
-    rows = (explained(home, queue, wait_seconds) if len(queue) else queue).itertuples(index=False)
+    rows = queue.itertuples(index=False)
     return CaseList([case_record(row, now, waiting, policy) for row in rows], pending, decided, late, listed)
 
 
@@ -200,7 +202,7 @@ def write_decision(
         check_decision_fields(dict(record))  # the inbox's own checks (a reviewer and a reason given), before the queue is read
     except ValueError as error:
         raise ReviewRefused(f"application {application_id}: {error}") from None
-    queue = read_queue_of(home, None, wait_seconds)
+    queue = read_queue_of(home, None, wait_seconds, application_id=application_id)
     taken = taken_cases(queue, waiting_in_inbox(home)).get(application_id)
     if not len(queue) or application_id not in set(queue["application_id"]):
         # A reviewer's decision stands over a day decided again without the case in review; it can still be amended.

@@ -22,6 +22,7 @@ from review.review_queue q
 left join ({latest_outcomes}) o using (application_id)
 {where}
 order by q.application_date, q.application_id
+{limit}
 """
 
 
@@ -36,8 +37,15 @@ NO_OUTCOMES_SQL = (
 )
 
 
-def read_queue(con, day: dt.date | None = None) -> "pd.DataFrame":
-    """The review queue (of `day`, or all days) with each case's standing review decision, if any; empty before the first queue."""
+def read_queue(
+    con, day: dt.date | None = None, pending_only: bool = False, limit: int | None = None, application_id: str | None = None
+) -> "pd.DataFrame":
+    """The review queue with each case's standing review decision, if any; empty before the first queue.
+
+    Of `day` or all days; with `pending_only`, the cases no decision stands for; the first `limit` (oldest first);
+    with `application_id`, that case only. The selection is made in the warehouse: a large day's queue is not read
+    whole to show a page of it.
+    """
     import pandas as pd
 
     from keel import warehouse as wh
@@ -45,8 +53,31 @@ def read_queue(con, day: dt.date | None = None) -> "pd.DataFrame":
     if not wh.table_exists(con, "review", "review_queue"):
         return pd.DataFrame()
     outcomes = LATEST_OUTCOMES_SQL if wh.table_exists(con, "review", "review_outcomes") else NO_OUTCOMES_SQL
-    where, params = ("where cast(q.application_date as date) = cast(? as date)", [day.isoformat()]) if day else ("", [])
-    return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where), params).df()
+    conditions, params = [], []
+    if day:
+        conditions.append("cast(q.application_date as date) = cast(? as date)")
+        params.append(day.isoformat())
+    if application_id:
+        conditions.append("q.application_id = ?")
+        params.append(application_id)
+    if pending_only:
+        conditions.append("o.decision is null")
+    where = f"where {' and '.join(conditions)}" if conditions else ""
+    limited = f"limit {int(limit)}" if limit is not None else ""
+    return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where, limit=limited), params).df()
+
+
+def queue_counts(con, day: dt.date | None, now: dt.datetime) -> tuple[int, int, int]:
+    """(pending, decided, overdue) cases of the queue of `day`, or of all days."""
+    from keel import warehouse as wh
+
+    if not wh.table_exists(con, "review", "review_queue"):
+        return 0, 0, 0
+    where, params = ("where cast(application_date as date) = cast(? as date)", [day.isoformat()]) if day else ("", [])
+    total = int(wh.fetch_one(con, f"select count(*) from review.review_queue {where}", params)[0])
+    waiting = [w for w in waiting_by_day(con) if day is None or w.day == day.isoformat()]
+    pending = sum(w.cases for w in waiting)
+    return pending, total - pending, sum(w.cases for w in waiting if overdue(w.due_by, False, now))
 
 
 class WaitingCases(NamedTuple):
