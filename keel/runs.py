@@ -150,13 +150,13 @@ def refuse_if_under_way(home: KeelHome, day: dt.date) -> None:
     to the ledger, one batch per run; the landing sensor starts a day's run
     when its file lands, so a person running the day by hand may be second.
     """
-    from keel.audit.explain import run_link
     from keel.orchestrate import instance_for, run_under_way
 
     with instance_for(home) as instance:
         record = run_under_way(instance, day.isoformat())
     if record is None:
         return
+    from keel.audit.explain import run_link  # only to refuse: not on every day's run
     run = record.dagster_run
     by = run.tags.get("dagster/sensor_name") or run.tags.get("dagster/schedule_name") or run.tags.get("keel/trigger") or "the UI"
     since = dt.datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), dt.timezone.utc).isoformat(timespec="seconds")

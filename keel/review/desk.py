@@ -37,24 +37,22 @@ def _warehouse(home: KeelHome, wait_seconds: float):
     return wh.connect(home.warehouse, read_only=True, wait_seconds=wait_seconds)
 
 
-def read_queue_of(home: KeelHome, day: dt.date | None, wait_seconds: float = LOCK_WAIT_SECONDS, **selection) -> pd.DataFrame:
-    """The review queue (of `day`, or all days) with each case's review outcome, if any; `selection` as
-    keel.review.queue_view.read_queue takes it."""
+def read_queue_of(home: KeelHome, day: dt.date | None) -> pd.DataFrame:
+    """The whole review queue (of `day`, or all days) with each case's review outcome, if any."""
     from keel.review.queue_view import read_queue
 
-    with _warehouse(home, wait_seconds) as con:
-        return read_queue(con, day, **selection)
+    with _warehouse(home, LOCK_WAIT_SECONDS) as con:
+        return read_queue(con, day)
 
 
-def standing_review(home: KeelHome, application_id: str) -> str | None:
+def standing_review(con, application_id: str) -> str | None:
     """The review decision that stands for a case ("decline by mchen"), whatever its day's routes are now; None if none."""
     from keel import warehouse as wh
     from keel.review.queue_view import LATEST_OUTCOMES_SQL
 
-    with wh.connect(home.warehouse, read_only=True) as con:
-        if not wh.table_exists(con, "review", "review_outcomes"):
-            return None
-        row = wh.fetch_one(con, f"select decision, reviewer from ({LATEST_OUTCOMES_SQL}) where application_id = ?", [application_id])
+    if not wh.table_exists(con, "review", "review_outcomes"):
+        return None
+    row = wh.fetch_one(con, f"select decision, reviewer from ({LATEST_OUTCOMES_SQL}) where application_id = ?", [application_id])
     return f"{row[0]} by {row[1]}" if row else None
 
 
@@ -189,6 +187,7 @@ def write_decision(
     """
     from keel.review import REVIEW_DECISIONS, write_inbox_file
     from keel.review.inbox import check_decision_fields
+    from keel.review.queue_view import read_queue
 
     if not APPLICATION_ID_PATTERN.fullmatch(application_id):
         raise ReviewRefused(f"application id {application_id!r} does not look like A + 6 to 9 digits")
@@ -202,11 +201,13 @@ def write_decision(
         check_decision_fields(dict(record))  # the inbox's own checks (a reviewer and a reason given), before the queue is read
     except ValueError as error:
         raise ReviewRefused(f"application {application_id}: {error}") from None
-    queue = read_queue_of(home, None, wait_seconds, application_id=application_id)
-    taken = taken_cases(queue, waiting_in_inbox(home)).get(application_id)
-    if not len(queue) or application_id not in set(queue["application_id"]):
+    with _warehouse(home, wait_seconds) as con:
+        queue = read_queue(con, None, application_id=application_id)
+        queued = bool(len(queue))
         # A reviewer's decision stands over a day decided again without the case in review; it can still be amended.
-        standing = standing_review(home, application_id) if amend else None
+        standing = standing_review(con, application_id) if amend and not queued else None
+    taken = taken_cases(queue, waiting_in_inbox(home)).get(application_id)
+    if not queued:
         if standing is None:
             raise ReviewRefused(f"application {application_id} is not in the review queue (`keel review list` shows the cases)")
         taken = f"already has a review decision ({standing}), which stands though its day was decided again without it in review"

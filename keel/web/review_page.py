@@ -49,6 +49,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+WAREHOUSE_BUSY = f"a run is writing the warehouse (waited {WAREHOUSE_WAIT_SECONDS:.0f} s)"
 STALE_FORM = "this form is not from this review page (or the page was served before a restart): reload the page and decide again"
 
 _templates = jinja2.Environment(
@@ -97,7 +98,7 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
         except FileNotFoundError as error:
             refused, status = refused or str(error), 404 if status == 200 else status
         except WarehouseBusy:
-            refused = refused or f"a run is writing the warehouse (waited {WAREHOUSE_WAIT_SECONDS:.0f} s): reload the page in a moment"
+            refused = refused or f"{WAREHOUSE_BUSY}: reload the page in a moment"
             status = 503 if status == 200 else status
         html = _templates.get_template("review_queue.html").render(
             cases=cases, counts=counts, day=day.isoformat() if day else None, reviewer=reviewer, token=token, done=done, refused=refused
@@ -122,7 +123,7 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
         except (NotFound, FileNotFoundError) as problem:
             refused, status = str(problem), 404
         except WarehouseBusy:
-            refused, status = f"a run is writing the warehouse (waited {WAREHOUSE_WAIT_SECONDS:.0f} s): reload the page in a moment", 503
+            refused, status = f"{WAREHOUSE_BUSY}: reload the page in a moment", 503
         waiting = waiting_in_inbox(home).get(application_id) if record else None
         pending = bool(record) and record.get("route") == "review" and record.get("final_decision") == "pending"
         html = _templates.get_template("case.html").render(
@@ -166,7 +167,7 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
         except (ReviewRefused, FileNotFoundError) as error:
             return await run_in_threadpool(page, day, reviewer, refused=str(error), status=400)
         except WarehouseBusy:
-            busy = f"a run is writing the warehouse (waited {WAREHOUSE_WAIT_SECONDS:.0f} s): nothing was written, decide again in a moment"
+            busy = f"{WAREHOUSE_BUSY}: nothing was written, decide again in a moment"
             return await run_in_threadpool(page, day, reviewer, refused=busy, status=503)
         query = {"done": f"{application_id}:{decision}", **({"date": day.isoformat()} if day else {})}
         response = RedirectResponse(f"/?{urlencode(query)}", status_code=303)
