@@ -98,15 +98,9 @@ def wait_for_http(url: str, timeout: float = 120) -> None:
 
 def start_keel_serve(home: Path, port: int, log, **popen_options) -> subprocess.Popen:
     """`keel serve` on 127.0.0.1:`port` against `home`, output to `log`, in a session of its own (its pid leads the process group)."""
-    env = {**os.environ, "KEEL_HOME": str(home), "DAGSTER_HOME": str(Path(home) / "dagster")}
-    return subprocess.Popen(
-        [KEEL, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        **popen_options,
+    return start_keel(
+        home, "serve", "--host", "127.0.0.1", "--port", str(port),
+        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen_options,
     )
 
 
