@@ -23,6 +23,7 @@ from dagster._core.utils import make_new_run_id
 
 from keel.forkserver import start_forkserver
 from keel.home import REPO_ROOT, KeelHome
+from keel.run_recovery import release_abandoned_runs
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -172,6 +173,7 @@ def read_run(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
     """Materializations, check results and the first failure of a finished run."""
     run = instance.get_run_by_id(run_id)
     outcome = RunOutcome(run_id=run_id, success=bool(run and run.status == dg.DagsterRunStatus.SUCCESS))
+    run_failure = last_engine_message = None
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
@@ -192,7 +194,25 @@ def read_run(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
             user = event.step_failure_data.user_failure_data
             detail = (user.description if user and user.description else None) or failure_detail(event.step_failure_data.error)
             outcome.failure = f"{event.step_key}: {detail.splitlines()[0] if detail else 'failed'}"
+        elif event.event_type == dg.DagsterEventType.RUN_FAILURE:
+            run_failure = run_failure_reason(entry.message, last_engine_message)
+        elif event.event_type == dg.DagsterEventType.ENGINE_EVENT:
+            last_engine_message = entry.message
+    if outcome.failure is None and not outcome.success:
+        outcome.failure = run_failure
     return outcome
+
+
+# What Dagster's run failure says when something outside the run marked it failed: the event before it says why.
+MARKED_FAILED_FROM_OUTSIDE = "This run has been marked as failed from outside the execution context."
+
+
+def run_failure_reason(message: str | None, engine_message_before: str | None) -> str | None:
+    """Why a run failed outside its steps, in one line: keel's reason (keel.run_recovery) or what Dagster's code
+    server saw (its worker killed by a signal), not Dagster's "marked as failed from outside"."""
+    if message == MARKED_FAILED_FROM_OUTSIDE and engine_message_before:
+        message = engine_message_before.removeprefix("[DagsterApiServer] ")
+    return message.removeprefix("keel: ") if message else None
 
 
 def failure_detail(error) -> str:
@@ -238,6 +258,8 @@ def execute(
     `on_step` is told each step as the run starts it (for a progress bar).
     """
     instance = instance_for(home)
+    # A run whose process was killed keeps the warehouse pool's slot: this run would wait for it forever.
+    release_abandoned_runs(instance)
     run_tags = dict(tags or {})
     if partition_range is not None:
         run_tags[RANGE_START_TAG], run_tags[RANGE_END_TAG] = partition_range

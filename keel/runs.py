@@ -151,8 +151,10 @@ def refuse_if_under_way(home: KeelHome, day: dt.date) -> None:
     when its file lands, so a person running the day by hand may be second.
     """
     from keel.orchestrate import instance_for, run_under_way
+    from keel.run_recovery import release_abandoned_runs
 
     with instance_for(home) as instance:
+        release_abandoned_runs(instance)  # a run whose process is gone is not under way
         record = run_under_way(instance, day.isoformat())
     if record is None:
         return
@@ -162,8 +164,17 @@ def refuse_if_under_way(home: KeelHome, day: dt.date) -> None:
     since = dt.datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), dt.timezone.utc).isoformat(timespec="seconds")
     raise KeelError(
         f"{day}: run {run.run_id} of {run.job_name} is {run.status.value.lower()} (started by {by}, since {since}); "
-        f"wait for it to finish (`keel status`), or, if its process is gone, terminate it in the UI first: {run_link(run.run_id)}"
+        f"wait for it to finish (`keel status`), or terminate it in the UI first: {run_link(run.run_id)}"
     )
+
+
+def release_abandoned(home: KeelHome) -> list[str]:
+    """Mark failed the runs whose process is gone and give back their pool slots (keel.run_recovery); a line for each."""
+    from keel.orchestrate import instance_for
+    from keel.run_recovery import release_abandoned_runs
+
+    with instance_for(home) as instance:
+        return [released.line() for released in release_abandoned_runs(instance)]
 
 
 def job_to_run(home: KeelHome, day: dt.date) -> str:

@@ -139,10 +139,12 @@ def run(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Ingest, score, decide and queue a day through Dagster (a day with only outcomes: take them in); runs show in the UI."""
-    from keel.runs import job_to_run, run_day, sum_days
+    from keel.runs import job_to_run, release_abandoned, run_day, sum_days
 
     home = _home()
     days = sorted({_date(date) for date in dates})
+    for released in release_abandoned(home):
+        typer.echo(f"keel: {released}", err=True)
     if len(days) == 1:
         with run_progress(days[0].isoformat(), shown=not json_out) as on_step:
             summary = run_day(home, days[0], executor=executor, on_step=on_step).to_dict()

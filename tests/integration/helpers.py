@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -111,3 +112,42 @@ def instance_of(home: Path, monkeypatch):
     monkeypatch.setenv("KEEL_HOME", str(home))
     monkeypatch.setenv("DAGSTER_HOME", str(Path(home) / "dagster"))
     return instance_for(KeelHome(home))
+
+
+@contextlib.contextmanager
+def warehouse_held(home: Path):
+    """Another process holds the warehouse, as a run writing it does, until the block ends: a run waits at its first step."""
+    warehouse = str(KeelHome(home).warehouse)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({warehouse!r}); print('held', flush=True); time.sleep(300)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def killed_keel_run(home: Path, day: str, instance) -> tuple[str, int]:
+    """A `keel run --date DAY` killed (SIGKILL) inside its first step, which holds the warehouse pool's slot; its run id and pid."""
+    import dagster as dg
+
+    from keel.orchestrate import run_under_way
+
+    with warehouse_held(home):
+        process = start_keel(home, "run", "--date", day)
+        deadline = time.monotonic() + 120
+        run_id = None
+        while time.monotonic() < deadline:
+            under_way = run_under_way(instance, day)
+            run_id = under_way.dagster_run.run_id if under_way else None
+            if run_id and instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START):
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"the run of {day} did not reach its first step")
+        process.kill()
+        process.wait()
+    return run_id, process.pid

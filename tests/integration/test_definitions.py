@@ -116,6 +116,7 @@ def test_drift_sensor_and_freshness_schedule_are_on_by_default(defs):
     assert defs.resolve_sensor_def("run_failure_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_sensor_def("source_outage_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_sensor_def("review_sla_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("abandoned_run_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_sensor_def("model_registry_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_schedule_def("source_freshness").default_status == dg.DefaultScheduleStatus.RUNNING
 

@@ -1,5 +1,5 @@
 """Told without anyone asking: a failed run, a source outage and review cases past their SLA each alert once, through
-Dagster's own ticks.
+Dagster's own ticks; a run whose process was killed is failed and alerted like any other.
 
 Each sensor is evaluated as the daemon evaluates it (`evaluate_tick` over the
 home's real instance, its cursor carried from tick to tick); the failed run
@@ -8,19 +8,16 @@ real run of the freshness job over a demo home whose next day never came,
 the review cases the demo's own queue, due in January.
 """
 
-import subprocess
-import sys
 from collections import Counter
 
 import dagster as dg
 import pytest
 
 from keel.alerts import read_alerts
-from keel.home import KeelHome
 from sensors.review_sla import review_sla_sensor
-from sensors.run_failures import run_failure_sensor
+from sensors.run_failures import abandoned_run_sensor, run_failure_sensor
 from sensors.source_outage import source_outage_sensor
-from tests.integration.helpers import instance_of, keel, keel_json
+from tests.integration.helpers import instance_of, keel, keel_json, killed_keel_run, warehouse_held
 
 pytestmark = pytest.mark.integration
 
@@ -108,15 +105,41 @@ def test_review_cases_past_their_sla_are_alerted_once_per_day_and_a_busy_warehou
     assert second.skip_message.endswith("3 day(s) past due alerted already") and len(read_alerts(alerts)) == 1
 
     # A run holding the warehouse (another process writing it): the tick skips and keeps the cursor it had.
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(KeelHome(home).warehouse)!r}); print('held', flush=True); time.sleep(120)"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with warehouse_held(home):
         busy = tick(second.cursor)
-    finally:
-        holder.kill()
-        holder.wait()
     assert busy.skip_message.startswith("a run holds the warehouse") and busy.cursor == second.cursor
     assert len(read_alerts(alerts)) == 1
+
+
+def test_a_run_whose_process_was_killed_is_failed_by_the_daemon_and_alerted_with_why(demo_copy, monkeypatch, tmp_path):
+    import definitions
+
+    home, _ = demo_copy
+    instance = instance_of(home, monkeypatch)
+    alerts = tmp_path / "alerts.jsonl"
+    monkeypatch.setenv("KEEL_ALERT_FILE", str(alerts))
+    day = "2026-01-05"
+
+    def failure_tick(cursor):
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=definitions.defs.get_repository_def())
+        return run_failure_sensor.evaluate_tick(context)
+
+    def abandoned_tick():
+        return abandoned_run_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+
+    failures_from_here = failure_tick(None)
+    keel(home, "land", "--date", day)
+    run_id, pid = killed_keel_run(home, day, instance)
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED
+
+    released = abandoned_tick()
+    assert released.skip_message == f"1 run(s) whose process was gone marked failed: {run_id}"
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+    assert run_id not in instance.event_log_storage.get_concurrency_run_ids()
+    assert abandoned_tick().skip_message == "every started run's process is there"
+
+    failure_tick(failures_from_here.cursor)
+    [alert] = read_alerts(alerts)
+    assert (alert["kind"], alert["day"], alert["run_id"]) == ("run_failed", day, run_id)
+    assert alert["details"][0].startswith(f"its process (pid {pid}, running it since ")
+    assert alert["next_step"] == f"fix the cause, then `keel run --date {day}`"

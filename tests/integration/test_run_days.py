@@ -8,17 +8,14 @@ status` gives the command.
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 
 import dagster as dg
 import duckdb
 import pytest
 
-from keel.home import KeelHome
 from keel.orchestrate import run_under_way
-from tests.integration.helpers import instance_of, keel, keel_json, start_keel
+from tests.integration.helpers import instance_of, keel, keel_json, killed_keel_run, start_keel, warehouse_held
 
 pytestmark = pytest.mark.integration
 
@@ -86,12 +83,7 @@ def test_a_day_whose_run_is_under_way_is_not_run_again_beside_it(demo_copy, monk
     instance = instance_of(home, monkeypatch)
     other_runs = len(_runs_of(instance, other))
     # Another process holds the warehouse, so the first run waits at its first step, under way, as long as the test needs.
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(KeelHome(home).warehouse)!r}); print('held', flush=True); time.sleep(300)"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with warehouse_held(home):
         first = start_keel(home, "run", "--date", day, "--json")
         deadline = time.monotonic() + 120
         while (under_way := run_under_way(instance, day)) is None and time.monotonic() < deadline:
@@ -107,10 +99,31 @@ def test_a_day_whose_run_is_under_way_is_not_run_again_beside_it(demo_copy, monk
         several = keel(home, "run", "--date", other, "--date", day, check=False)
         assert several.returncode == 1 and f"{day}: run {run_id} of daily_decisioning is started" in several.stderr
         assert len(_runs_of(instance, other)) == other_runs, "no day of the list ran"
-    finally:
-        holder.kill()
-        holder.wait()
     stdout, stderr = first.communicate(timeout=300)
     assert first.returncode == 0, stderr
     assert json.loads(stdout)["run_ids"] == [run_id]
     assert _decision_batches(home, day) == batches_before + 1, "one run of the day, one ledger batch"
+
+
+def test_a_run_whose_process_was_killed_is_marked_failed_and_gives_the_warehouse_back(demo_copy, monkeypatch):
+    """kill -9 leaves a run STARTED, holding the warehouse pool's one slot: every later run would wait for it, for ever."""
+    home, _ = demo_copy
+    day, other = DAYS[0], DAYS[2]
+    instance = instance_of(home, monkeypatch)
+    run_id, pid = killed_keel_run(home, day, instance)
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED, "nothing in Dagster fails it by itself"
+    assert run_id in instance.event_log_storage.get_concurrency_run_ids()
+
+    # Another day's run starts by marking it failed; kept waiting for its slot, it would run past the timeout.
+    next_run = keel(home, "run", "--date", other, timeout=300)
+    assert f"keel: run {run_id} of daily_decisioning of {day}: its process (pid {pid}, running it since " in next_run.stderr
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+    assert run_id not in instance.event_log_storage.get_concurrency_run_ids()
+
+    # keel status says why the day's run failed; the day runs again.
+    status = keel_json(home, "status", check=False)
+    [waiting] = [entry for entry in status["days_waiting"] if entry["date"] == day]
+    assert waiting["run_id"] == run_id and waiting["reason"].startswith(f"its process (pid {pid}, running it since ")
+    assert "(killed, or the machine stopped): marked failed and its pool slots given back" in waiting["reason"]
+    again = keel_json(home, "run", "--date", day)
+    assert again["success"] and again["run_ids"] != [run_id]

@@ -5,7 +5,7 @@ import sys
 import pandas as pd
 from dagster._utils.error import serializable_error_info_from_exc_info
 
-from keel.orchestrate import failure_detail
+from keel.orchestrate import MARKED_FAILED_FROM_OUTSIDE, failure_detail, run_failure_reason
 
 
 def _error_info(raise_it):
@@ -45,3 +45,12 @@ def test_an_error_without_a_cause_is_reported_itself():
 
 def test_no_error_info_reads_failed():
     assert failure_detail(None) == "failed"
+
+
+def test_a_run_failed_from_outside_its_steps_says_why_not_that_it_was_marked():
+    killed = "[DagsterApiServer] Run execution process for r1 was terminated by signal 9 (SIGKILL)."
+    assert run_failure_reason(MARKED_FAILED_FROM_OUTSIDE, killed) == "Run execution process for r1 was terminated by signal 9 (SIGKILL)."
+    assert run_failure_reason("keel: its process (pid 7, running it since ...) was gone", "Executing steps in process") == "its process (pid 7, running it since ...) was gone"
+    assert run_failure_reason('Execution of run for "daily_decisioning" failed.', "x") == 'Execution of run for "daily_decisioning" failed.'
+    assert run_failure_reason(MARKED_FAILED_FROM_OUTSIDE, None) == MARKED_FAILED_FROM_OUTSIDE
+    assert run_failure_reason(None, "x") is None
