@@ -6,10 +6,15 @@ import assets
 import resources.definitions
 import sensors.definitions
 from keel.forkserver import PRELOADED, put_repository_on_pythonpath
+from keel.pool_wait import wait_without_spinning
 
 # Each step runs in its own process, forked from a server that has imported
 # keel once (keel.forkserver: what it preloads, and why).
 put_repository_on_pythonpath()
+
+# A run waiting for the warehouse pool's slot naps instead of spinning a core
+# (keel.pool_wait): every process that runs keel's jobs loads this file.
+wait_without_spinning()
 
 # One step of a run at a time: every step of the daily job but the source
 # freshness check (a tenth of a second) is in the one-writer `warehouse` pool,

@@ -130,24 +130,35 @@ def warehouse_held(home: Path):
         holder.wait()
 
 
-def killed_keel_run(home: Path, day: str, instance) -> tuple[str, int]:
-    """A `keel run --date DAY` killed (SIGKILL) inside its first step, which holds the warehouse pool's slot; its run id and pid."""
+def wait_for(found, what: str, seconds: float = 120):
+    """What `found()` returns once it is something, asked every quarter second for at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := found():
+            return result
+        time.sleep(0.25)
+    raise AssertionError(f"not within {seconds:.0f} s: {what}")
+
+
+def run_at_its_first_step(instance, day: str) -> str | None:
+    """The id of the run of `day` under way, once it has started a step (a step in the warehouse pool holds its slot)."""
     import dagster as dg
 
     from keel.orchestrate import run_under_way
 
+    under_way = run_under_way(instance, day)
+    if under_way and instance.all_logs(under_way.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_START):
+        return under_way.dagster_run.run_id
+    return None
+
+
+def killed_keel_run(home: Path, day: str, instance) -> tuple[str, int]:
+    """A `keel run --date DAY` killed (SIGKILL) inside its first step, which holds the warehouse pool's slot; its run id and pid."""
     with warehouse_held(home):
         process = start_keel(home, "run", "--date", day)
-        deadline = time.monotonic() + 120
-        run_id = None
-        while time.monotonic() < deadline:
-            under_way = run_under_way(instance, day)
-            run_id = under_way.dagster_run.run_id if under_way else None
-            if run_id and instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START):
-                break
-            time.sleep(0.5)
-        else:
-            raise AssertionError(f"the run of {day} did not reach its first step")
-        process.kill()
-        process.wait()
+        try:
+            run_id = wait_for(lambda: run_at_its_first_step(instance, day), f"the run of {day} reached its first step")
+        finally:
+            process.kill()
+            process.wait()
     return run_id, process.pid

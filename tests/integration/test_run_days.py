@@ -12,10 +12,11 @@ import time
 
 import dagster as dg
 import duckdb
+import psutil
 import pytest
 
 from keel.orchestrate import run_under_way
-from tests.integration.helpers import instance_of, keel, keel_json, killed_keel_run, start_keel, warehouse_held
+from tests.integration.helpers import instance_of, keel, keel_json, killed_keel_run, run_at_its_first_step, start_keel, wait_for, warehouse_held
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +128,39 @@ def test_a_run_whose_process_was_killed_is_marked_failed_and_gives_the_warehouse
     assert "(killed, or the machine stopped): marked failed and its pool slots given back" in waiting["reason"]
     again = keel_json(home, "run", "--date", day)
     assert again["success"] and again["run_ids"] != [run_id]
+
+
+
+def test_a_run_waiting_for_the_warehouse_pool_does_not_spin_a_core(demo_copy, monkeypatch):
+    """Dagster's executors ask again at once for a slot refused (keel.pool_wait naps instead): 99% of a core measured before."""
+    home, _ = demo_copy
+    first_day, waiting_day = DAYS[0], DAYS[2]
+    instance = instance_of(home, monkeypatch)
+    first = waiting = None
+    try:
+        with warehouse_held(home):
+            first = start_keel(home, "run", "--date", first_day)
+            wait_for(lambda: run_at_its_first_step(instance, first_day), "the first run reached its first step")
+            # As the daemon runs it: steps in processes of their own, ordered by a process that waits for the pool.
+            waiting = start_keel(home, "run", "--date", waiting_day, "--executor", "multiprocess")
+            run_id = wait_for(lambda: _waiting_for_the_pool(instance, waiting_day), "the second run asked for the pool")
+            orchestrator = psutil.Process(waiting.pid)
+            before = sum(orchestrator.cpu_times()[:2])
+            time.sleep(5)
+            busy = sum(orchestrator.cpu_times()[:2]) - before
+            assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED, "still waiting when measured"
+        print(f"the run waiting for the pool: {busy:.2f} s of CPU in 5 s")
+        assert busy < 1.0, f"the waiting run used {busy:.2f} s of CPU in 5 s"
+        assert first.wait(timeout=300) == 0 and waiting.wait(timeout=300) == 0, "both days run once the warehouse is free"
+    finally:
+        for process in (first, waiting):
+            if process is not None and process.poll() is None:
+                process.kill()
+
+
+def _waiting_for_the_pool(instance, day: str) -> str | None:
+    """The run of `day` under way, once it has asked for a pool slot (Dagster keeps a claim refused as pending)."""
+    under_way = run_under_way(instance, day)
+    if under_way and under_way.dagster_run.run_id in instance.event_log_storage.get_concurrency_run_ids():
+        return under_way.dagster_run.run_id
+    return None
