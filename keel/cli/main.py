@@ -724,6 +724,36 @@ def bench_overhead(
     )
 
 
+@app.command("bench-overlap")
+@one_line_errors
+def bench_overlap(
+    days: int = typer.Option(3, "--days", min=2, help="Demo days landed together, run one after another and then all at once."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Time days whose runs overlap (as the daemon runs files landed together) against the same days one after another."""
+    import tempfile
+
+    from rich.progress import Progress
+
+    from keel.bench.overlap import run_overlap_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="keel-bench-overlap-") as workdir, Progress(transient=True, disable=json_out) as progress:
+        task = progress.add_task("overlap", total=None)
+        result = run_overlap_benchmark(days, Path(workdir), progress=lambda msg: progress.update(task, description=msg))
+    if json_out:
+        emit_json(result)
+    else:
+        typer.echo(
+            f"{len(result['days'])} days ({result['days'][0]} .. {result['days'][-1]}): one after another {result['one_after_another_s']} s, "
+            f"all at once {result['together_s']} s ({result['ratio']}x); {result['decisions']} decisions, "
+            + ("the same both ways" if result["same_decisions"] else "NOT the same both ways")
+        )
+        for failure in result["failures"]:
+            typer.echo(f"  failed: {failure}")
+    if result["failures"] or not result["same_decisions"]:
+        raise typer.Exit(1)
+
+
 SUPERSEDED_DEV_WARNING = "ignore:Function `dev_command` is superseded"
 
 
