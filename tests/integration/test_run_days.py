@@ -86,11 +86,7 @@ def test_a_day_whose_run_is_under_way_is_not_run_again_beside_it(demo_copy, monk
     # Another process holds the warehouse, so the first run waits at its first step, under way, as long as the test needs.
     with warehouse_held(home):
         first = start_keel(home, "run", "--date", day, "--json")
-        deadline = time.monotonic() + 120
-        while (under_way := run_under_way(instance, day)) is None and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert under_way is not None, "the first run did not start"
-        run_id = under_way.dagster_run.run_id
+        run_id = wait_for(lambda: run_under_way(instance, day), "the first run started").dagster_run.run_id
 
         second = keel(home, "run", "--date", day, check=False)
         assert second.returncode == 1
@@ -128,7 +124,6 @@ def test_a_run_whose_process_was_killed_is_marked_failed_and_gives_the_warehouse
     assert "(killed, or the machine stopped): marked failed and its pool slots given back" in waiting["reason"]
     again = keel_json(home, "run", "--date", day)
     assert again["success"] and again["run_ids"] != [run_id]
-
 
 
 def test_a_run_waiting_for_the_warehouse_pool_does_not_spin_a_core(demo_copy, monkeypatch):
