@@ -15,10 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster._core.storage.dagster_run import FINISHED_STATUSES
 
 from keel.run_health import RunProcess, abandoned_message, process_gone
-
-FINISHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,6 @@ class ReleasedRun:
     run_id: str
     job_name: str
     day: str | None
-    pid: int
     message: str
 
     def line(self) -> str:
@@ -55,21 +53,19 @@ def release_abandoned_runs(instance: dg.DagsterInstance, now: dt.datetime | None
             continue
         message = abandoned_message(process, now)
         instance.report_run_failed(run, message=f"keel: {message}")
-        released.append(ReleasedRun(run.run_id, run.job_name, run.tags.get("dagster/partition"), process.pid, message))
+        released.append(ReleasedRun(run.run_id, run.job_name, run.tags.get("dagster/partition"), message))
     free_slots_of_finished_runs(instance)
     return released
 
 
-def free_slots_of_finished_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Give back the pool slots and queued claims of runs that have finished; the ids of the runs that had any."""
+def free_slots_of_finished_runs(instance: dg.DagsterInstance) -> None:
+    """Give back the pool slots and queued claims of runs that have finished."""
     storage = instance.event_log_storage
     if not storage.supports_global_concurrency_limits:
-        return []
+        return
     holding = storage.get_concurrency_run_ids()
     if not holding:
-        return []
-    finished = instance.get_run_records(dg.RunsFilter(run_ids=sorted(holding), statuses=list(FINISHED)))
-    for record in finished:
+        return
+    for record in instance.get_run_records(dg.RunsFilter(run_ids=sorted(holding), statuses=FINISHED_STATUSES)):
         storage.free_concurrency_slots_for_run(record.dagster_run.run_id)
-    return [record.dagster_run.run_id for record in finished]
 

@@ -24,6 +24,12 @@ DAYS = ("2026-01-04", "2026-01-05", "2026-01-06")
 BLOCKED = "2026-01-05"
 
 
+def _land(home, *days: str) -> None:
+    """Land `days` (again: the demo's files of a day are the same bytes each time), so that a test run alone has them."""
+    for day in days:
+        keel(home, "land", "--date", day)
+
+
 def _decided_days(home) -> list[str]:
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         return [day for (day,) in con.execute("select distinct strftime(application_date, '%Y-%m-%d') from decisioning.decisions order by 1").fetchall()]
@@ -106,6 +112,7 @@ def test_a_run_whose_process_was_killed_is_marked_failed_and_gives_the_warehouse
     """kill -9 leaves a run STARTED, holding the warehouse pool's one slot: every later run would wait for it, for ever."""
     home, _ = demo_copy
     day, other = DAYS[0], DAYS[2]
+    _land(home, day, other)
     instance = instance_of(home, monkeypatch)
     run_id, pid = killed_keel_run(home, day, instance)
     assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED, "nothing in Dagster fails it by itself"
@@ -130,6 +137,7 @@ def test_a_run_waiting_for_the_warehouse_pool_does_not_spin_a_core(demo_copy, mo
     """Dagster's executors ask again at once for a slot refused (keel.pool_wait naps instead): 99% of a core measured before."""
     home, _ = demo_copy
     first_day, waiting_day = DAYS[0], DAYS[2]
+    _land(home, first_day, waiting_day)
     instance = instance_of(home, monkeypatch)
     first = waiting = None
     try:
