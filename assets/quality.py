@@ -32,7 +32,8 @@ def feature_expectations(context: dg.AssetCheckExecutionContext, keel_home: Keel
         frame = wh.query_frame(con, wh.select_columns_sql(*FEATURES_MART, columns) + DAYS_WHERE, [days[0], days[-1]])
     # Not "D1..D2": GX parses a run name as a date for its Data Docs title, and that one breaks it.
     run_name = days[0] if len(days) == 1 else f"{days[0]}_to_{days[-1]}"
-    outcome = validate_frame(frame, FEATURE_SUITE, keel_home.home.reports / "data_docs", run_name=run_name)
+    reports = keel_home.home.reports
+    outcome = validate_frame(frame, FEATURE_SUITE, reports / "data_docs", run_name=run_name, results_dir=reports / "expectation_results")
     metadata = {
         "suite": f"{outcome.suite_name} {outcome.suite_version}",
         "rows_validated": dg.MetadataValue.int(len(frame)),
@@ -41,6 +42,9 @@ def feature_expectations(context: dg.AssetCheckExecutionContext, keel_home: Keel
     }
     if outcome.docs_index is not None:
         metadata["data_docs"] = dg.MetadataValue.path(str(outcome.docs_index))
+    if outcome.docs_page is not None:
+        # This run's page stays where it is when later days are validated: an audit of the day opens it.
+        metadata["data_docs_run"] = dg.MetadataValue.path(str(outcome.docs_page))
     return dg.AssetCheckResult(
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "error" else dg.AssetCheckSeverity.WARN,

@@ -9,7 +9,7 @@
       landing/rejected      files whose name or date was not valid, with a reason
       review/inbox          reviewers' decisions (JSON Lines)
       review/rejected       inbox lines that were refused, with the reason
-      reports/              monitoring reports and data docs
+      reports/              monitoring reports, data docs and the expectation results they show
       dbt/                  dbt's saved parse and its config schemas, reused by the next run
       dagster/              DAGSTER_HOME of the local instance
 """

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -117,6 +118,26 @@ def test_the_feature_expectations_saw_every_accepted_row_of_the_last_day(demo_te
     # Read with only the suite's columns; still every row of the day's mart.
     assert evaluation.metadata["rows_validated"].value == summary["days"][-1]["accepted"]
     assert evaluation.metadata["expectations_evaluated"].value == 20
+
+
+def test_each_days_feature_expectations_link_that_days_data_docs_page(demo_template):
+    """An audit of a past day opens that day's validation: later days' runs leave its page where it was."""
+    import dagster as dg
+
+    home, summary = demo_template
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    key = dg.AssetCheckKey(dg.AssetKey("application_features"), "feature_expectations")
+    pages = {}
+    for record in instance.event_log_storage.get_asset_check_execution_history(key, limit=50):
+        metadata = record.event.dagster_event.event_specific_data.metadata
+        page = Path(metadata["data_docs_run"].value)
+        pages[page.parts[-3]] = page  # validations/<suite>/<run name>/<run time>/<batch>.html
+    days = [day["date"] for day in summary["days"]]
+    assert set(days) <= set(pages), sorted(pages)
+    for day in days:
+        assert pages[day].is_file() and pages[day].is_relative_to(home / "reports" / "data_docs"), pages[day]
+    index = (home / "reports" / "data_docs" / "index.html").read_text()
+    assert all(pages[day].relative_to(home / "reports" / "data_docs").as_posix() in index for day in days)
 
 
 def test_every_check_of_a_days_run_is_recorded_once_with_its_result(demo_template):

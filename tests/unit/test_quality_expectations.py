@@ -27,6 +27,17 @@ def test_a_real_day_meets_the_suite_and_data_docs_are_written(day, tmp_path):
     assert list((tmp_path / "docs" / "validations").rglob("*.html"))
 
 
+def test_each_run_keeps_its_data_docs_page_and_the_index_lists_every_run(day, tmp_path):
+    docs, results = tmp_path / "docs", tmp_path / "results"
+    first = validate_frame(day, SUITE, docs, run_name="2026-01-01", results_dir=results)
+    second = validate_frame(day, SUITE, docs, run_name="2026-01-02", results_dir=results)
+    assert first.docs_page.is_file() and second.docs_page.is_file(), "the first day's page outlives the next day's run"
+    assert first.docs_page.parts[-3:-2] == ("2026-01-01",) and second.docs_page.parts[-3:-2] == ("2026-01-02",)
+    index = second.docs_index.read_text()
+    assert first.docs_page.relative_to(docs).as_posix() in index and second.docs_page.relative_to(docs).as_posix() in index
+    assert len(list(results.rglob("*.json"))) == 2, "one result kept per run"
+
+
 def test_a_warn_level_failure_is_a_warning_and_shows_no_raw_values(day, tmp_path):
     shifted = day.assign(job=["gig"] * 20 + list(day["job"][20:]))
     outcome = validate_frame(shifted, SUITE, run_name="drift")
