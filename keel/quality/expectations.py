@@ -32,10 +32,10 @@ FEATURE_SUITE = REPO_ROOT / "policies" / "expectations" / "application_features.
 SEVERITY_ERROR = "error"
 SEVERITY_WARN = "warn"
 DOCS_SITE = "keel"
-# The Data Docs index lists this many of the latest validation runs: building
-# it reads every run it lists, each day. Older runs keep their pages, which
-# each check's metadata links (listing a year of runs added ~0.8 s to a day's
-# validation, timed in a script).
+# The Data Docs index lists this many of the latest validation runs: it is
+# rebuilt each day, and takes longer the more runs it lists (a year of runs
+# added ~0.8 s to a day's validation, timed in a script). Older runs keep
+# their pages, which each check's metadata links.
 DOCS_INDEX_RUNS = 90
 # Counts and percentages, never sample values: the mart holds personal data.
 # BASIC, not SUMMARY: the same counts, without the index lists of unexpected
@@ -225,8 +225,9 @@ def validate_frame(
 ) -> SuiteOutcome:
     """Validate `frame` against the suite; rebuild Data Docs into `docs_dir` when given.
 
-    Data Docs list the results kept in `results_dir`, this run's among them;
-    without it, only this run's (GX removes the pages of results it does not hold).
+    Data Docs keep a page for each result kept in `results_dir` and list the
+    latest DOCS_INDEX_RUNS; without it, only this run's (GX removes the pages
+    of results it does not hold).
     """
     config = load_suite_config(suite_path)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

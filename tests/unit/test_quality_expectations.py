@@ -32,7 +32,7 @@ def test_each_run_keeps_its_data_docs_page_and_the_index_lists_every_run(day, tm
     first = validate_frame(day, SUITE, docs, run_name="2026-01-01", results_dir=results)
     second = validate_frame(day, SUITE, docs, run_name="2026-01-02", results_dir=results)
     assert first.docs_page.is_file() and second.docs_page.is_file(), "the first day's page outlives the next day's run"
-    assert first.docs_page.parts[-3:-2] == ("2026-01-01",) and second.docs_page.parts[-3:-2] == ("2026-01-02",)
+    assert first.docs_page.parts[-3] == "2026-01-01" and second.docs_page.parts[-3] == "2026-01-02"
     index = second.docs_index.read_text()
     assert first.docs_page.relative_to(docs).as_posix() in index and second.docs_page.relative_to(docs).as_posix() in index
     assert len(list(results.rglob("*.json"))) == 2, "one result kept per run"
