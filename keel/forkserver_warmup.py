@@ -48,7 +48,7 @@ IMPORTS_AFTER_FORK = (
         "raw_applications",
         (
             "matplotlib.figure",
-            "matplotlib.backends.backend_agg",
+            "matplotlib.backends.backend_svg",
             "dbt.cli.main",
             "dbt.adapters.duckdb.connections",
             # dagster-dbt's column lineage (sqlglot) and dbt's result tables (agate), in the dbt step.

@@ -1,6 +1,6 @@
 """The day's monitoring report: one self-contained HTML page a person can open from anywhere.
 
-Charts are embedded as base64 PNGs and styles are inline, so the file can be
+Charts are embedded as base64 SVGs and styles are inline, so the file can be
 attached to a ticket, stored as run metadata or opened from KEEL_HOME/reports
 without a server. The headline answers the on-call question first (did the
 data drift, what is alerting) and the tables below give the evidence.

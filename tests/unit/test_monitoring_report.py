@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pandas as pd
@@ -55,7 +59,7 @@ def test_report_has_headline_alerts_tables_and_embedded_charts(day_results, outp
     assert "Dataset drift: no" in page
     assert re.search(r"feature income: psi [\d.]+ &gt;= alert 0.25", page)
     assert "feature job:" in page and "unseen in training" in page
-    assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', page)) >= 5
+    assert len(re.findall(r'<img alt="[^"]+" src="data:image/svg\+xml;base64,', page)) >= 5
     assert "<table>" in page and "four-fifths" in page.lower()
     assert 'src="http' not in page  # self-contained: nothing fetched from elsewhere
 
@@ -66,6 +70,45 @@ def test_report_is_deterministic_and_works_without_optional_sections(day_results
     second = render_report("2026-01-04", table, score_stats, None, None, None, config=CONFIG)
     assert first == second
     assert "History" not in first and "<img" in first
+
+
+def _chart_texts(page: str) -> dict[str, list[str]]:
+    """Each embedded chart's alt text and the text elements of its SVG."""
+    charts = {}
+    for alt, encoded in re.findall(r'<img alt="([^"]+)" src="data:image/svg\+xml;base64,([^"]+)"', page):
+        root = ET.fromstring(base64.b64decode(encoded))
+        charts[alt] = ["".join(node.itertext()) for node in root.iter("{http://www.w3.org/2000/svg}text")]
+    return charts
+
+
+def test_each_chart_is_an_svg_with_its_labels_as_text(day_results):
+    table, score_stats, volume, performance, segments, history = day_results
+    page = render_report("2026-01-04", table, score_stats, performance, segments, history, volume=volume, config=CONFIG)
+    texts = _chart_texts(page)
+    assert set(texts) == {"PSI per feature", "score distribution, training vs today", "performance by cohort",
+                          "approval ratio by segment", "monitoring history"}
+    assert "income" in texts["PSI per feature"] and "warn 0.1" in texts["PSI per feature"]
+    assert "share drifted" in texts["monitoring history"]
+
+
+CHART_IN_A_FRESH_PROCESS = """
+import hashlib, pandas as pd
+from keel.monitoring.report_charts import feature_psi_chart
+table = pd.DataFrame({"feature": ["age", "income"], "psi": [0.02, 0.4], "severity": ["ok", "alert"]})
+print(hashlib.sha256(feature_psi_chart(table, 0.1, 0.25).encode()).hexdigest())
+"""
+
+
+def test_a_chart_is_byte_identical_in_another_process():
+    """SVG clip path ids come from a salt matplotlib draws at random in each process unless one is set."""
+    import hashlib
+
+    from keel.monitoring.report_charts import feature_psi_chart
+
+    table = pd.DataFrame({"feature": ["age", "income"], "psi": [0.02, 0.4], "severity": ["ok", "alert"]})
+    here = hashlib.sha256(feature_psi_chart(table, 0.1, 0.25).encode()).hexdigest()
+    there = subprocess.run([sys.executable, "-c", CHART_IN_A_FRESH_PROCESS], capture_output=True, text=True, check=True)
+    assert there.stdout.strip() == here
 
 
 def test_a_drifted_dataset_says_so(day_results):
