@@ -8,9 +8,6 @@ import dagster as dg
 
 from assets.constants import DAILY_PARTITIONS, GROUP_AUDIT, OWNER_RISK, WAREHOUSE_POOL
 from keel.code_version import git_commit
-from keel.ledger_events import OUTCOME, outcome_event_rows
-from keel.ledger_store import append_batch, append_batch_in_order
-from keel.warehouse import fetch_one, query_frames, table_exists
 from resources.warehouse import WarehouseResource
 
 LEDGER_STEPS = ("raw_applications", "application_features", "scores", "decisions")
@@ -43,6 +40,10 @@ from raw.outcomes o join decisioning.decisions d using (application_id)
 
 def _append_outcome_events(con, run_id: str, now: str) -> list[str]:
     """Repayment outcomes known so far, one cumulative batch per application day that changed."""
+    from keel.ledger_events import OUTCOME, outcome_event_rows
+    from keel.ledger_store import append_batch
+    from keel.warehouse import table_exists
+
     if not table_exists(con, "raw", "outcomes"):
         return []
     appended = []
@@ -75,6 +76,9 @@ def _latest_materialization(instance: dg.DagsterInstance, asset: str, day: str):
     ),
 )
 def decision_ledger(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from keel.ledger_store import append_batch_in_order
+    from keel.warehouse import fetch_one, query_frames
+
     day = context.partition_key
     steps: dict[str, str | None] = {}
     code_versions: dict[str, str | None] = {}

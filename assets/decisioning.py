@@ -11,10 +11,8 @@ from assets.constants import (
     OWNER_RISK,
     WAREHOUSE_POOL,
 )
-from keel import decisioning
 from keel.columns import ROUTES
 from keel.read_ahead import read_ahead
-from keel import warehouse as wh
 from keel.scoring import NO_MODEL, SCORE_CHUNK_ROWS
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
@@ -22,8 +20,6 @@ from resources.warehouse import WarehouseResource
 
 # Frames of a quarter million: the next is read and routed while this one is written (keel.read_ahead).
 DECISION_ROWS_PER_FRAME = 250_000
-# The model predicts SCORE_CHUNK_ROWS at a time anyway; a frame of that size keeps the step's memory flat.
-SCORE_ROWS_PER_FRAME = SCORE_CHUNK_ROWS
 # What the routes-complete check and the metadata need, counted in the stored decisions of the day.
 DAY_DECISION_COUNTS_SQL = f"""
 select (select count(*) from marts.application_features where application_date = cast(? as date)),
@@ -65,6 +61,9 @@ def scores(
     warehouse: WarehouseResource,
     control_store: ControlStoreResource,
 ):
+    from keel import decisioning
+    from keel import warehouse as wh
+
     day = context.partition_key
     store = control_store.open()
     models = decisioning.DayModels.load(store, keel_home.home)
@@ -73,7 +72,8 @@ def scores(
         # Features are read, scored and written a frame at a time: a ten-million-row day never sits in memory whole.
         reader = con.cursor()
         try:
-            scored = decisioning.score_day_in_frames(reader, day, models, store, tally, rows_per_frame=SCORE_ROWS_PER_FRAME)
+            # The model predicts SCORE_CHUNK_ROWS at a time anyway; a frame of that size keeps the step's memory flat.
+            scored = decisioning.score_day_in_frames(reader, day, models, store, tally, rows_per_frame=SCORE_CHUNK_ROWS)
             wh.replace_rows_in_frames(con, "decisioning", "scores", scored, "application_date", [day])
         finally:
             reader.close()
@@ -130,6 +130,9 @@ def scores(
     ),
 )
 def decisions(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource, control_store: ControlStoreResource):
+    from keel import decisioning
+    from keel import warehouse as wh
+
     day = context.partition_key
     policy = decisioning.current_policy()
     with warehouse.connect() as con:

@@ -2,6 +2,7 @@
 
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -16,13 +17,13 @@ from assets.constants import (
     OWNER_DATA,
     WAREHOUSE_POOL,
 )
-from keel.freshness import assess_arrival, day_to_judge_in_range, latest_due_day, next_expected_day
-from keel.ingest import IngestOutcome, contract_for, ingest_file_into, nothing_landed, store_outcome
 from keel.landing_zone import days_named, find_landing_file, parse_date
-from keel.outcome_links import outcome_links
 from keel.tables import markdown_table
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
+
+if TYPE_CHECKING:
+    from keel.ingest import IngestOutcome
 
 
 def _ingest_checks(asset_name: str, blocks_the_day: bool) -> list[dg.AssetCheckSpec]:
@@ -56,12 +57,14 @@ def _ingest_checks(asset_name: str, blocks_the_day: bool) -> list[dg.AssetCheckS
     ]
 
 
-def _store(warehouse: WarehouseResource, source: str, day: str, outcome: IngestOutcome) -> None:
+def _store(warehouse: WarehouseResource, source: str, day: str, outcome: "IngestOutcome") -> None:
+    from keel.ingest import store_outcome
+
     with warehouse.connect() as con:
         store_outcome(con, source, day, outcome)
 
 
-def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResult]:
+def _results(asset_name: str, outcome: "IngestOutcome") -> list[dg.AssetCheckResult]:
     counts = outcome.counts
     balanced = counts["received"] == counts["accepted"] + counts["quarantined"] + counts["duplicates"]
     added = list(outcome.result.added_columns) if outcome.result is not None else []
@@ -106,7 +109,9 @@ def _results(asset_name: str, outcome: IngestOutcome) -> list[dg.AssetCheckResul
     ]
 
 
-def _ingest_day(context: dg.AssetExecutionContext, source: str, day: str, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> IngestOutcome:
+def _ingest_day(context: dg.AssetExecutionContext, source: str, day: str, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> "IngestOutcome":
+    from keel.ingest import ingest_file_into, nothing_landed
+
     folder = keel_home.home.landing_dir(source)
     path = find_landing_file(folder, source, parse_date(day))
     if path is None and source == "outcomes":
@@ -127,6 +132,8 @@ def _ingest_day(context: dg.AssetExecutionContext, source: str, day: str, keel_h
 
 
 def _materialize(context: dg.AssetExecutionContext, source: str, asset_name: str, keel_home: KeelHomeResource, warehouse: WarehouseResource):
+    from keel.ingest import IngestOutcome
+
     # A backfill of several days (the demo's history) runs as one step over the range.
     outcomes = [_ingest_day(context, source, day, keel_home, warehouse) for day in context.partition_keys]
     merged = IngestOutcome.combine(outcomes)
@@ -194,6 +201,8 @@ def raw_applications(context: dg.AssetExecutionContext, keel_home: KeelHomeResou
     ),
 )
 def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource):
+    from keel.outcome_links import outcome_links
+
     yield from _materialize(context, "outcomes", "raw_outcomes", keel_home, warehouse)
     with warehouse.connect() as con:
         links = outcome_links(con, list(context.partition_keys))
@@ -230,6 +239,9 @@ def raw_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource,
     ),
 )
 def source_delivered_on_time(context: dg.AssetCheckExecutionContext, keel_home: KeelHomeResource) -> dg.AssetCheckResult:
+    from keel.freshness import assess_arrival, day_to_judge_in_range, latest_due_day, next_expected_day
+    from keel.ingest import contract_for
+
     delivery = contract_for("applications").delivery
     folder = keel_home.home.landing_dir("applications")
     now = dt.datetime.now(dt.timezone.utc)

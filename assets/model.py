@@ -7,7 +7,6 @@ import dagster as dg
 
 from assets.constants import GROUP_MODEL, OWNER_RISK, WAREHOUSE_POOL
 from keel import model_lifecycle
-from keel.models.training_set import write_training_set
 from keel.registry_view import registry_snapshot
 from keel.scoring import CHAMPION
 from keel.tables import markdown_table
@@ -31,6 +30,8 @@ from resources.warehouse import WarehouseResource
     ),
 )
 def training_set(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from keel.models.training_set import write_training_set
+
     with warehouse.connect() as con:
         rows, bad_rate, first_day, last_day = write_training_set(con)
     if not rows:

@@ -11,9 +11,9 @@ from the event log (sensors/drift.py).
 
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from assets.constants import (
     CHECK_DATASET_DRIFT,
@@ -27,32 +27,18 @@ from assets.constants import (
     OWNER_RISK,
     WAREHOUSE_POOL,
 )
-from keel import warehouse as wh
 from keel.alerts import SCORING_DAY_METADATA
-from keel.decisioning import FEATURES_MART
 from keel.landing_zone import write_atomically
-from keel.monitoring import load_monitoring_config
-from keel.monitoring.daily import (
-    DayMonitoring,
-    check_verdict,
-    dataset_check_description,
-    drift_for_day,
-    feature_check_description,
-    monitor_day_after_drift,
-    performance_check_description,
-    render_day_report,
-    score_check_description,
-    scores_in_row_order,
-    segments_check_description,
-    summary_frame,
-)
-from keel.monitoring.drift import columns_for_drift
-from keel.monitoring.severity import severity_rank
 from keel.scoring import CHAMPION
 from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from keel.monitoring.daily import DayMonitoring
 
 MONITORING_SCHEMA = "monitoring"
 CODE_VERSION = "1"
@@ -180,6 +166,8 @@ def _check(
 
     A check's history in the UI lists its results by the time they ran, not by day.
     """
+    from keel.monitoring.daily import check_verdict
+
     passed, level = check_verdict(severity)
     return dg.AssetCheckResult(
         asset_key=asset,
@@ -197,7 +185,7 @@ def _floats(figures: dict) -> dict:
     return {key: dg.MetadataValue.float(float(value)) for key, value in figures.items() if value is not None and value == value}
 
 
-def _reference(control_store: ControlStoreResource, scores: pd.DataFrame) -> tuple[str | None, dict | None, str | None]:
+def _reference(control_store: ControlStoreResource, scores: "pd.DataFrame") -> tuple[str | None, dict | None, str | None]:
     """(model version, its reference profile, why there is none): the version that scored the day, else the champion."""
     store = control_store.open()
     versions = scores["model_version"].dropna().unique()
@@ -211,14 +199,16 @@ def _reference(control_store: ControlStoreResource, scores: pd.DataFrame) -> tup
     return version, profile, None
 
 
-def _drift_tables(monitoring: DayMonitoring) -> pd.DataFrame:
+def _drift_tables(monitoring: "DayMonitoring") -> "pd.DataFrame":
     table = monitoring.drift.feature_table.copy()
     table.insert(0, "day", monitoring.day)
     table.insert(1, "model_version", monitoring.model_version)
     return table
 
 
-def _write_report(keel_home: KeelHomeResource, monitoring: DayMonitoring, history: pd.DataFrame, config) -> str | None:
+def _write_report(keel_home: KeelHomeResource, monitoring: "DayMonitoring", history: "pd.DataFrame", config) -> str | None:
+    from keel.monitoring.daily import render_day_report
+
     html = render_day_report(monitoring, history, config)
     if html is None:
         return None
@@ -241,6 +231,14 @@ def daily_monitoring(
     warehouse: WarehouseResource,
     control_store: ControlStoreResource,
 ):
+    import pandas as pd
+
+    from keel import warehouse as wh
+    from keel.decisioning import FEATURES_MART
+    from keel.monitoring import load_monitoring_config
+    from keel.monitoring.daily import drift_for_day, monitor_day_after_drift, scores_in_row_order
+    from keel.monitoring.drift import columns_for_drift
+
     day = dt.date.fromisoformat(context.partition_key)
     config = load_monitoring_config()
     window_start = (day - dt.timedelta(days=max(config.performance.window_days, config.segments.window_days) - 1)).isoformat()
@@ -288,7 +286,10 @@ def daily_monitoring(
     context.log.info(f"monitoring {day}: severity {summary['severity']}; report {report or 'not drawn (no drift figures)'}")
 
 
-def _store(warehouse: WarehouseResource, monitoring: DayMonitoring, summary: dict, day: dt.date) -> None:
+def _store(warehouse: WarehouseResource, monitoring: "DayMonitoring", summary: dict, day: dt.date) -> None:
+    from keel import warehouse as wh
+    from keel.monitoring.daily import summary_frame
+
     performance = monitoring.performance.cohorts.assign(as_of_date=day)
     segments = monitoring.segments.table.assign(
         as_of_date=day, four_fifths_ok=monitoring.segments.table["four_fifths_ok"].astype("object")
@@ -301,7 +302,10 @@ def _store(warehouse: WarehouseResource, monitoring: DayMonitoring, summary: dic
         wh.replace_rows(con, MONITORING_SCHEMA, "daily_summary", summary_frame([summary]), "day", [day.isoformat()])
 
 
-def _drift_results(monitoring: DayMonitoring, config, report_link: dict, no_reference: str | None):
+def _drift_results(monitoring: "DayMonitoring", config, report_link: dict, no_reference: str | None):
+    from keel.monitoring.daily import dataset_check_description, feature_check_description, score_check_description
+    from keel.monitoring.severity import severity_rank
+
     if monitoring.drift is None:
         for asset in ("feature_drift", "score_drift"):
             yield dg.MaterializeResult(asset_key=asset, metadata={"model_version": monitoring.model_version or "none", "not_measured": no_reference})
@@ -374,7 +378,9 @@ def _drift_results(monitoring: DayMonitoring, config, report_link: dict, no_refe
     )
 
 
-def _performance_results(monitoring: DayMonitoring, report_link: dict):
+def _performance_results(monitoring: "DayMonitoring", report_link: dict):
+    from keel.monitoring.daily import performance_check_description
+
     performance = monitoring.performance
     window = performance.window
     figures = {
@@ -404,7 +410,9 @@ def _performance_results(monitoring: DayMonitoring, report_link: dict):
     )
 
 
-def _segment_results(monitoring: DayMonitoring, config, report_link: dict):
+def _segment_results(monitoring: "DayMonitoring", config, report_link: dict):
+    from keel.monitoring.daily import segments_check_description
+
     segments = monitoring.segments
     table = segments.table
     yield dg.MaterializeResult(

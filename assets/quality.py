@@ -4,10 +4,6 @@
 import dagster as dg
 
 from assets.constants import CHECK_FEATURE_EXPECTATIONS, WAREHOUSE_POOL
-from keel import warehouse as wh
-from keel.decisioning import FEATURES_MART
-from keel.quality import validate_frame
-from keel.quality.expectations import FEATURE_SUITE, load_suite_config, suite_columns
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
 
@@ -26,6 +22,11 @@ DAYS_WHERE = " where application_date between cast(? as date) and cast(? as date
     ),
 )
 def feature_expectations(context: dg.AssetCheckExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from keel import warehouse as wh
+    from keel.decisioning import FEATURES_MART
+    from keel.quality import validate_frame
+    from keel.quality.expectations import FEATURE_SUITE, load_suite_config, suite_columns
+
     days = context.partition_keys
     with warehouse.connect() as con:
         columns = suite_columns(load_suite_config(FEATURE_SUITE), wh.table_columns(con, *FEATURES_MART))

@@ -3,9 +3,9 @@
 
 import datetime as dt
 import time
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from assets.constants import (
     CHECK_OVERRIDE_RATE,
@@ -17,18 +17,14 @@ from assets.constants import (
     OWNER_OPS,
     WAREHOUSE_POOL,
 )
-from keel import decisioning
-from keel import warehouse as wh
-from keel.ledger_events import REVIEW, review_event_rows
-from keel.ledger_store import append_batch
-from keel.review import review_measures
-from keel.review.explanations import with_explanations
-from keel.review.ingest import ingest_inbox, refresh_final_decisions
 from keel.settling import SETTLE_SECONDS
 from keel.tables import markdown_table
 from resources.control_store import ControlStoreResource
 from resources.keel_home import KeelHomeResource
 from resources.warehouse import WarehouseResource
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 QUEUE_PREVIEW_ROWS = 25
@@ -51,7 +47,10 @@ QUEUE_PREVIEW_SQL = "select * from review.review_queue where application_date = 
     ),
 )
 def review_queue(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource, control_store: ControlStoreResource):
+    from keel import decisioning
+    from keel import warehouse as wh
     from keel.models.artifacts import ModelStore  # skops loads with the step, not with the definitions
+    from keel.review.explanations import with_explanations
 
     day = context.partition_key
     with warehouse.connect() as con:
@@ -102,6 +101,11 @@ REVIEW_CHECKS = (
     ),
 )
 def review_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    import pandas as pd
+
+    from keel import warehouse as wh
+    from keel.review.ingest import ingest_inbox
+
     home = keel_home.home
     # `keel review ingest` is a person saying "now": it takes every file. A sensor's or the UI's run
     # leaves a file modified in the last seconds for later: a tool may still be appending to it.
@@ -146,6 +150,10 @@ def review_outcomes(context: dg.AssetExecutionContext, keel_home: KeelHomeResour
     ),
 )
 def final_decisions_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    from keel import decisioning
+    from keel import warehouse as wh
+    from keel.review.ingest import refresh_final_decisions
+
     policy = decisioning.current_policy()
     with warehouse.connect() as con:
         rebuilt = refresh_final_decisions(con)
@@ -181,6 +189,9 @@ def _within_policy(measure: str, value: float | int | None) -> str:
 
 def _append_review_events(con, days: list[str], run_id: str) -> None:
     """Each touched day's reviews, cumulatively, as a review batch of the decision ledger."""
+    from keel.ledger_events import REVIEW, review_event_rows
+    from keel.ledger_store import append_batch
+
     if not days:
         return
     outcomes = con.execute(
@@ -200,8 +211,13 @@ order by d.application_id
 """
 
 
-def _review_measures(con, policy) -> tuple[dict, pd.DataFrame]:
+def _review_measures(con, policy) -> "tuple[dict, pd.DataFrame]":
     """Measures over every decided application, and one row of them per application day."""
+    import pandas as pd
+
+    from keel import warehouse as wh
+    from keel.review import review_measures
+
     if not wh.table_exists(con, "review", "final_decisions"):
         return {}, pd.DataFrame()
     decided = con.execute(MEASURE_INPUT_SQL).df()

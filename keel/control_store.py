@@ -35,8 +35,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 BUSY_TIMEOUT_SECONDS = 30.0
 SCHEMA_VERSION = 1
 MOVE = "move"
@@ -142,6 +140,8 @@ def _now(at: dt.datetime | str | None = None) -> str:
 
 def _plain(value: Any) -> Any:
     """A JSON-ready copy: numpy and pandas scalars become Python, NaN and infinities None."""
+    import numpy as np  # here, not at the top: the definitions import this module and load without numpy
+
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

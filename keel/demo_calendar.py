@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from keel.columns import APPLICATION_DATE, APPLICATION_ID, OUTCOME_DATE, REPAYMENT_STATUS, SOURCE_APPLICATION_COLUMNS
-from keel.seed import load_seed_applications
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FIRST_LIVE_DAY = dt.date(2026, 1, 1)
 
@@ -59,6 +59,11 @@ class DemoCalendar:
 
 @lru_cache(maxsize=8)
 def _dated_seed(calendar: DemoCalendar) -> pd.DataFrame:
+    # numpy and the seed (pandas) load here: the definitions need only DemoCalendar, and load without them.
+    import numpy as np
+
+    from keel.seed import load_seed_applications
+
     seed = load_seed_applications()
     order = np.random.RandomState(calendar.shuffle_seed).permutation(len(seed))
     shuffled = seed.iloc[order].reset_index(drop=True)
@@ -84,6 +89,8 @@ def applications_for(day: dt.date, calendar: DemoCalendar = DemoCalendar()) -> p
 
 def outcomes_landing_on(day: dt.date, calendar: DemoCalendar = DemoCalendar()) -> pd.DataFrame:
     """The repayment outcomes that become known on `day`."""
+    import pandas as pd
+
     applied_on = day - dt.timedelta(days=calendar.outcome_delay_days)
     dated = _dated_seed(calendar)
     rows = dated[dated[APPLICATION_DATE] == applied_on.isoformat()]

@@ -17,6 +17,29 @@ import os
 
 from keel.home import REPO_ROOT
 
+# keel's data code (pandas, pyarrow, DuckDB, pandera), which the assets
+# import in their bodies so that the definitions load without it
+# (assets/__init__.py): every step of the daily job needs some of it.
+STEP_MODULES = (
+    "keel.warehouse",
+    "keel.ingest",
+    "keel.freshness",
+    "keel.outcome_links",
+    "keel.decisioning",
+    "keel.quality",
+    "keel.quality.expectations",
+    "keel.review",
+    "keel.review.explanations",
+    "keel.review.ingest",
+    "keel.ledger_events",
+    "keel.ledger_store",
+    "keel.monitoring",
+    "keel.monitoring.daily",
+    "keel.monitoring.drift",
+    "keel.monitoring.severity",
+    "keel.models.training_set",
+)
+
 # The instance's SQLite storage (SQLAlchemy, alembic) is preloaded too: every
 # step opens the instance, and importing it cost each step ~0.7 s.
 # What only some steps import (the model code, Great Expectations,
@@ -32,6 +55,7 @@ PRELOADED = [
     "scipy.special",
     "dagster._core.executor.multiprocess",
     "definitions",
+    *STEP_MODULES,
     "dagster._core.storage.sqlite_storage",
     "keel.forkserver_warmup",
 ]

@@ -11,8 +11,10 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 SOURCES = ("applications", "outcomes")
 FORMATS = ("csv", "parquet", "jsonl")

@@ -8,13 +8,15 @@ and a promotion is refused unless the candidate passed the policy's gate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from keel.columns import MODEL_FEATURES
 from keel.control_store import ControlStore
 from keel.home import KeelHome
 from keel.scoring import CHAMPION
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Bump when the training code changes what it produces (part of the model version):
 # the registry refuses a version it knows with different artifact bytes.
@@ -39,6 +41,8 @@ class Registered:
 
 
 def train_and_register(frame: pd.DataFrame, home: KeelHome, store: ControlStore, run_id: str | None = None, partition: str | None = None) -> Registered:
+    import pandas as pd
+
     from keel.decisioning import current_policy
     from keel.models.artifacts import ModelStore
     from keel.models.card import model_card_markdown

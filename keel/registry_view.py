@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 
-import pandas as pd
-
 from keel.control_store import ControlStore
 from keel.scoring import NO_MODEL
 
@@ -24,6 +22,8 @@ def last_move_seq(store: ControlStore) -> int:
 
 def registry_snapshot(store: ControlStore, recent: int = 20) -> dict:
     """Champion, challenger, versions and the most recent alias moves."""
+    import pandas as pd  # here, not at the top: the registry sensor imports this module and ticks without pandas
+
     versions = store.list_model_versions()
     moves = store.alias_history()
     table = pd.DataFrame(

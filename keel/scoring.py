@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from keel.control_store import ControlStore
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from keel.models.artifacts import ModelStore
 
 CHAMPION = "champion"
@@ -54,6 +54,8 @@ def load_alias(store: ControlStore, models: ModelStore, alias: str = CHAMPION) -
 
 def score(pipeline: Any, features: pd.DataFrame, chunk_rows: int = SCORE_CHUNK_ROWS) -> np.ndarray:
     """Calibrated probability of bad repayment for each row, scored in chunks to bound memory."""
+    import numpy as np  # here, not at the top: the definitions and sensors import this module's names without numpy
+
     from keel.models.training import model_input  # sklearn: imported when scoring, not at load
 
     if features.empty:
@@ -78,6 +80,7 @@ def predict_bad(pipeline: Any, model_rows: pd.DataFrame) -> np.ndarray:
     column-major). Other models go through the pipeline as it is: a linear
     model's sums could round differently in another layout.
     """
+    import numpy as np
     from sklearn.pipeline import Pipeline  # sklearn: imported when scoring, not at load
 
     if not (isinstance(pipeline, Pipeline) and len(pipeline) > 1 and _splits_on_columns(pipeline[-1])):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
 
-from keel import warehouse
+if TYPE_CHECKING:
+    import duckdb
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -21,5 +22,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        from keel import warehouse  # DuckDB and pandas load with the step that opens the warehouse, not with the definitions
+
         with warehouse.connect(Path(self.path), read_only=read_only) as con:
             yield con

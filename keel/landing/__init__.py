@@ -10,6 +10,8 @@ reports what it alone can see: the file as a whole, and rows it could not read
 in full (keel.landing.row_problems).
 """
 
+import importlib
+
 from keel.landing.errors import (
     EMPTY_FILE,
     FILE_PROBLEM_KINDS,
@@ -20,10 +22,24 @@ from keel.landing.errors import (
     InvalidLandingName,
     LandingFileError,
 )
-from keel.landing.landing_file import LandingFile
 from keel.landing.names import parse_landing_name
-from keel.landing.read import read_landing_file
-from keel.landing.row_problems import ROW_NUMBER
+
+# The readers (pandas, pyarrow) are imported on first use (PEP 562): the
+# landing sensor and the definitions need only the names and the errors, and
+# load without pandas.
+_READERS = {
+    "LandingFile": "keel.landing.landing_file",
+    "ROW_NUMBER": "keel.landing.row_problems",
+    "read_landing_file": "keel.landing.read",
+}
+
+
+def __getattr__(name: str):
+    if name not in _READERS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_READERS[name]), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "EMPTY_FILE",

@@ -1,5 +1,6 @@
 """The code location loads and carries the whole decision process, described for people."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -142,11 +143,39 @@ def test_the_daily_jobs_backfill_one_run_per_day_and_load_without_warnings():
     assert policies["ingest_outcomes"] == "1"
 
 
+HEAVY_LIBRARIES = ("sklearn", "skops", "great_expectations", "matplotlib", "pandas", "numpy", "pyarrow", "duckdb", "pandera")
+
+
 def test_loading_the_definitions_does_not_import_the_heavy_libraries():
-    """scikit-learn, skops and Great Expectations load with the steps that use them, not with every definitions load."""
-    probe = "import sys, definitions; print(sorted(m for m in ('sklearn', 'skops', 'great_expectations', 'matplotlib') if m in sys.modules))"
+    """The model code, Great Expectations, matplotlib and keel's data code (pandas, pyarrow, DuckDB, pandera)
+    load with the steps that use them, not with every definitions load (a code server, each run worker)."""
+    probe = f"import sys, definitions; definitions.defs.get_repository_def(); print(sorted(m for m in {HEAVY_LIBRARIES!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True).stdout.strip()
     assert loaded == "[]", f"imported at definitions load: {loaded}"
+
+
+def _modules_imported_in_function_bodies(path) -> set[str]:
+    imported = set()
+    for function in ast.walk(ast.parse(path.read_text())):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("keel"):
+                    imported |= {f"keel.{alias.name}" for alias in node.names} if node.module == "keel" else {node.module}
+    return imported
+
+
+def test_the_forkserver_preloads_the_keel_modules_the_assets_import_in_their_bodies():
+    """A module an asset imports in its body that nobody preloads is imported by each step that needs it, while the run waits."""
+    from keel.forkserver import STEP_MODULES
+    from keel.forkserver_warmup import IMPORTS_AFTER_FORK
+
+    in_bodies = set().union(*(_modules_imported_in_function_bodies(path) for path in (REPO_ROOT / "assets").glob("*.py")))
+    in_bodies |= _modules_imported_in_function_bodies(REPO_ROOT / "resources" / "warehouse.py")
+    after_forks = {name for _fork, _step, names in IMPORTS_AFTER_FORK for name in names}
+    # The model's evaluation report (scikit-learn) is the training job's, whose runs are few.
+    training_only = {"keel.models.evaluation_report"}
+    assert "keel.decisioning" in in_bodies and "keel.warehouse" in in_bodies
+    assert in_bodies - set(STEP_MODULES) - after_forks - training_only == set()
 
 
 def test_steps_fork_from_a_server_that_preloaded_keel_whatever_the_working_directory(tmp_path):
@@ -169,7 +198,9 @@ def modules_in_step(queue):
     preloaded = sorted(m for m in ("definitions", "dagster._core.storage.sqlite_storage", "sklearn", "skops.io") if m in sys.modules)
     # scipy before Dagster and dbt: skops, imported later, searches every module already imported for scipy's ufuncs (definitions.py).
     scipy_first = "scipy.special" in imported and imported.index("scipy.special") < imported.index("dagster")
-    queue.put(str(preloaded) + (" scipy first" if scipy_first else "") + f" frozen {{gc.get_freeze_count()}}")
+    from keel.forkserver import STEP_MODULES
+    step_code = all(m in sys.modules for m in STEP_MODULES + ("pandas", "duckdb"))
+    queue.put(str(preloaded) + (" scipy first" if scipy_first else "") + (" step code" if step_code else "") + f" frozen {{gc.get_freeze_count()}}")
 
 if __name__ == "__main__":
     context = multiprocessing.get_context("forkserver")
@@ -190,7 +221,7 @@ if __name__ == "__main__":
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     preloaded, frozen = result.stdout.strip().splitlines()[-1].split(" frozen ")
-    assert preloaded == "['dagster._core.storage.sqlite_storage', 'definitions'] scipy first", "the model code is imported after a later fork"
+    assert preloaded == "['dagster._core.storage.sqlite_storage', 'definitions'] scipy first step code", "the model code is imported after a later fork"
     # The server froze what it holds before forking: the step's collections skip it (keel.forkserver_warmup).
     assert int(frozen) > 100_000
 

@@ -49,7 +49,20 @@ def extended_code(tmp_path_factory):
     _edit(code / "assets" / "__init__.py", "from assets import audit,", "from assets import reporting, audit,")
     _edit(code / "assets" / "__init__.py", "monitoring, audit]", "monitoring, audit, reporting]")
     _edit(code / "keel" / "pipeline.py", '"segment_outcomes")', '"segment_outcomes", "routes_by_term")')
+    _edit(code / "keel" / "forkserver.py", '    "keel.models.training_set",\n', '    "keel.models.training_set",\n    "keel.routes_by_term",\n')
     return code
+
+
+def test_the_extended_definitions_still_load_without_pandas_and_preload_the_new_module(extended_code):
+    probe = (
+        "import sys, definitions; definitions.defs.get_repository_def()\n"
+        "from keel.forkserver import STEP_MODULES\n"
+        "print('pandas' in sys.modules, 'duckdb' in sys.modules, 'keel.routes_by_term' in STEP_MODULES)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=extended_code, env={"PYTHONPATH": str(extended_code), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "False", "True"]
 
 
 def test_the_pages_unit_test_passes(extended_code):
