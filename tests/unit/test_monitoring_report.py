@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import subprocess
 import sys
@@ -101,13 +102,11 @@ print(hashlib.sha256(feature_psi_chart(table, 0.1, 0.25).encode()).hexdigest())
 
 def test_a_chart_is_byte_identical_in_another_process():
     """SVG clip path ids come from a salt matplotlib draws at random in each process unless one is set."""
-    import hashlib
-
     from keel.monitoring.report_charts import feature_psi_chart
 
     table = pd.DataFrame({"feature": ["age", "income"], "psi": [0.02, 0.4], "severity": ["ok", "alert"]})
     here = hashlib.sha256(feature_psi_chart(table, 0.1, 0.25).encode()).hexdigest()
-    there = subprocess.run([sys.executable, "-c", CHART_IN_A_FRESH_PROCESS], capture_output=True, text=True, check=True)
+    there = subprocess.run([sys.executable, "-c", CHART_IN_A_FRESH_PROCESS], capture_output=True, text=True, timeout=120, check=True)
     assert there.stdout.strip() == here
 
 
