@@ -56,11 +56,14 @@ def plan_landing(
     latest_day: dt.date | None = None,
     hash_file: Callable[[Path], str] = file_sha256,
     now: float | None = None,
+    earliest_day: dt.date | None = None,
 ) -> LandingPlan:
     """Decide, for (source folder, path) pairs, which days to (re)load and which files to reject.
 
-    `now` (seconds since the epoch, as file times are) turns on the settling
-    wait; without it every file is taken as complete.
+    A day outside `earliest_day`..`latest_day` (Dagster's partitions) is
+    rejected: a run requested for it would fail the whole tick, and every
+    tick after it. `now` (seconds since the epoch, as file times are) turns
+    on the settling wait; without it every file is taken as complete.
     """
     plan = LandingPlan(cursor=dict(cursor))
     for folder_source, path in sorted(files, key=lambda item: item[1].name):
@@ -73,6 +76,8 @@ def plan_landing(
                 raise InvalidLandingName(f"{path.name}: a {source} file in the {folder_source} folder")
             if latest_day is not None and day > latest_day:
                 raise InvalidLandingName(f"{path.name}: date {day} is in the future (latest valid day {latest_day})")
+            if earliest_day is not None and day < earliest_day:
+                raise InvalidLandingName(f"{path.name}: date {day} is before the first day keel decides ({earliest_day})")
         except InvalidLandingName as reason:
             plan.rejected.append((key, str(reason)))
             plan.cursor.pop(key, None)

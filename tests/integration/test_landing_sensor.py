@@ -9,8 +9,11 @@ import dagster as dg
 import pytest
 
 from assets.constants import DAILY_PARTITIONS
+import sensors.landing
+from definitions import defs
 from keel.home import KeelHome
-from sensors.landing import landing_sensor
+from keel.landing_watch import file_sha256
+from sensors.landing import landing_sensor, runs_that_loaded
 from tests.integration.helpers import copy_home, instance_of, keel
 
 pytestmark = pytest.mark.integration
@@ -72,6 +75,17 @@ def test_days_decided_from_their_files_start_nothing_and_a_new_day_starts_one_ru
     assert request.tags["keel/source_file"] == f"applications_{new_day}.csv"
 
 
+def test_each_loaded_days_latest_load_names_its_landed_file_read_in_one_query_or_a_record_at_a_time(instance, home, monkeypatch):
+    """The landing sensor's lookup of what loaded each day: one query for all the days, paged past RECORDS_PER_QUERY."""
+    days = sorted(instance.get_materialized_partitions(dg.AssetKey("raw_applications")))
+    latest = runs_that_loaded(instance, "applications", days)
+    landing = KeelHome(home).landing_dir("applications")
+    assert len(days) >= 10 and sorted(latest) == days
+    assert all(file_sha256(landing / f"applications_{day}.csv") in hashes for day, (_run, hashes) in latest.items())
+    monkeypatch.setattr(sensors.landing, "RECORDS_PER_QUERY", 1)
+    assert runs_that_loaded(instance, "applications", days) == latest
+
+
 def test_a_file_dated_after_dagsters_last_day_is_rejected_whatever_the_hosts_time_zone(instance, home, clock_a_day_ahead_of_utc):
     """A host whose local date was ahead of UTC accepted tomorrow's file, and every tick then failed on its partition.
 
@@ -86,6 +100,25 @@ def test_a_file_dated_after_dagsters_last_day_is_rejected_whatever_the_hosts_tim
     reason = (landing.landing_rejected / f"{name}.reason.txt").read_text()
     assert f"date {tomorrow} is in the future" in reason
     assert not (landing.landing_dir("applications") / name).exists() and (landing.landing_rejected / name).exists()
+
+
+def test_a_file_dated_before_dagsters_first_day_is_rejected_and_the_tick_requests_the_other_days(demo_template, tmp_path, monkeypatch):
+    """A run requested for a day without a partition fails the daemon's whole tick, and every tick after it."""
+    home = copy_home(demo_template[0], tmp_path / "home")
+    instance = instance_of(home, monkeypatch)
+    first = dt.date.fromisoformat(DAILY_PARTITIONS.get_first_partition_key())
+    today = DAILY_PARTITIONS.get_last_partition_key()
+    landing = KeelHome(home)
+    too_old = f"applications_{first - dt.timedelta(days=1)}.csv"
+    (landing.landing_dir("applications") / too_old).write_text("application_id\nA1\n")
+    (landing.landing_dir("applications") / f"applications_{today}.csv").write_text("application_id\nA2\n")
+    _landed_a_minute_ago(landing)
+    context = dg.build_sensor_context(instance=instance, cursor=None, repository_def=defs.get_repository_def(), sensor_name="landing_sensor")
+    result = landing_sensor.evaluate_tick(context)  # as the daemon does: each request's partition is validated
+    assert [request.partition_key for request in result.run_requests] == [today]
+    reason = (landing.landing_rejected / f"{too_old}.reason.txt").read_text()
+    assert f"is before the first day keel decides ({first})" in reason
+    assert not (landing.landing_dir("applications") / too_old).exists() and (landing.landing_rejected / too_old).exists()
 
 
 def test_a_misnamed_file_is_rejected_and_the_outage_and_keel_run_say_where_it_went(demo_template, tmp_path, monkeypatch):

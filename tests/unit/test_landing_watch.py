@@ -48,6 +48,16 @@ def test_invalid_names_and_future_dates_are_rejected_with_a_reason(tmp_path):
     assert plan.new_files == []
 
 
+def test_a_day_before_the_first_day_is_rejected_and_the_first_day_is_taken(tmp_path):
+    before = _drop(tmp_path, "applications_2025-12-10.csv", b"a\n")
+    first = _drop(tmp_path, "outcomes_2025-12-11.csv", b"a\n")
+    plan = plan_landing([("applications", before), ("outcomes", first)], {}, earliest_day=dt.date(2025, 12, 11))
+    assert dict(plan.rejected) == {
+        "applications/applications_2025-12-10.csv": "applications_2025-12-10.csv: date 2025-12-10 is before the first day keel decides (2025-12-11)"
+    }
+    assert [seen.name for seen in plan.new_files] == ["outcomes_2025-12-11.csv"]
+
+
 def test_files_being_written_are_ignored(tmp_path):
     partial = _drop(tmp_path, ".applications_2026-01-02.csv.partial", b"a\n")
     assert plan_landing([("applications", partial)], {}).new_files == []
