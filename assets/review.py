@@ -216,7 +216,7 @@ def _review_measures(con, policy) -> "tuple[dict, pd.DataFrame]":
     import pandas as pd
 
     from keel import warehouse as wh
-    from keel.review import review_measures
+    from keel.review.measures import review_measures
 
     if not wh.table_exists(con, "review", "final_decisions"):
         return {}, pd.DataFrame()

@@ -28,7 +28,7 @@ STEP_MODULES = (
     "keel.decisioning",
     "keel.quality",
     "keel.quality.expectations",
-    "keel.review",
+    "keel.review.measures",
     "keel.review.explanations",
     "keel.review.ingest",
     "keel.ledger_events",

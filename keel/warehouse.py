@@ -1,17 +1,13 @@
 """The data plane: one DuckDB file, opened briefly by one writer at a time.
 
 Dagster's `warehouse` pool keeps pipeline steps from overlapping; the retry
-here covers the CLI reading while a step holds the file for a moment.
+in `connect` (keel.warehouse_connection, re-exported here) covers the CLI
+reading while a step holds the file for a moment.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -19,16 +15,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-LOCK_WAIT_SECONDS = 120.0
+from keel.warehouse_connection import (  # re-exported: the rest of keel opens the warehouse through this module
+    LOCK_WAIT_SECONDS,
+    MEMORY_LIMIT_ENV,
+    TEMPORARY,
+    WarehouseBusy,
+    _information_schema_where,
+    connect,
+    fetch_one,
+    memory_limit,
+    safe_identifier,
+    table_exists,
+)
+
 # The name rows being written go by while they are checked against the table (a registered frame or a view).
 INCOMING = "incoming_rows"
 # The temporary table replace_rows_from_query computes a query's rows into.
 QUERY_ROWS = "query_rows"
 # replace_rows_in_frames stages a large day's frames in temp.<table>__incoming before moving them in.
 STAGING_SUFFIX = "__incoming"
-# DuckDB's catalog of a connection's temporary tables: `temp.<table>` names one, `create temp table` makes one.
-TEMPORARY = "temp"
 # A day the caller expects to hold at most this many rows may be written in
 # one transaction rather than staged. DuckDB holds an open transaction's
 # appended rows in memory until the commit, while staging copies the day
@@ -38,92 +43,6 @@ TEMPORARY = "temp"
 # 0.17-0.3 GB more each, so they are always staged. (Measured while the
 # staging table was in the warehouse file, not a temporary one.)
 ONE_TRANSACTION_MAX_ROWS = 1_000_000
-# How much memory DuckDB may use before it works out of core (spilling to
-# <warehouse>.tmp): a size such as 2GB or 1.5GiB, or a share of RAM such as 40%.
-# The same variable reaches dbt's connection through profiles.yml.
-MEMORY_LIMIT_ENV = "KEEL_DUCKDB_MEMORY_LIMIT"
-_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$", re.IGNORECASE)
-
-
-class WarehouseBusy(RuntimeError):
-    """The warehouse stayed locked by another process for too long."""
-
-
-def memory_limit() -> str | None:
-    """The DuckDB memory limit from KEEL_DUCKDB_MEMORY_LIMIT, validated; None when unset (DuckDB's default)."""
-    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
-    if not value:
-        return None
-    if not _MEMORY_LIMIT.match(value):
-        raise ValueError(f"{MEMORY_LIMIT_ENV}: expected a size such as 2GB, 1.5GiB or 40%, found {value!r}")
-    return value
-
-
-def safe_identifier(name: str) -> str:
-    """Validate a schema/table/column name before it reaches a SQL string."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"not a safe SQL identifier: {name!r} (expected lower-case letters, digits and _)")
-    return name
-
-
-def _is_lock_error(error: Exception) -> bool:
-    text = str(error).lower()
-    return "lock" in text or "conflicting" in text or "being used by another process" in text
-
-
-@contextmanager
-def connect(path: Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, waiting while another process holds its lock."""
-    path = Path(path)
-    if read_only and not path.exists():
-        raise FileNotFoundError(f"{path}: no warehouse yet; land a day and run it first (keel land / keel run)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    limit = memory_limit()
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as error:
-            if not _is_lock_error(error) or time.monotonic() > deadline:
-                if _is_lock_error(error):
-                    raise WarehouseBusy(f"{path}: still locked by another process after {wait_seconds:.0f}s") from error
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-    try:
-        if limit is not None:
-            # SET, not connect(config=...): DuckDB refuses a second connection to the
-            # file with another configuration (dbt's, in an in-process run).
-            con.execute(f"set memory_limit = '{limit}'")
-        yield con
-    finally:
-        con.close()
-
-
-def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
-    """The first row of a query, with the result fully consumed.
-
-    DuckDB 2 refuses further work on a connection whose last result was only
-    partly fetched, so never leave a fetchone() behind.
-    """
-    rows = con.execute(sql, params or []).fetchall()
-    return rows[0] if rows else None
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether schema.table exists (schema TEMPORARY: the connection's temporary table)."""
-    where, params = _information_schema_where(schema, table)
-    found = fetch_one(con, f"select count(*) from information_schema.tables where {where}", params)
-    return bool(found and found[0])
-
-
-def _information_schema_where(schema: str, table: str) -> tuple[str, list[str]]:
-    """The condition naming schema.table in information_schema; a temporary table is in schema main of catalog temp."""
-    if schema == TEMPORARY:
-        return "table_catalog = 'temp' and table_schema = 'main' and table_name = ?", [table]
-    return "table_schema = ? and table_name = ?", [schema, table]
 
 
 def replace_rows(

@@ -16,6 +16,7 @@ import dagster as dg
 
 from keel.home import KeelHome
 from keel.pipeline import REVIEW_ASSETS, REVIEW_JOB
+from keel.review.inbox_listing import inbox_files
 from keel.settling import SETTLE_SECONDS
 
 review_job = dg.define_asset_job(
@@ -33,8 +34,6 @@ def _latest_decisions_id(instance: dg.DagsterInstance) -> int:
 def _inbox_fingerprint(home: KeelHome) -> str:
     # Names and sizes are enough to tell a new inbox from the last one seen: files are never rewritten in place
     # once written. One still being written counts once it has settled, when its run will take it.
-    from keel.review.ingest import inbox_files  # with pandas, on the first tick: not at definitions load
-
     files = inbox_files(home.review_inbox, now=time.time())
     listing = "\n".join(f"{path.name}:{path.stat().st_size}" for path in files)
     return hashlib.sha256(listing.encode()).hexdigest()[:16] if files else ""

@@ -32,7 +32,7 @@ TICK_SECONDS = 300
     ),
 )
 def review_sla_sensor(context: dg.SensorEvaluationContext):
-    from keel import warehouse as wh
+    from keel import warehouse_connection as wh  # DuckDB without pandas: a tick is a few rows
     from keel.review.queue_view import waiting_by_day
     from keel.review.sla_alerts import build_overdue_review_alert, newly_overdue
 

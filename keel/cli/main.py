@@ -697,19 +697,27 @@ def bench_model(
 @one_line_errors
 def bench_overhead(
     loads: int = typer.Option(5, "--loads", min=1, help="Definitions loads, each in a fresh interpreter."),
-    files: int = typer.Option(1_000, "--files", min=0, help="Files in the landing folder for the sensor ticks."),
+    files: int = typer.Option(1_000, "--files", min=0, help="New files landed for the sensor ticks."),
+    home: Path | None = typer.Option(
+        None, "--home", exists=True, file_okay=False, help="A KEEL_HOME to copy for the sensor ticks (it is not touched); by default the demo's first days."
+    ),
+    demo_days: int = typer.Option(2, "--demo-days", min=1, help="Without --home: demo days run first, for the sensors to look at."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Time what keel costs outside a run: loading the definitions, and a landing sensor tick over many files."""
+    """Time what keel costs outside a run: loading the definitions, and each sensor's and schedule's first and next tick."""
     import tempfile
 
+    from rich.console import Console
     from rich.progress import Progress
+    from rich.table import Table
 
     from keel.bench.overhead import measure_overhead
 
     with tempfile.TemporaryDirectory(prefix="keel-bench-overhead-") as workdir, Progress(transient=True, disable=json_out) as progress:
         task = progress.add_task("overhead", total=None)
-        result = measure_overhead(Path(workdir), loads, files, progress=lambda msg: progress.update(task, description=msg))
+        result = measure_overhead(
+            Path(workdir), loads, files, progress=lambda msg: progress.update(task, description=msg), home=home, demo_days=demo_days
+        )
     if json_out:
         emit_json(result)
         return
@@ -717,11 +725,20 @@ def bench_overhead(
         f"definitions load: median {result['definitions_load_median_s']} s, max {result['definitions_load_max_s']} s "
         f"({', '.join(map(str, result['definitions_load_s']))})"
     )
-    typer.echo(
-        f"landing sensor, {result['landing_files']:,} files: first tick {result['landing_first_tick_s']} s "
-        f"({result['landing_first_tick_run_requests']} runs requested), next tick {result['landing_next_tick_s']} s "
-        f"({result['landing_next_tick_run_requests']})"
-    )
+    table = Table(title=f"ticks on {result['sensor_home']}, {result['landing_files']:,} new landing files ({result['landing_files_before_first_day']} dated before the first day)")
+    for column in ("sensor or schedule", "first tick s", "runs requested", "next tick s", "runs requested", "libraries the first tick imported"):
+        table.add_column(column, justify="left" if column[0] in "sl" else "right")
+    for name, tick in result["sensor_ticks"].items():
+        table.add_row(
+            name,
+            f"{tick['first_tick_s']:.3f}",
+            str(tick["first_tick_run_requests"]),
+            f"{tick['next_tick_s']:.3f}",
+            str(tick["next_tick_run_requests"]),
+            ", ".join(tick["libraries_imported"]) or "-",
+        )
+    Console().print(table)
+    typer.echo(f"slowest tick: {result['sensor_tick_max_s']} s")
 
 
 @app.command("bench-overlap")

@@ -6,20 +6,42 @@ line by line, and combine with the policy's routes into the decision that
 stands for each application. Nothing here imports Dagster.
 """
 
-from keel.review.final_decisions import DECIDED_BY_AUTO, DECIDED_BY_REVIEWER, FINAL_COLUMNS, PENDING, final_decisions
-from keel.review.inbox import (
-    ACCEPTED_COLUMNS,
-    INBOX_FIELDS,
-    REVIEW_DECISIONS,
-    InboxResult,
-    Rejection,
-    inbox_line,
-    validate_inbox_file,
-    write_inbox_file,
-    write_rejections,
-)
-from keel.review.measures import due_by, review_alerts, review_measures
-from keel.review.spreadsheet import ReviewCsvError, export_queue_csv, import_review_csv
+import importlib
+
+# Each name is imported from its module on first use (PEP 562): the review
+# sensor's tick and review_sla_sensor's need only keel.review.inbox_listing
+# and keel.review.queue_view, and importing this package for them should not
+# bring in pandas. The function final_decisions is imported from its module
+# (keel.review.final_decisions): once that module is loaded, the package's
+# attribute of the same name is the module.
+_MODULE_OF = {
+    **dict.fromkeys(("DECIDED_BY_AUTO", "DECIDED_BY_REVIEWER", "FINAL_COLUMNS", "PENDING"), "keel.review.final_decisions"),
+    **dict.fromkeys(
+        (
+            "ACCEPTED_COLUMNS",
+            "INBOX_FIELDS",
+            "REVIEW_DECISIONS",
+            "InboxResult",
+            "Rejection",
+            "inbox_line",
+            "validate_inbox_file",
+            "write_inbox_file",
+            "write_rejections",
+        ),
+        "keel.review.inbox",
+    ),
+    **dict.fromkeys(("due_by", "review_alerts", "review_measures"), "keel.review.measures"),
+    **dict.fromkeys(("ReviewCsvError", "export_queue_csv", "import_review_csv"), "keel.review.spreadsheet"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACCEPTED_COLUMNS",
@@ -34,7 +56,6 @@ __all__ = [
     "ReviewCsvError",
     "due_by",
     "export_queue_csv",
-    "final_decisions",
     "import_review_csv",
     "inbox_line",
     "review_alerts",

@@ -31,7 +31,7 @@ from keel.columns import APPLICATION_DATE, APPLICATION_ID, REVIEW_TAKEN_IN_ORDER
 from keel.frames import merge_one_to_one
 from keel.review.final_decisions import final_decisions
 from keel.review.inbox import validate_inbox_file, write_rejections
-from keel.settling import still_being_written
+from keel.review.inbox_listing import inbox_files
 
 SCHEMA = "review"
 OUTCOMES_TABLE = "review_outcomes"
@@ -77,25 +77,6 @@ class InboxIngested:
     @property
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
-
-
-def inbox_files(inbox: Path, now: float | None = None) -> list[Path]:
-    """Files waiting in the inbox in order of arrival (then name); partial writes are not ready.
-
-    A dot file is being written; so, with `now`, may be a file modified in the
-    last seconds (a tool appending in place: read then, the rest of its lines
-    would follow the file into review/processed unread). Arrival order
-    matters: a case's first decision is the one that counts, and an amendment
-    follows what it amends.
-    """
-    if not inbox.exists():
-        return []
-    ready = [
-        p
-        for p in inbox.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix == ".jsonl" and not still_being_written(p.stat().st_mtime, now)
-    ]
-    return sorted(ready, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
 def _queue(con) -> pd.DataFrame:

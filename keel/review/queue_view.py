@@ -69,7 +69,7 @@ def read_queue(
 
 def queue_counts(con, day: dt.date | None, now: dt.datetime) -> tuple[int, int, int]:
     """(pending, decided, overdue) cases of the queue of `day`, or of all days."""
-    from keel import warehouse as wh
+    from keel import warehouse_connection as wh  # DuckDB alone: review_sla_sensor's tick
 
     if not wh.table_exists(con, "review", "review_queue"):
         return 0, 0, 0
@@ -102,7 +102,7 @@ order by day, q.due_by
 
 def waiting_by_day(con) -> list[WaitingCases]:
     """The cases waiting for a reviewer per application day and due time, oldest day first; empty before the first queue."""
-    from keel import warehouse as wh
+    from keel import warehouse_connection as wh  # DuckDB alone: review_sla_sensor's tick
 
     if not wh.table_exists(con, "review", "review_queue"):
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from keel.review import FINAL_COLUMNS, final_decisions
+from keel.review.final_decisions import FINAL_COLUMNS, final_decisions
 
 
 def decisions() -> pd.DataFrame:

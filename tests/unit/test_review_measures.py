@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from keel.policy import load_policy
-from keel.review import due_by, final_decisions, review_measures
+from keel.review import due_by, review_measures
+from keel.review.final_decisions import final_decisions
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "credit_policy.yaml")
 QUEUED = dt.datetime(2026, 1, 15, 6, 0, tzinfo=dt.timezone.utc)
