@@ -725,9 +725,14 @@ def bench_overhead(
         f"definitions load: median {result['definitions_load_median_s']} s, max {result['definitions_load_max_s']} s "
         f"({', '.join(map(str, result['definitions_load_s']))})"
     )
-    table = Table(title=f"ticks on {result['sensor_home']}, {result['landing_files']:,} new landing files ({result['landing_files_before_first_day']} dated before the first day)")
-    for column in ("sensor or schedule", "first tick s", "runs requested", "next tick s", "runs requested", "libraries the first tick imported"):
-        table.add_column(column, justify="left" if column[0] in "sl" else "right")
+    table = Table(
+        title=f"ticks on {result['sensor_home']}, {result['landing_files']:,} new landing files "
+        f"({result['landing_files_before_first_day']} dated before the first day); runs: runs requested"
+    )
+    table.add_column("sensor or schedule", no_wrap=True)
+    for column in ("first tick s", "runs", "next tick s", "runs"):
+        table.add_column(column, justify="right")
+    table.add_column("first tick imported")
     for name, tick in result["sensor_ticks"].items():
         table.add_row(
             name,

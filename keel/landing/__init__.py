@@ -10,8 +10,6 @@ reports what it alone can see: the file as a whole, and rows it could not read
 in full (keel.landing.row_problems).
 """
 
-import importlib
-
 from keel.landing.errors import (
     EMPTY_FILE,
     FILE_PROBLEM_KINDS,
@@ -23,6 +21,7 @@ from keel.landing.errors import (
     LandingFileError,
 )
 from keel.landing.names import parse_landing_name
+from keel.lazy_exports import lazy_exports
 
 # The readers (pandas, pyarrow) are imported on first use (PEP 562): the
 # landing sensor and the definitions need only the names and the errors, and
@@ -33,13 +32,7 @@ _READERS = {
     "read_landing_file": "keel.landing.read",
 }
 
-
-def __getattr__(name: str):
-    if name not in _READERS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_READERS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _READERS, globals())
 
 __all__ = [
     "EMPTY_FILE",

@@ -6,7 +6,7 @@ line by line, and combine with the policy's routes into the decision that
 stands for each application. Nothing here imports Dagster.
 """
 
-import importlib
+from keel.lazy_exports import lazy_exports
 
 # Each name is imported from its module on first use (PEP 562): the review
 # sensor's tick and review_sla_sensor's need only keel.review.inbox_listing
@@ -34,13 +34,7 @@ _MODULE_OF = {
     **dict.fromkeys(("ReviewCsvError", "export_queue_csv", "import_review_csv"), "keel.review.spreadsheet"),
 }
 
-
-def __getattr__(name: str):
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _MODULE_OF, globals())
 
 
 __all__ = [

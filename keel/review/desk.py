@@ -72,7 +72,7 @@ def explained(home: KeelHome, cases: pd.DataFrame, con=None) -> pd.DataFrame:
 def waiting_in_inbox(home: KeelHome) -> dict:
     """Decisions written to the inbox and not taken in yet, per case."""
     from keel.review.inbox import waiting_decisions
-    from keel.review.ingest import inbox_files
+    from keel.review.inbox_listing import inbox_files
 
     return waiting_decisions(inbox_files(home.review_inbox))
 
