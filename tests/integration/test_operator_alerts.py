@@ -8,6 +8,7 @@ real run of the freshness job over a demo home whose next day never came,
 the review cases the demo's own queue, due in January.
 """
 
+import json
 from collections import Counter
 
 import dagster as dg
@@ -65,7 +66,10 @@ def test_a_blocked_day_is_alerted_once_with_the_contracts_reason_and_what_to_do(
     first = tick(None)  # the daemon's first tick: failures from here on
     assert read_alerts(alerts) == []
     keel(home, "land", "--date", BLOCKED_DAY, "--fault", "missing_required_column")
-    assert keel(home, "run", "--date", BLOCKED_DAY, check=False).returncode == 1
+    completed = keel(home, "run", "--date", BLOCKED_DAY, "--json", check=False)
+    assert completed.returncode == 1, "a blocked day exits non-zero, after printing its summary"
+    summary = json.loads(completed.stdout)
+    assert summary["blocked"] is True and summary["failure"].startswith("day blocked:")
     [failed] = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]), limit=1)
 
     second = tick(first.cursor)
