@@ -1,4 +1,4 @@
-"""The daily path as people run it from the CLI: land, run a day, run the demo.
+"""The daily path as people run it from the CLI: run a day, run the demo.
 
 Each function starts Dagster runs through keel.orchestrate and turns what the
 runs recorded (materialization metadata, check results) into the summary the
@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
-from keel.demo_calendar import DemoCalendar, applications_for, calendar_span, outcomes_landing_on
+from keel.demo_calendar import DemoCalendar, calendar_span
+from keel.demo_landing import land_day
+from keel.errors import KeelError
 from keel.home import KeelHome
-from keel.landing_zone import expected_file_names, find_landing_file, frame_to_bytes, landing_file_name, rejected_for_day, write_atomically
+from keel.landing_zone import expected_file_names, find_landing_file, rejected_for_day
 from keel.orchestrate import RunOutcome, StepProgress, execute
 from keel.pipeline import DAILY_JOB, HISTORY_ASSETS, OUTCOME_ASSETS, OUTCOMES_JOB, TRAINING_JOB
 from keel.scoring import NO_MODEL
@@ -23,10 +24,6 @@ SUMMED_KEYS = (
     "received", "accepted", "quarantined", "duplicates", "decided_auto", "sent_to_review", "decided_by_fallback", "qa_sampled",
     "outcomes_received", "outcomes_accepted", "outcomes_quarantined", "outcomes_duplicates",
 )
-
-
-class KeelError(RuntimeError):
-    """A failure the CLI reports in one line with what to do next."""
 
 
 @dataclass
@@ -62,34 +59,6 @@ class DaySummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def land_day(home: KeelHome, day: dt.date, calendar: DemoCalendar = DemoCalendar(), fmt: str = "csv", fault: str | None = None) -> list[Path]:
-    """Write the day's applications and outcomes files of the demo calendar into the landing zone."""
-    home.ensure()
-    written: list[Path] = []
-    applications = applications_for(day, calendar)
-    if fault and fmt != "csv":
-        raise KeelError(f"--fault writes a faulty CSV file; --format {fmt} cannot carry it (drop --format or use csv)")
-    if fault and not len(applications):
-        first, last = calendar.live_dates()[0], calendar.live_dates()[-1]
-        raise KeelError(f"the demo calendar has no applications on {day} to write fault {fault} into: its live days run from {first} to {last}")
-    if len(applications):
-        folder = home.landing_dir("applications")
-        if fault:
-            from keel.faults import write_faulty_file
-
-            written.append(write_faulty_file(applications, folder, day.isoformat(), fault))
-        else:
-            written.append(write_atomically(folder / landing_file_name("applications", day, fmt), frame_to_bytes(applications, fmt)))
-    outcomes = outcomes_landing_on(day, calendar)
-    if len(outcomes):
-        folder = home.landing_dir("outcomes")
-        written.append(write_atomically(folder / landing_file_name("outcomes", day, fmt), frame_to_bytes(outcomes, fmt)))
-    if not written:
-        first, last = calendar.first_day, calendar.live_dates()[-1] + dt.timedelta(days=calendar.outcome_delay_days)
-        raise KeelError(f"the demo calendar has nothing to land on {day}: it runs from {first} to {last}")
-    return written
 
 
 def summarize_day(day: str, outcome: RunOutcome) -> DaySummary:
@@ -251,37 +220,7 @@ def _raise_if_failed(outcome: RunOutcome, what: str) -> None:
         raise KeelError(f"{what} failed in run {outcome.run_id}: {outcome.failure}")
 
 
-# --- the drift scenario, and the drift sensor's work when the CLI runs without the daemon ---------
-
-
-def land_drift_scenario_day(home: KeelHome, day: dt.date, calendar: DemoCalendar, drift_from: dt.date, strength: float = 1.0) -> list[Path]:
-    """Land the day's demo files, shifted by keel.scenarios for applications made from `drift_from` on.
-
-    Applications of drifted days have lower incomes and some "gig" jobs; the
-    outcomes of those applications, landing a week later, turn a share of
-    good repayments bad. Earlier days land unchanged. Each day's shift is
-    seeded by its date, so a replay gives the same files.
-    """
-    from keel.scenarios import apply_drift, drift_outcomes
-
-    home.ensure()
-    seed = int(day.strftime("%Y%m%d"))
-    written: list[Path] = []
-    applications = applications_for(day, calendar)
-    if len(applications):
-        if day >= drift_from:
-            applications = apply_drift(applications, strength, seed=seed)
-        path = home.landing_dir("applications") / landing_file_name("applications", day, "csv")
-        written.append(write_atomically(path, frame_to_bytes(applications, "csv")))
-    outcomes = outcomes_landing_on(day, calendar)
-    if len(outcomes):
-        if day - dt.timedelta(days=calendar.outcome_delay_days) >= drift_from:
-            outcomes = drift_outcomes(outcomes, strength, seed=seed)
-        path = home.landing_dir("outcomes") / landing_file_name("outcomes", day, "csv")
-        written.append(write_atomically(path, frame_to_bytes(outcomes, "csv")))
-    if not written:
-        raise KeelError(f"the demo calendar has nothing to land on {day}")
-    return written
+# --- the drift sensor's work when the CLI runs without the daemon ---------
 
 
 @dataclass

@@ -65,7 +65,7 @@ def decisions_digest(home: KeelHome) -> tuple[int, str]:
 def run_overlap_benchmark(days: int, workdir: Path, progress: Callable[[str], None] = lambda _msg: None) -> dict:
     """The same `days` demo days run one after another and all at once; wall times and their ratio."""
     from keel.bench.daily_path import prepare_home
-    from keel.runs import land_day
+    from keel.demo_landing import land_day
 
     home = KeelHome(workdir / "home")
     progress("setting up: history and first model (not measured)")

@@ -121,7 +121,7 @@ def land(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Write the day's landing files (applications, and outcomes due that day) from the demo data."""
-    from keel.runs import land_day
+    from keel.demo_landing import land_day
 
     paths = land_day(_home(), _date(date), fmt=fmt, fault=fault)
     if json_out:
@@ -399,7 +399,8 @@ def demo(
     from keel.demo_calendar import DemoCalendar
     from keel.orchestrate import execute, instance_has_history
     from keel.pipeline import REVIEW_JOB
-    from keel.runs import bootstrap_history, land_day, land_drift_scenario_day, respond_to_incidents, run_day, sum_days
+    from keel.demo_landing import land_day, land_drift_scenario_day
+    from keel.runs import bootstrap_history, respond_to_incidents, run_day, sum_days
     from keel.scenarios import resolve_drift_start
 
     home = _home()

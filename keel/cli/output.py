@@ -128,7 +128,7 @@ BUGS = (KeyError, IndexError)
 
 def is_refusal(error: Exception) -> bool:
     """Whether `error` is keel refusing (printed as it is) rather than failing (printed with its type)."""
-    from keel.runs import KeelError
+    from keel.errors import KeelError
 
     return isinstance(error, KeelError) or (isinstance(error, REFUSALS) and not isinstance(error, BUGS))
 

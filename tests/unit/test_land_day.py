@@ -1,12 +1,17 @@
-"""`keel land`: the demo calendar's files for a day, or a faulty one on request (keel.runs.land_day)."""
+"""`keel land`: the demo calendar's files for a day, or a faulty one on request (keel.demo_landing.land_day)."""
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from keel.demo_calendar import DemoCalendar
+from keel.demo_landing import land_day
+from keel.errors import KeelError
 from keel.home import KeelHome
-from keel.runs import KeelError, land_day
 
 CALENDAR = DemoCalendar()
 
@@ -39,3 +44,26 @@ def test_a_fault_in_another_format_is_refused_before_anything_lands(tmp_path):
     with pytest.raises(KeelError, match="--format parquet cannot carry it"):
         land_day(KeelHome(tmp_path / "home"), CALENDAR.live_dates()[0], fmt="parquet", fault="empty_file")
     assert not _landed(tmp_path / "home")
+
+
+def test_keel_land_does_not_import_dagster_whether_it_lands_or_refuses(tmp_path):
+    """Landing a file starts no run: `keel land` pays for pandas and the demo data, not for Dagster
+    (~1 s a call when land_day lived beside the run code in keel.runs)."""
+    probe = (
+        "import json, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from keel.cli.main import app\n"
+        "landed = CliRunner().invoke(app, ['land', '--date', '2026-01-01', '--json'])\n"
+        "refused = CliRunner().invoke(app, ['land', '--date', '2026-01-01', '--format', 'parquet', '--fault', 'empty_file'])\n"
+        "print(json.dumps({'landed': [landed.exit_code, landed.stdout], 'refused': [refused.exit_code, refused.output],"
+        " 'dagster': sorted(m for m in ('dagster', 'dagster_dbt', 'keel.orchestrate', 'keel.runs') if m in sys.modules)}))\n"
+    )
+    env = {**os.environ, "KEEL_HOME": str(tmp_path / "home"), "DAGSTER_HOME": str(tmp_path / "home" / "dagster")}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    landed_code, landed_out = seen["landed"]
+    assert landed_code == 0 and [os.path.basename(f) for f in json.loads(landed_out)["files"]] == ["applications_2026-01-01.csv"]
+    refused_code, refused_out = seen["refused"]
+    assert refused_code != 0 and "--format parquet cannot carry it" in refused_out and "Traceback" not in refused_out
+    assert seen["dagster"] == []
