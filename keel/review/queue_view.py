@@ -67,6 +67,20 @@ def read_queue(
     return con.execute(QUEUE_SQL.format(latest_outcomes=outcomes, where=where, limit=limited), params).df()
 
 
+class CaseDue(NamedTuple):
+    due_by: str
+    overdue: bool
+
+
+def pending_case_due(con, application_id: str, now: dt.datetime) -> CaseDue | None:
+    """When a queued case no review decision stands for is due, and whether it is past that; None for any other case."""
+    queued = read_queue(con, pending_only=True, application_id=application_id)
+    due_by = queued["due_by"].iloc[0] if len(queued) else None
+    if not isinstance(due_by, str) or not due_by:
+        return None
+    return CaseDue(due_by, overdue(due_by, False, now))
+
+
 def queue_counts(con, day: dt.date | None, now: dt.datetime) -> tuple[int, int, int]:
     """(pending, decided, overdue) cases of the queue of `day`, or of all days."""
     from keel import warehouse_connection as wh  # DuckDB alone: review_sla_sensor's tick

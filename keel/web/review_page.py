@@ -2,11 +2,12 @@
 
 Reviewers who do not live in a terminal work the queue here: the pending
 cases oldest first, each with its score, the policy's reasons, the features
-that pushed the score and its due time (overdue ones marked), and a form to
-approve or decline it with a reason. It reads and writes exactly what `keel
-review list` and `keel review decide` do (keel.review.desk): a decision
-becomes a new inbox file, which the review sensor takes in within a minute
-and checks again against the queue, so the ledger records it as any other.
+that pushed the score and its due time (overdue ones marked, on the list
+and on the case's own page), and a form to approve or decline it with a
+reason. It reads and writes exactly what `keel review list` and `keel
+review decide` do (keel.review.desk): a decision becomes a new inbox file,
+which the review sensor takes in within a minute and checks again against
+the queue, so the ledger records it as any other.
 
 It has no login: like the Dagster UI it binds 127.0.0.1 by default, for the
 people of one machine or behind a proxy that authenticates them; the
@@ -110,12 +111,15 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
         from keel.audit.explain import NotDecided, NotFound, explain_application
         from keel.decisioning import current_policy
 
-        record, refused, status = None, None, 200
+        from keel.review.queue_view import pending_case_due
+
+        record, due, refused, status = None, None, None, 200
         try:
             if not APPLICATION_ID_PATTERN.fullmatch(application_id):
                 raise NotFound(f"{application_id!r} is not an application id (A + 6 to 9 digits)")
             with wh.connect(home.warehouse, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS) as con:
                 record = explain_application(con, application_id, current_policy())
+                due = pending_case_due(con, application_id, dt.datetime.now(dt.timezone.utc))
         except NotDecided as undecided:
             # No decision stands: what became of it is the page (held back, received and not decided), or nothing is known.
             record = undecided.record
@@ -127,7 +131,7 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
         waiting = waiting_in_inbox(home).get(application_id) if record else None
         pending = bool(record) and record.get("route") == "review" and record.get("final_decision") == "pending"
         html = _templates.get_template("case.html").render(
-            application_id=application_id, case=record, refused=refused, waiting=waiting, can_decide=pending and waiting is None,
+            application_id=application_id, case=record, due=due, refused=refused, waiting=waiting, can_decide=pending and waiting is None,
             reviewer=reviewer, token=token, day=None,
         )
         return _secured(HTMLResponse(html, status_code=status))

@@ -89,6 +89,10 @@ def test_a_case_page_tells_the_whole_story_with_the_application_as_received(page
     assert re.findall(r"<li>([^<]*)</li>", html)[0] == explained["story"][0]
     raw = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]*)</td></tr>", html.split('id="raw"')[1].split("</table>")[0]))
     assert raw["amount"] == str(explained["raw_values"]["amount"]) and raw["application_id"] == case
+    # The demo's days are long past the policy's SLA: the case is overdue, as the list says.
+    [listed] = [c for c in keel_json(page["home"], "review", "list", "--limit", "50")["cases"] if c["application_id"] == case]
+    assert listed["overdue"] is True
+    assert f"<span>due {listed['due_by']}</span>" in html and ">OVERDUE</span>" in html
     # An id that is none, or one nothing is known of, is a 404 saying so.
     status, _, not_an_id = _request(page["base"] + "/cases/A12")
     assert status == 404 and "&#39;A12&#39; is not an application id (A + 6 to 9 digits)" in not_an_id
@@ -144,6 +148,7 @@ def test_a_decision_is_refused_with_its_reason_or_written_then_taken_in_as_any_o
     # The case's page now offers to correct the decision; the amendment is an inbox line of its own.
     _, _, decided_page = _request(page["base"] + f"/cases/{case}")
     assert "decline</strong> by lee" in decided_page and 'name="amend" value="1"' in decided_page
+    assert "<span>due " not in decided_page and "OVERDUE" not in decided_page
     amendment = {**decision, "token": _token(decided_page), "decision": "approve", "reason": "payslip arrived", "amend": "1"}
     assert _request(page["base"] + "/decide", form=amendment)[0] == 303
     [amended] = _inbox_files(home)
