@@ -44,8 +44,6 @@ def land_day(home: KeelHome, day: dt.date, calendar: DemoCalendar = DemoCalendar
     return written
 
 
-
-
 def land_drift_scenario_day(home: KeelHome, day: dt.date, calendar: DemoCalendar, drift_from: dt.date, strength: float = 1.0) -> list[Path]:
     """Land the day's demo files, shifted by keel.scenarios for applications made from `drift_from` on.
 

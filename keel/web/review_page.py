@@ -110,7 +110,6 @@ def review_page_app(home: KeelHome, host: str = "127.0.0.1") -> Starlette:
         from keel import warehouse as wh
         from keel.audit.explain import NotDecided, NotFound, explain_application
         from keel.decisioning import current_policy
-
         from keel.review.queue_view import pending_case_due
 
         record, due, refused, status = None, None, None, 200
