@@ -84,3 +84,17 @@ def start_forkserver() -> None:
     put_repository_on_pythonpath()
     multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOADED))
     multiprocessing.forkserver.ensure_running()
+
+
+def stop_forkserver() -> None:
+    """Stop this process's forkserver, if one is running (a later run starts a new one).
+
+    The server outlives the run whose steps it forked, holding keel, the
+    models and its preload (~0.5 GB). `keel bench` stops it before the bare
+    script runs, so that the script's memory is the script's alone.
+    multiprocessing has no public call for this; `_stop` is what CPython's
+    own tests use: it closes the pipe whose end tells the server to exit.
+    multiprocessing's resource tracker is left running: it is ~10 MB, and
+    stopped early it warns of the run's semaphores as leaked.
+    """
+    multiprocessing.forkserver._forkserver._stop()

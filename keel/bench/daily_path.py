@@ -21,6 +21,7 @@ from keel.bench.baseline import run_baseline
 from keel.bench.breakdown import overhead_breakdown
 from keel.bench.memory import TreeMemorySampler
 from keel.demo_calendar import DemoCalendar
+from keel.forkserver import stop_forkserver
 from keel.home import KeelHome
 
 Progress = Callable[[str], None]
@@ -121,6 +122,8 @@ def run_benchmark(rows: int, workdir: Path, progress: Progress = lambda _msg: No
     stage_memory = {step: round(keel_memory.peak_between(start, end), 1) for step, (start, end) in windows.items()}
 
     progress(f"baseline: the same computations as a bare script for {rows:,} rows")
+    # The executor's forkserver outlives the run; stopped, it is not counted in the script's memory.
+    stop_forkserver()
     with TreeMemorySampler() as baseline_memory:
         baseline = run_baseline(landing_file, home, workdir / "baseline")
     decided = outcome.materializations.get("decisions", {})
