@@ -214,11 +214,19 @@ def _check_in_force(versions: dict, day: str) -> None:
 
 
 def run_scratch_day(scratch: KeelHome, day: str) -> dict:
-    """The day through the real daily job in the scratch home (a separate process: its own KEEL_HOME)."""
+    """The day through the real daily job in the scratch home (a separate process: its own KEEL_HOME).
+
+    With the multiprocess executor, as the schedule's and sensors' runs are:
+    the executor's forkserver imports the libraries of the later steps
+    (dbt's runner, Great Expectations, the model code) on the other core
+    while the earlier ones work, where in one process each step imports its
+    own in turn.
+    """
     keel = str(Path(sys.executable).with_name("keel"))
     env = {**os.environ, "KEEL_HOME": str(scratch.root), "DAGSTER_HOME": str(scratch.dagster_home)}
     env.pop("KEEL_WAREHOUSE", None)
-    completed = subprocess.run([keel, "run", "--date", day, "--json"], env=env, capture_output=True, text=True, timeout=1800)
+    command = [keel, "run", "--date", day, "--executor", "multiprocess", "--json"]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
     try:
         summary = json.loads(completed.stdout)
     except json.JSONDecodeError:
