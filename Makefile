@@ -10,6 +10,7 @@ export KEEL_HOME
 export DAGSTER_HOME := $(KEEL_HOME)/dagster
 HOST ?= 127.0.0.1
 PORT ?= 3000
+REVIEW_PORT ?= 3001
 DEMO_DAYS ?= 10
 BENCH_ROWS ?= 100000
 
@@ -34,9 +35,9 @@ browser:
 	fi
 
 run: install
-	$(BIN)/keel serve --host $(HOST) --port $(PORT) --check
+	$(BIN)/keel serve --host $(HOST) --port $(PORT) --review-port $(REVIEW_PORT) --check
 	$(BIN)/keel demo --days $(DEMO_DAYS) --if-empty
-	$(BIN)/keel serve --host $(HOST) --port $(PORT)
+	$(BIN)/keel serve --host $(HOST) --port $(PORT) --review-port $(REVIEW_PORT)
 
 test: install browser
 	$(BIN)/python -m pytest

@@ -10,14 +10,22 @@ class PortInUse(ValueError):
     """Another process (often an earlier `keel serve` or `dagster dev`) already listens on the address."""
 
 
-def ensure_port_free(host: str, port: int, served_by: str = "keel serve") -> None:
+def ensure_port_free(
+    host: str,
+    port: int,
+    served_by: str = "keel serve",
+    port_option: str = "--port",
+    make_variable: str | None = "PORT",
+    earlier: str = "`keel serve`, `make run` or `dagster dev`",
+) -> None:
     """Raise PortInUse, saying what to do, when `host:port` cannot be bound; return when it can.
 
     Bound as the web server binds (SO_REUSEADDR), so a port an earlier server
     just closed (TIME_WAIT) counts as free, as it is to that server. Without
     this check `dagster dev` starts its daemon, the web server fails to bind,
     and the daemon keeps running with no UI while whatever holds the port
-    answers at the address printed.
+    answers at the address printed. The message names what may hold the port
+    (`earlier`) and the option (and `make run` variable) that choose another.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -26,9 +34,7 @@ def ensure_port_free(host: str, port: int, served_by: str = "keel serve") -> Non
             probe.bind((host, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                the_ui = served_by == "keel serve"
-                earlier = "`keel serve`, `make run` or `dagster dev`" if the_ui else f"`{served_by}`"
-                elsewhere = f"`{served_by} --port {port + 1}`" + (f", `make run PORT={port + 1}`" if the_ui else "")
+                elsewhere = f"`{served_by} {port_option} {port + 1}`" + (f", `make run {make_variable}={port + 1}`" if make_variable else "")
                 raise PortInUse(
                     f"{host}:{port} is already in use (an earlier {earlier}?): stop it, or serve on another port ({elsewhere})"
                 ) from None

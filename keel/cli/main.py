@@ -785,16 +785,27 @@ SUPERSEDED_DEV_WARNING = "ignore:Function `dev_command` is superseded"
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind; keep 127.0.0.1 unless you put auth in front."),
     port: int = typer.Option(3000, "--port", help="Port of the UI (http://HOST:PORT)."),
-    check_only: bool = typer.Option(False, "--check", help="Only check that HOST:PORT is free (exit 1 naming it if not); start nothing."),
+    review_port: int = typer.Option(3001, "--review-port", help="Port of the review page (http://HOST:REVIEW_PORT)."),
+    review_page: bool = typer.Option(True, "--review-page/--no-review-page", help="Serve the review page too (keel review serve)."),
+    check_only: bool = typer.Option(False, "--check", help="Only check that the ports are free (exit 1 naming one if not); start nothing."),
 ) -> None:
-    """Serve the Dagster UI and daemon (schedules and sensors on) for this KEEL_HOME."""
+    """Serve the Dagster UI and daemon (schedules and sensors on), and the review page, for this KEEL_HOME."""
     from keel.audit.explain import UI_URL_ENV
+    from keel.companion import start_companion
     from keel.home import REPO_ROOT
     from keel.ports import ensure_port_free
 
-    ensure_port_free(host, port)  # before the daemon starts: it would run on without the UI
+    # Both before the daemon starts: it would run on without the UI, or the reviewers without their page.
+    ensure_port_free(host, port)
+    if review_page:
+        if review_port == port:
+            fail(f"the UI and the review page cannot share port {port}: choose another --review-port")
+        ensure_port_free(
+            host, review_port, port_option="--review-port", make_variable="REVIEW_PORT",
+            earlier="`keel serve`, `make run` or `keel review serve`",
+        )
     if check_only:
-        typer.echo(f"{host}:{port} is free")
+        typer.echo(f"{host}:{port} is free" + (f", and {host}:{review_port} for the review page" if review_page else ""))
         return
     home = _home()
     prepare()  # pick up dbt model changes made since install
@@ -806,6 +817,9 @@ def serve(
     # Links the served processes write (a failed run's alert, a run's log lines) point at this UI.
     os.environ.setdefault(UI_URL_ENV, f"http://{host}:{port}")
     typer.echo(f"Dagster UI on http://{host}:{port} (KEEL_HOME={home.root})")
+    if review_page:
+        # Stopped by the kernel when the process that is about to become `dagster dev` ends.
+        start_companion([venv_tool("keel"), "review", "serve", "--host", host, "--port", str(review_port)])
     # From the instance's folder: `dagster dev` warns of any dagster.yaml in its working directory
     # other than $DAGSTER_HOME's, and the repository's is the template keel copied there.
     os.chdir(home.dagster_home)

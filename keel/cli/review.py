@@ -194,7 +194,7 @@ def serve(
     from keel.ports import ensure_port_free
     from keel.web.review_page import review_page_app
 
-    ensure_port_free(host, port, served_by="keel review serve")
+    ensure_port_free(host, port, served_by="keel review serve", make_variable=None, earlier="`keel review serve`, `keel serve` or `make run`")
     home = _home()
     app = review_page_app(home, host)
     typer.echo(f"Review page on http://{host}:{port} (KEEL_HOME={home.root}); decisions go to {home.review_inbox}")

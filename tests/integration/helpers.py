@@ -97,10 +97,14 @@ def wait_for_http(url: str, timeout: float = 120) -> None:
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
-def start_keel_serve(home: Path, port: int, log, **popen_options) -> subprocess.Popen:
-    """`keel serve` on 127.0.0.1:`port` against `home`, output to `log`, in a session of its own (its pid leads the process group)."""
+def start_keel_serve(home: Path, port: int, log, review_port: int | None = None, **popen_options) -> subprocess.Popen:
+    """`keel serve` on 127.0.0.1:`port` against `home`, output to `log`, in a session of its own (its pid leads the process group).
+
+    With the review page on `review_port`, or without it when None.
+    """
+    review = ["--review-port", str(review_port)] if review_port else ["--no-review-page"]
     return start_keel(
-        home, "serve", "--host", "127.0.0.1", "--port", str(port),
+        home, "serve", "--host", "127.0.0.1", "--port", str(port), *review,
         cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen_options,
     )
 
