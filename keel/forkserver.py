@@ -11,6 +11,7 @@ first, the server imports on the other core while that work goes on.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -79,11 +80,16 @@ def start_forkserver() -> None:
 
     Dagster's executor sets the same list and finds the server running. The
     server inherits this process's environment and standard streams as they
-    are now: call this where the run's would be set up.
+    are now: call this where the run's would be set up. It runs, and forks
+    the steps, in the repository of the code that starts it, as the code
+    server's runs do (workspace.yaml's working directory).
     """
     put_repository_on_pythonpath()
     multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOADED))
-    multiprocessing.forkserver.ensure_running()
+    # The server is `python -c`, which puts its working directory ahead of PYTHONPATH on sys.path:
+    # started from another checkout of keel, it preloaded that checkout's code and policies.
+    with contextlib.chdir(REPO_ROOT):
+        multiprocessing.forkserver.ensure_running()
 
 
 def stop_forkserver() -> None:
@@ -94,7 +100,7 @@ def stop_forkserver() -> None:
     script runs, so that the script's memory is the script's alone.
     multiprocessing has no public call for this; `_stop` is what CPython's
     own tests use: it closes the pipe whose end tells the server to exit.
-    multiprocessing's resource tracker is left running: it is ~10 MB, and
+    multiprocessing's resource tracker is left running: it is ~8 MB, and
     stopped early it warns of the run's semaphores as leaked.
     """
     multiprocessing.forkserver._forkserver._stop()

@@ -266,6 +266,42 @@ if __name__ == "__main__":
     assert preloaded == "preloaded: True"
 
 
+
+def test_the_forkserver_preloads_the_code_that_started_it_not_its_working_directorys(tmp_path):
+    """The server is `python -c`, whose working directory comes first on sys.path.
+
+    `keel replay` of a day decided under a policy in another checkout (the
+    code on PYTHONPATH, keel started from this repository) preloaded this
+    repository's definitions and policy: the challenger's share was decided
+    by the champion. A decoy `definitions.py` in the working directory stands
+    for the other checkout.
+    """
+    (tmp_path / "definitions.py").write_text("DECOY = True\n")
+    probe = f"""
+import multiprocessing, sys
+sys.path.insert(0, {str(REPO_ROOT)!r})
+from keel.forkserver import start_forkserver
+
+def definitions_in_step(queue):
+    import definitions
+    queue.put(definitions.__file__)
+
+if __name__ == "__main__":
+    start_forkserver()
+    context = multiprocessing.get_context("forkserver")
+    queue = context.Queue()
+    step = context.Process(target=definitions_in_step, args=(queue,))
+    step.start()
+    print(queue.get(timeout=120))
+    step.join()
+"""
+    script = tmp_path / "probe.py"
+    script.write_text(probe)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == str(REPO_ROOT / "definitions.py")
+
 def test_putting_the_repository_on_pythonpath_adds_it_once(monkeypatch):
     from keel.forkserver import put_repository_on_pythonpath
 
