@@ -178,6 +178,19 @@ def test_the_forkserver_preloads_the_keel_modules_the_assets_import_in_their_bod
     assert in_bodies - set(STEP_MODULES) - after_forks - training_only == set()
 
 
+
+def _without_pythonpath() -> dict:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def _run_probe(tmp_path, probe: str, env: dict | None = None) -> list[str]:
+    """The lines `probe`, a script using a forkserver, printed, run from `tmp_path` (a fresh interpreter: its own server)."""
+    script = tmp_path / "probe.py"
+    script.write_text(probe)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip().splitlines()
+
 def test_steps_fork_from_a_server_that_preloaded_keel_whatever_the_working_directory(tmp_path):
     """The multiprocess executor's forkserver imports keel once; each step then starts in a fraction of a second.
 
@@ -215,12 +228,7 @@ if __name__ == "__main__":
     print(queue.get(timeout=120))
     step.join()
 """
-    script = tmp_path / "probe.py"
-    script.write_text(probe)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    preloaded, frozen = result.stdout.strip().splitlines()[-1].split(" frozen ")
+    preloaded, frozen = _run_probe(tmp_path, probe, env=_without_pythonpath())[-1].split(" frozen ")
     assert preloaded == "['dagster._core.storage.sqlite_storage', 'definitions'] scipy first step code", "the model code is imported after a later fork"
     # The server froze what it holds before forking: the step's collections skip it (keel.forkserver_warmup).
     assert int(frozen) > 100_000
@@ -256,11 +264,7 @@ if __name__ == "__main__":
     print("preloaded:", queue.get(timeout=120))
     step.join()
 """
-    script = tmp_path / "probe.py"
-    script.write_text(probe)
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    failed, running, preloaded = result.stdout.strip().splitlines()[-3:]
+    failed, running, preloaded = _run_probe(tmp_path, probe)[-3:]
     assert failed.startswith("failed: ") and "no_such_job" in failed, failed
     assert running == "server running: True", "the forkserver waits for the first step"
     assert preloaded == "preloaded: True"
@@ -295,12 +299,7 @@ if __name__ == "__main__":
     print(queue.get(timeout=120))
     step.join()
 """
-    script = tmp_path / "probe.py"
-    script.write_text(probe)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == str(REPO_ROOT / "definitions.py")
+    assert _run_probe(tmp_path, probe, env=_without_pythonpath())[-1] == str(REPO_ROOT / "definitions.py")
 
 def test_putting_the_repository_on_pythonpath_adds_it_once(monkeypatch):
     from keel.forkserver import put_repository_on_pythonpath
@@ -332,11 +331,7 @@ if __name__ == "__main__":
         step.join()
     print({seen})
 """
-    script = tmp_path / "probe.py"
-    script.write_text(probe)
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    *steps, parent = result.stdout.strip().splitlines()[-(forks + 1):]
+    *steps, parent = _run_probe(tmp_path, probe, env=env)[-(forks + 1):]
     return steps, parent
 
 
