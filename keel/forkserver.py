@@ -46,7 +46,8 @@ STEP_MODULES = (
 # What only some steps import (the model code, Great Expectations,
 # matplotlib, dbt's runner) the forkserver imports after forking an earlier
 # step, while that step works (keel.forkserver_warmup): the first step starts
-# ~2 s sooner than with the model code preloaded.
+# ~2 s sooner than with the model code preloaded. keel.forkserver_steps ends
+# the server and its steps with the process that started the server.
 # scipy.special comes first: skops, imported with the model code, looks up
 # each of scipy's ufuncs in every module already imported, in import order;
 # with scipy's modules ahead of Dagster's and dbt's, its import after them
@@ -58,6 +59,7 @@ PRELOADED = [
     "definitions",
     *STEP_MODULES,
     "dagster._core.storage.sqlite_storage",
+    "keel.forkserver_steps",
     "keel.forkserver_warmup",
 ]
 

@@ -134,6 +134,23 @@ def warehouse_held(home: Path):
         holder.wait()
 
 
+def processes_in_session(session_id: int) -> list[str]:
+    """The command lines of the live processes whose session is `session_id`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) != session_id:
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z":
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+    return found
+
+
 def wait_for(found, what: str, seconds: float = 120):
     """What `found()` returns once it is something, asked every quarter second for at most `seconds`."""
     deadline = time.monotonic() + seconds

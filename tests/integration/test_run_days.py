@@ -16,7 +16,17 @@ import psutil
 import pytest
 
 from keel.orchestrate import run_under_way
-from tests.integration.helpers import instance_of, keel, keel_json, killed_keel_run, run_at_its_first_step, start_keel, wait_for, warehouse_held
+from tests.integration.helpers import (
+    instance_of,
+    keel,
+    keel_json,
+    killed_keel_run,
+    processes_in_session,
+    run_at_its_first_step,
+    start_keel,
+    wait_for,
+    warehouse_held,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -131,6 +141,40 @@ def test_a_run_whose_process_was_killed_is_marked_failed_and_gives_the_warehouse
     assert "(killed, or the machine stopped): marked failed and its pool slots given back" in waiting["reason"]
     again = keel_json(home, "run", "--date", day)
     assert again["success"] and again["run_ids"] != [run_id]
+
+
+def test_no_step_of_a_multiprocess_run_goes_on_after_the_run_s_process_is_killed(demo_copy, monkeypatch):
+    """A step left running wrote to the warehouse with no process left to record it in its run (keel.forkserver_steps).
+
+    The run's first step waits for the warehouse another process holds. Before
+    keel asked the kernel to end the executor's forkserver and its steps with
+    that process, the step went on waiting, and ingested the day once the
+    warehouse was free: 100 rows of a run marked failed.
+    """
+    home, _ = demo_copy
+    day = "2026-01-07"  # a day no other test of this module lands or runs
+    _land(home, day)
+    instance = instance_of(home, monkeypatch)
+    process = None
+    try:
+        with warehouse_held(home):
+            process = start_keel(home, "run", "--date", day, "--executor", "multiprocess", start_new_session=True)
+            wait_for(lambda: run_at_its_first_step(instance, day), f"the run of {day} reached its first step")
+            assert any("forkserver" in command for command in processes_in_session(process.pid)), "the step runs in a forked process"
+            process.kill()
+            process.wait()
+            left = processes_in_session(process.pid)
+            deadline = time.monotonic() + 30
+            while left and time.monotonic() < deadline:
+                time.sleep(0.5)
+                left = processes_in_session(process.pid)
+            assert not left, "processes of the killed run went on for 30 s with the warehouse still held:\n" + "\n".join(left)
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        [(ingested,)] = con.execute("select count(*) from raw.applications where partition_date = ?", [day]).fetchall()
+    assert ingested == 0, f"{ingested} applications of {day} ingested after the run's process was killed"
 
 
 def test_a_run_waiting_for_the_warehouse_pool_does_not_spin_a_core(demo_copy, monkeypatch):

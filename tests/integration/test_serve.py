@@ -16,32 +16,14 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import free_port, start_keel_serve, wait_for_http
+from tests.integration.helpers import free_port, processes_in_session, start_keel_serve, wait_for_http
 
 pytestmark = pytest.mark.integration
 
 STOP_WITHIN_S = 60
-
-
-def _processes_in_session(session_id: int) -> list[str]:
-    """The command lines of the live processes whose session is `session_id`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getsid(int(entry.name)) != session_id:
-                continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            if state != "Z":
-                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
-        except (ProcessLookupError, FileNotFoundError, PermissionError):
-            continue
-    return found
 
 
 def _review_page_answer(url: str, timeout: float = 120) -> str:
@@ -72,7 +54,7 @@ def test_a_server_started_with_sigint_ignored_stops_on_sigterm_with_its_review_p
             wait_for_http(f"http://127.0.0.1:{port}/server_info")
             # A home with no day decided yet: the page says so (404), naming what to run first.
             assert "run `keel demo` or `keel run --date D` first" in _review_page_answer(f"http://127.0.0.1:{review_port}/")
-            assert "keel review serve" in "\n".join(_processes_in_session(server.pid))
+            assert "keel review serve" in "\n".join(processes_in_session(server.pid))
             # `keel serve` execs `dagster dev`, so the pid is the server's: the signal goes to it alone, as `kill PID` does.
             server.send_signal(signal.SIGTERM)
             try:
@@ -81,7 +63,7 @@ def test_a_server_started_with_sigint_ignored_stops_on_sigterm_with_its_review_p
                 pytest.fail(f"keel serve ignored SIGTERM for {STOP_WITHIN_S} s:\n{log_path.read_text()[-2000:]}")
             # The code server and its children stop a moment after `dagster dev` has.
             deadline = time.monotonic() + STOP_WITHIN_S
-            while (left := _processes_in_session(server.pid)) and time.monotonic() < deadline:
+            while (left := processes_in_session(server.pid)) and time.monotonic() < deadline:
                 time.sleep(0.5)
             assert not left, f"processes of the server outlived it by {STOP_WITHIN_S} s:\n" + "\n".join(left)
             with pytest.raises(OSError):
