@@ -4,19 +4,21 @@ That process is `keel run`'s own, or the run worker the daemon launched. When
 it was killed, a step of its run went on: a step of a `keel run --executor
 multiprocess` killed with SIGKILL while the step waited for the warehouse
 kept waiting, then ingested the day's 100 applications once the warehouse
-was free, after keel had marked the run failed and given its pool slot to
-the next run, and with no process left to store the step's events: rows in
-the warehouse that no run recorded. The server did not end either: it exits
-when the pipe from the executor's process closes, and multiprocessing hands
-that pipe's end to every process the server forks, the waiting step too.
+was free, with no process left to store the step's events: rows in the
+warehouse that no run recorded, of a run keel marks failed once it finds
+its process gone (keel.run_recovery). The server did not end either: it
+exits when the pipe from the executor's process closes, and
+multiprocessing hands that pipe's end to every process the server forks,
+the waiting step too.
 
 So the kernel is asked for SIGKILL twice: for the server when the process
 that started it ends, for each step the server forks when the server ends.
 No one is left to report an interruption to, and DuckDB rolls back what a
 killed step had not committed. A step's own children (the dbt step forks
 dbt) are not asked: the step's end closes the pipe dbt writes its log to.
-Both are started from their process's main thread, the thread the kernel
-watches (keel.parent_exit).
+The kernel watches the thread that forked: the server is started from the
+main thread of the executor's process (keel.orchestrate; Dagster's run
+worker runs its executor there), and the server forks from its only one.
 
 Imported only by the forkserver, through its preload list
 (keel.forkserver.PRELOADED).

@@ -1,10 +1,10 @@
 """Asking Linux to signal a process when its parent ends (prctl PR_SET_PDEATHSIG).
 
 Used where nothing would be left to stop a process whose parent is gone: the
-review page `keel serve` starts (keel.companion), and each step the
-executor's forkserver forks (keel.forkserver_steps). "The parent" is the
-thread that forked the process: both fork from their process's main thread,
-which ends only with the process.
+review page `keel serve` starts (keel.companion), the executor's forkserver
+and each step it forks (keel.forkserver_steps). "The parent" is the thread
+that forked the process: each of them is forked from its parent's main
+thread, which ends only with the process.
 """
 
 from __future__ import annotations

@@ -178,7 +178,6 @@ def test_the_forkserver_preloads_the_keel_modules_the_assets_import_in_their_bod
     assert in_bodies - set(STEP_MODULES) - after_forks - training_only == set()
 
 
-
 def _without_pythonpath() -> dict:
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
@@ -190,6 +189,7 @@ def _run_probe(tmp_path, probe: str, env: dict | None = None) -> list[str]:
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.strip().splitlines()
+
 
 def test_steps_fork_from_a_server_that_preloaded_keel_whatever_the_working_directory(tmp_path):
     """The multiprocess executor's forkserver imports keel once; each step then starts in a fraction of a second.
@@ -270,7 +270,6 @@ if __name__ == "__main__":
     assert preloaded == "preloaded: True"
 
 
-
 def test_the_forkserver_preloads_the_code_that_started_it_not_its_working_directorys(tmp_path):
     """The server is `python -c`, whose working directory comes first on sys.path.
 
@@ -300,6 +299,7 @@ if __name__ == "__main__":
     step.join()
 """
     assert _run_probe(tmp_path, probe, env=_without_pythonpath())[-1] == str(REPO_ROOT / "definitions.py")
+
 
 def test_putting_the_repository_on_pythonpath_adds_it_once(monkeypatch):
     from keel.forkserver import put_repository_on_pythonpath

@@ -149,7 +149,7 @@ def test_no_step_of_a_multiprocess_run_goes_on_after_the_run_s_process_is_killed
     The run's first step waits for the warehouse another process holds. Before
     keel asked the kernel to end the executor's forkserver and its steps with
     that process, the step went on waiting, and ingested the day once the
-    warehouse was free: 100 rows of a run marked failed.
+    warehouse was free: 100 rows of a run whose process was gone.
     """
     home, _ = demo_copy
     day = "2026-01-07"  # a day no other test of this module lands or runs
