@@ -14,8 +14,9 @@ the waiting step too.
 So the kernel is asked for SIGKILL twice: for the server when the process
 that started it ends, for each step the server forks when the server ends.
 No one is left to report an interruption to, and DuckDB rolls back what a
-killed step had not committed. A step's own children (the dbt step forks
-dbt) are not asked: the step's end closes the pipe dbt writes its log to.
+killed step had not committed. A step's own children are not asked here:
+the one keel forks, the dbt step's dbt, asks for itself
+(resources/dbt_fork.py).
 The kernel watches the thread that forked: the server is started from the
 main thread of the executor's process (keel.orchestrate; Dagster's run
 worker runs its executor there), and the server forks from its only one.

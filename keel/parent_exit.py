@@ -2,9 +2,10 @@
 
 Used where nothing would be left to stop a process whose parent is gone: the
 review page `keel serve` starts (keel.companion), the executor's forkserver
-and each step it forks (keel.forkserver_steps). "The parent" is the thread
-that forked the process: each of them is forked from its parent's main
-thread, which ends only with the process.
+and each step it forks (keel.forkserver_steps), and dbt forked by a step
+(resources/dbt_fork.py). "The parent" is the thread that forked the
+process: each of them is forked from its parent's main thread (dbt asks
+only when it is), which ends only with the process.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from keel.home import KeelHome
+from tests.process_state import running
 
 KEEL = str(Path(sys.executable).with_name("keel"))
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -141,10 +142,7 @@ def processes_in_session(session_id: int) -> list[str]:
         if not entry.name.isdigit():
             continue
         try:
-            if os.getsid(int(entry.name)) != session_id:
-                continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            if state != "Z":
+            if os.getsid(int(entry.name)) == session_id and running(int(entry.name)):
                 found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
         except (ProcessLookupError, FileNotFoundError, PermissionError):
             continue

@@ -1,5 +1,6 @@
 """dbt forked from the step: the same output, exit codes and signals as the `dbt` executable it replaces."""
 
+import contextlib
 import json
 import os
 import signal
@@ -10,8 +11,32 @@ import time
 import pytest
 
 from keel.executables import venv_tool
+from keel.home import REPO_ROOT
 from resources.dbt import DBT_PROJECT_DIR, fork_dbt
 from resources.dbt_fork import EXIT_DBT_FAILED, EXIT_NODE_FAILED, EXIT_SUCCESS, ForkedCall, dbt_forked_from_this_process, forked_dbt
+from tests.process_state import running
+
+# A step that forks dbt (from its main thread, or from a thread that then ends) and says
+# the child's pid; the child builds a model for minutes without logging a line.
+STEP_PROCESS = f"""
+import sys, threading, time
+sys.path.insert(0, {str(REPO_ROOT)!r})
+from resources.dbt_fork import ForkedCall
+
+def quiet_model():
+    time.sleep(300)
+    return 0
+
+calls = []
+if sys.argv[1] == "main":
+    calls.append(ForkedCall(["dbt", "build"], quiet_model))
+else:
+    forker = threading.Thread(target=lambda: calls.append(ForkedCall(["dbt", "build"], quiet_model)))
+    forker.start()
+    forker.join()
+print(calls[0].pid, flush=True)
+time.sleep(300)
+"""
 
 
 def _lines(call: ForkedCall) -> list[str]:
@@ -73,6 +98,48 @@ def test_a_killed_child_reports_the_signal_as_popen_does():
     call.kill()
     assert call.wait(timeout=30) == -signal.SIGKILL
     call.kill()  # already gone: nothing to signal, no error
+
+
+def _step_forking_dbt(tmp_path, thread: str) -> tuple[subprocess.Popen, int]:
+    script = tmp_path / "step.py"
+    script.write_text(STEP_PROCESS)
+    step = subprocess.Popen([sys.executable, str(script), thread], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    line = step.stdout.readline()
+    assert line, f"the step exited {step.wait()} before forking"
+    return step, int(line)
+
+
+def _wait_until_ended(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not running(pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
+def test_dbt_forked_from_the_step_s_main_thread_ends_when_the_step_is_killed(tmp_path):
+    """Before, it built on until it next logged, writing to the warehouse with no step left to wait for it."""
+    step, dbt = _step_forking_dbt(tmp_path, "main")
+    try:
+        assert running(dbt)
+        step.kill()
+        step.wait()
+        assert _wait_until_ended(dbt, seconds=10)
+    finally:
+        step.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(dbt, signal.SIGKILL)
+
+
+def test_dbt_forked_from_a_thread_that_ended_goes_on_while_the_step_lives(tmp_path):
+    """The kernel's signal follows the thread that forked: asked there, dbt would die with that thread, mid-run."""
+    step, dbt = _step_forking_dbt(tmp_path, "thread")
+    try:
+        assert not _wait_until_ended(dbt, seconds=1)
+    finally:
+        step.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(dbt, signal.SIGKILL)
 
 
 def test_forked_dbt_parses_the_project_and_logs_the_executables_json_lines(tmp_path):
