@@ -6,6 +6,7 @@ import assets
 import resources.definitions
 import sensors.definitions
 from keel.forkserver import PRELOADED, put_repository_on_pythonpath
+from keel.log_mirror_watchers import keep_watchers_out_of_the_terminal_s_group
 from keel.pool_wait import wait_without_spinning
 
 # Each step runs in its own process, forked from a server that has imported
@@ -15,6 +16,10 @@ put_repository_on_pythonpath()
 # A run waiting for the warehouse pool's slot naps instead of spinning a core
 # (keel.pool_wait): every process that runs keel's jobs loads this file.
 wait_without_spinning()
+
+# Ctrl-C at a terminal reaches the run, not Dagster's helpers that watch its
+# log mirroring, which printed a traceback each (keel.log_mirror_watchers).
+keep_watchers_out_of_the_terminal_s_group()
 
 # One step of a run at a time: every step of the daily job but the source
 # freshness check (a tenth of a second) is in the one-writer `warehouse` pool,

@@ -19,6 +19,7 @@ from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._core.events import RunFailureReason
 from dagster._core.utils import make_new_run_id
 
 from keel.forkserver import start_forkserver
@@ -44,6 +45,26 @@ class RunOutcome:
     materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # "asset:check" -> {passed, severity, description}
     failure: str | None = None
+    interrupted: bool = False  # stopped by an interrupt to the process running it (Ctrl-C, SIGTERM)
+    interrupted_step: str | None = None  # the step it stopped, if one was under way
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run `execute` started was stopped by Ctrl-C (or SIGTERM) to this process, and Dagster ended it failed.
+
+    Dagster turns the interrupt into a failed step and a failed run and
+    returns as from any failed run, so a loop over days went on: a `keel run`
+    of several days, or `keel demo`, started the next day after Ctrl-C. As a
+    KeyboardInterrupt it stops whatever called, as Ctrl-C does without
+    Dagster; `rerun` is for the caller to say how to do again what it stopped.
+    """
+
+    def __init__(self, outcome: RunOutcome, job_name: str, partition: str | None):
+        self.outcome, self.job_name, self.partition = outcome, job_name, partition
+        self.rerun: str | None = None
+        of = f"{job_name} for {partition}" if partition else job_name
+        during = f" during {outcome.interrupted_step}" if outcome.interrupted_step else ""
+        super().__init__(f"the run of {of} stopped{during} and is marked failed")
 
 
 @contextlib.contextmanager
@@ -194,12 +215,18 @@ def read_run(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
             user = event.step_failure_data.user_failure_data
             detail = (user.description if user and user.description else None) or failure_detail(event.step_failure_data.error)
             outcome.failure = f"{event.step_key}: {detail.splitlines()[0] if detail else 'failed'}"
+            if detail == INTERRUPTED:
+                outcome.interrupted_step = event.step_key
         elif event.event_type == dg.DagsterEventType.RUN_FAILURE:
             run_failure = run_failure_reason(entry.message, last_engine_message)
+            # What Dagster's executor records when the process running it was interrupted (a run
+            # marked failed from outside, as keel.run_recovery does, records no data at all).
+            failure_data = event.event_specific_data
+            outcome.interrupted = getattr(failure_data, "failure_reason", None) == RunFailureReason.UNEXPECTED_TERMINATION
         elif event.event_type == dg.DagsterEventType.ENGINE_EVENT:
             last_engine_message = entry.message
     if outcome.failure is None and not outcome.success:
-        outcome.failure = run_failure
+        outcome.failure = INTERRUPTED if outcome.interrupted else run_failure
     return outcome
 
 
@@ -213,6 +240,11 @@ def run_failure_reason(message: str | None, engine_message_before: str | None) -
     if message == MARKED_FAILED_FROM_OUTSIDE and engine_message_before:
         message = engine_message_before.removeprefix("[DagsterApiServer] ")
     return message.removeprefix("keel: ") if message else None
+
+
+# What Dagster raises in a step whose process is interrupted; its message is empty.
+INTERRUPTED_ERROR = "DagsterExecutionInterruptedError"
+INTERRUPTED = "interrupted (Ctrl-C, SIGTERM or a request to terminate the run)"
 
 
 def failure_detail(error) -> str:
@@ -229,12 +261,14 @@ def failure_detail(error) -> str:
         error = error.cause
     message = (error.message or "").strip()
     name = error.cls_name or ""
+    if name == INTERRUPTED_ERROR:
+        return INTERRUPTED
     # The message starts with the class, module-qualified outside builtins ("pandas.errors.MergeError: ...").
     head, _, rest = message.partition(": ")
     if name and head.endswith(name) and " " not in head:
-        message = f"{name}: {rest}"
+        message = f"{name}: {rest}" if rest else name
     elif name:
-        message = f"{name}: {message}"
+        message = f"{name}: {message}" if message else name
     return message or "failed"
 
 
@@ -306,7 +340,10 @@ def execute(
                 run_id = result.run_id
     else:
         raise ValueError(f"unknown executor {executor!r}; expected in_process or multiprocess")
-    return read_run(instance, run_id)
+    outcome = read_run(instance, run_id)
+    if outcome.interrupted:
+        raise RunInterrupted(outcome, job_name, partition_key or (partition_range and "..".join(partition_range)))
+    return outcome
 
 
 def instance_has_history(home: KeelHome) -> bool:

@@ -127,7 +127,7 @@ def refuse_if_under_way(home: KeelHome, day: dt.date) -> None:
         record = run_under_way(instance, day.isoformat())
     if record is None:
         return
-    from keel.audit.explain import run_link  # only to refuse: not on every day's run
+    from keel.ui_links import run_link
     run = record.dagster_run
     by = run.tags.get("dagster/sensor_name") or run.tags.get("dagster/schedule_name") or run.tags.get("keel/trigger") or "the UI"
     since = dt.datetime.fromtimestamp(record.start_time or record.create_timestamp.timestamp(), dt.timezone.utc).isoformat(timespec="seconds")

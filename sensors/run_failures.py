@@ -32,7 +32,7 @@ from keel.status import UI_ASSET_JOB
     ),
 )
 def run_failure_sensor(context: dg.RunFailureSensorContext):
-    from keel.audit.explain import run_link
+    from keel.ui_links import run_link
     from keel.orchestrate import read_run
     from keel.runs import summarize_day
 

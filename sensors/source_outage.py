@@ -44,7 +44,7 @@ def source_outage_sensor(context: dg.SensorEvaluationContext):
         if day in alerted:
             return dg.SkipReason(f"{day}: its outage was alerted already")
         return dg.SkipReason(f"{day}: found late {checked_s_ago / 3600:.0f} h ago; the hourly source_freshness run will say whether it still is")
-    from keel.audit.explain import run_link  # only for an alert: the explain module is not loaded by the definitions
+    from keel.ui_links import run_link
 
     alert = build_outage_alert(day, evaluation.description or f"the applications file of {day} is overdue", run_link(latest.run_id))
     delivery = deliver(alert, AlertSettings.from_env(KeelHome.from_env().reports))

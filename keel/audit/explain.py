@@ -9,16 +9,14 @@ and every Dagster run is linked so an auditor can open it in the UI.
 from __future__ import annotations
 
 import json
-import os
 
 import pandas as pd
 
 from keel import warehouse as wh
 from keel.columns import APPLICATION_ID_PATTERN, MODEL_FEATURES, REVIEW_TAKEN_IN_ORDER
 from keel.policy.reasons import describe_reasons
+from keel.ui_links import run_link, ui_base_url
 
-UI_URL_ENV = "KEEL_UI_URL"
-DEFAULT_UI_URL = "http://127.0.0.1:3000"
 
 
 class NotFound(LookupError):
@@ -195,16 +193,6 @@ def _plain(value):
     if isinstance(value, str) and value == "":
         return None
     return value
-
-
-def ui_base_url(ui_url: str | None = None) -> str:
-    """Where the Dagster UI is served: `ui_url`, else KEEL_UI_URL, else keel serve's default."""
-    return (ui_url or os.environ.get(UI_URL_ENV) or DEFAULT_UI_URL).rstrip("/")
-
-
-def run_link(run_id: str, ui_url: str | None = None) -> str:
-    """The run's page in the Dagster UI (its steps, logs and events)."""
-    return f"{ui_base_url(ui_url)}/runs/{run_id}"
 
 
 def explain_application(con, application_id: str, policy=None, ui_url: str | None = None) -> dict:

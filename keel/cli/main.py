@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -53,7 +54,7 @@ def day_lines(summary: dict) -> list[str]:
     Dagster's own console log stays quiet (orchestrate.execute): a blocked
     day is the contract doing its job, and a stack trace would say otherwise.
     """
-    from keel.audit.explain import run_link
+    from keel.ui_links import run_link
 
     status = "BLOCKED" if summary.get("blocked") else ("ok" if summary.get("success", True) else "FAILED")
     if summary.get("outcomes_only"):
@@ -146,7 +147,7 @@ def run(
     for released in release_abandoned(home):
         typer.echo(f"keel: {released}", err=True)
     if len(days) == 1:
-        with run_progress(days[0].isoformat(), shown=not json_out) as on_step:
+        with run_progress(days[0].isoformat(), shown=not json_out) as on_step, _say_what_to_rerun(days, 0):
             summary = run_day(home, days[0], executor=executor, on_step=on_step).to_dict()
         emit_json(summary) if json_out else _print_day(summary)
         if summary["blocked"] or not summary["success"]:
@@ -157,7 +158,7 @@ def run(
         job_to_run(home, day)
     summaries = []
     for number, day in enumerate(days, start=1):
-        with run_progress(f"{day} ({number} of {len(days)})", shown=not json_out) as on_step:
+        with run_progress(f"{day} ({number} of {len(days)})", shown=not json_out) as on_step, _say_what_to_rerun(days, number - 1):
             summaries.append(run_day(home, day, executor=executor, on_step=on_step))
         if not json_out:
             _print_day(summaries[-1].to_dict())
@@ -165,6 +166,20 @@ def run(
     emit_json(result) if json_out else typer.echo(total_line(result))
     if result["blocked_days"] or not result["success"]:
         raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _say_what_to_rerun(days: list[dt.date], running: int):
+    """If Ctrl-C stops the run of `days[running]`: the command that runs it, and the days after it, again."""
+    from keel.orchestrate import RunInterrupted
+
+    try:
+        yield
+    except RunInterrupted as interrupt:
+        again = " ".join(f"--date {day}" for day in days[running:])
+        what = "it and the days after it, which did not run" if running + 1 < len(days) else "it again"
+        interrupt.rerun = f"to run {what}: keel run {again}"
+        raise
 
 
 @app.command()
@@ -790,7 +805,7 @@ def serve(
     check_only: bool = typer.Option(False, "--check", help="Only check that the ports are free (exit 1 naming one if not); start nothing."),
 ) -> None:
     """Serve the Dagster UI and daemon (schedules and sensors on), and the review page, for this KEEL_HOME."""
-    from keel.audit.explain import UI_URL_ENV
+    from keel.ui_links import UI_URL_ENV
     from keel.companion import start_companion
     from keel.home import REPO_ROOT
     from keel.ports import ensure_port_free

@@ -108,6 +108,8 @@ def one_line_errors(func: Callable) -> Callable:
             raise
         except BrokenPipeError:
             stop_writing_to_closed_pipe()
+        except KeyboardInterrupt as interrupt:
+            fail(interrupted_text(interrupt), code=INTERRUPTED_EXIT)
         except Exception as error:
             if is_refusal(error):
                 fail(expected_error_text(error))
@@ -117,6 +119,24 @@ def one_line_errors(func: Callable) -> Callable:
             fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} (rerun with {DEBUG_ENV}=1 for the trace)")
 
     return wrapper
+
+
+# A shell's code for a command ended by Ctrl-C (128 + SIGINT).
+INTERRUPTED_EXIT = 130
+
+
+def interrupted_text(interrupt: KeyboardInterrupt) -> str:
+    """What Ctrl-C leaves to say: the run it stopped (keel.orchestrate.RunInterrupted), where to look, what did not run."""
+    # Not imported for the check: keel.orchestrate brings Dagster, and raised a RunInterrupted only if it was imported.
+    orchestrate = sys.modules.get("keel.orchestrate")
+    if orchestrate is None or not isinstance(interrupt, orchestrate.RunInterrupted):
+        return "interrupted"
+    from keel.ui_links import run_link
+
+    lines = [f"interrupted: {interrupt}; its steps and logs: {run_link(interrupt.outcome.run_id)}"]
+    if interrupt.rerun:
+        lines.append(interrupt.rerun)
+    return "\n".join(lines)
 
 
 # What keel raises to refuse bad input or a missing thing (a date, a folder that

@@ -8,6 +8,7 @@ status` gives the command.
 import json
 import os
 import re
+import signal
 import time
 
 import dagster as dg
@@ -211,3 +212,34 @@ def _waiting_for_the_pool(instance, day: str) -> str | None:
     if under_way and under_way.dagster_run.run_id in instance.event_log_storage.get_concurrency_run_ids():
         return under_way.dagster_run.run_id
     return None
+
+
+@pytest.mark.parametrize(("executor", "first", "second"), [("in_process", "2026-01-08", "2026-01-10"), ("multiprocess", "2026-01-11", "2026-01-12")])
+def test_ctrl_c_stops_the_run_under_way_and_the_days_after_it(demo_copy, monkeypatch, executor, first, second):
+    """Dagster turns Ctrl-C into a failed run and returns as from any failure.
+
+    Before keel raised it again (keel.orchestrate.RunInterrupted), `keel run`
+    went on to the next day, exited 1, and Dagster's helpers watching each
+    step's log mirroring printed a traceback each on the terminal
+    (keel.log_mirror_watchers).
+    """
+    home, _ = demo_copy
+    _land(home, first, second)
+    instance = instance_of(home, monkeypatch)
+    process = None
+    try:
+        with warehouse_held(home):  # the run waits in its first step, where Ctrl-C finds it
+            process = start_keel(home, "run", "--date", first, "--date", second, "--executor", executor, start_new_session=True)
+            run_id = wait_for(lambda: run_at_its_first_step(instance, first), f"the run of {first} reached its first step")
+            os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C: to every process of the foreground group
+            _, stderr = process.communicate(timeout=120)
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert f"keel: interrupted: the run of daily_decisioning for {first} stopped during raw_applications and is marked failed" in stderr
+    assert f"/runs/{run_id}" in stderr
+    assert f"to run it and the days after it, which did not run: keel run --date {first} --date {second}" in stderr
+    assert "Traceback" not in stderr, stderr
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+    assert not _runs_of(instance, second), f"{second} ran after Ctrl-C"

@@ -3,15 +3,16 @@
 import sys
 
 import pandas as pd
+from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._utils.error import serializable_error_info_from_exc_info
 
-from keel.orchestrate import MARKED_FAILED_FROM_OUTSIDE, failure_detail, run_failure_reason
+from keel.orchestrate import INTERRUPTED, MARKED_FAILED_FROM_OUTSIDE, failure_detail, run_failure_reason
 
 
 def _error_info(raise_it):
     try:
         raise_it()
-    except Exception:
+    except BaseException:  # Dagster's interruption is not an Exception
         return serializable_error_info_from_exc_info(sys.exc_info())
     raise AssertionError("nothing was raised")
 
@@ -20,7 +21,7 @@ def _wrapped(cause: Exception):
     def raise_it():
         try:
             raise cause
-        except Exception as error:
+        except BaseException as error:
             raise RuntimeError('Error occurred while executing op "daily_monitoring":') from error
 
     return raise_it
@@ -41,6 +42,18 @@ def test_an_error_without_a_cause_is_reported_itself():
         raise KeyError("p_bad")
 
     assert failure_detail(_error_info(raise_it)) == "KeyError: 'p_bad'"
+
+
+def test_an_interrupted_step_says_so_not_dagster_s_empty_error():
+    """Dagster's error for a step stopped by Ctrl-C has no message: the line read "DagsterExecutionInterruptedError: "."""
+    assert failure_detail(_error_info(_wrapped(DagsterExecutionInterruptedError()))) == INTERRUPTED
+
+
+def test_an_error_without_a_message_is_named_without_a_dangling_colon():
+    def raise_it():
+        raise TimeoutError()
+
+    assert failure_detail(_error_info(raise_it)) == "TimeoutError"
 
 
 def test_no_error_info_reads_failed():
