@@ -18,7 +18,6 @@ from keel.policy.reasons import describe_reasons
 from keel.ui_links import run_link, ui_base_url
 
 
-
 class NotFound(LookupError):
     """No decision is recorded for the application."""
 

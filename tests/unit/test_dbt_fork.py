@@ -118,7 +118,7 @@ def _wait_until_ended(pid: int, seconds: float) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
 def test_dbt_forked_from_the_step_s_main_thread_ends_when_the_step_is_killed(tmp_path):
-    """Before, it built on until it next logged, writing to the warehouse with no step left to wait for it."""
+    """Before, it built on until it next logged, free to write to the warehouse with no step left to wait for it."""
     step, dbt = _step_forking_dbt(tmp_path, "main")
     try:
         assert running(dbt)
